@@ -1,0 +1,8 @@
+//! The simulated RPC network, faithful to the course's Go `labrpc`.
+
+pub mod faults;
+mod network;
+mod service;
+
+pub use network::{Client, Network, RpcError};
+pub use service::{Rpc, Server, Service};

@@ -1,0 +1,430 @@
+//! The network: ends, servers, the fault model and the counters.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use futures::channel::oneshot;
+use futures::future::{Either, select};
+use parking_lot::Mutex;
+
+use super::faults;
+use super::service::{Rpc, Server, ServerCore};
+use crate::codec::{self, CodecError};
+use crate::runtime::{self, sleep};
+
+/// Why a call failed.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum RpcError {
+    /// No reply: the request or the reply was lost, the end was disabled or unconnected,
+    /// or the server was deleted, crashed or cut off before it answered. As on a real
+    /// network, the caller cannot tell which (the course's `Call` just returns false).
+    Failed,
+    /// The argument or the reply did not round-trip through the codec.
+    Codec(CodecError),
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RpcError::Failed => f.write_str("RPC failed: no reply"),
+            RpcError::Codec(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+impl From<CodecError> for RpcError {
+    fn from(e: CodecError) -> Self {
+        RpcError::Codec(e)
+    }
+}
+
+/// The simulated network: a switchboard of client ends and named servers.
+///
+/// Cloning gives another handle to the same network. Its faults follow the course's Go
+/// `labrpc` exactly (see [`crate::net::faults`]):
+///
+/// - **reliable** (default on): off, every request is delayed 0–26 ms, and requests and
+///   replies are each lost with probability 10%; a lost request's handler never runs, a
+///   lost reply's handler did run;
+/// - **long_delays** (default off): a call on a dead end (disabled, unconnected, or no
+///   server) fails after 0–7 s instead of 0–0.1 s;
+/// - **long_reordering** (default off): two replies in three are held back 200–2199 ms.
+///
+/// A call also fails if, while its handler runs, its end is disabled or its server is
+/// deleted or replaced: a client never gets OK from a server the tester already
+/// considers dead.
+#[derive(Clone, Default)]
+pub struct Network {
+    state: Arc<Mutex<NetState>>,
+}
+
+#[derive(Default)]
+struct NetState {
+    unreliable: bool,
+    long_delays: bool,
+    long_reordering: bool,
+    ends: Vec<EndState>,
+    end_ids: HashMap<String, usize>,
+    servers: HashMap<String, Arc<ServerCore>>,
+    total_rpcs: u64,
+    total_bytes: u64,
+    in_flight: BTreeMap<u64, InFlight>,
+    next_call: u64,
+}
+
+struct EndState {
+    name: Arc<str>,
+    server: Option<String>,
+    enabled: bool,
+}
+
+/// A call whose handler is running: it fails at once if its end or server goes away.
+struct InFlight {
+    end: usize,
+    server: Arc<ServerCore>,
+    cancel: oneshot::Sender<()>,
+}
+
+/// Where a new request goes.
+enum Route {
+    /// The end is dead; the call fails after the dead-end delay.
+    Dead { long_delays: bool },
+    Live {
+        server: Arc<ServerCore>,
+        unreliable: bool,
+        long_reordering: bool,
+    },
+}
+
+impl NetState {
+    fn route(&self, end: usize) -> Route {
+        let state = &self.ends[end];
+        let server = state
+            .server
+            .as_ref()
+            .filter(|_| state.enabled)
+            .and_then(|name| self.servers.get(name));
+        match server {
+            Some(server) => Route::Live {
+                server: server.clone(),
+                unreliable: self.unreliable,
+                long_reordering: self.long_reordering,
+            },
+            None => Route::Dead {
+                long_delays: self.long_delays,
+            },
+        }
+    }
+
+    fn end_id(&self, end: &str) -> usize {
+        *self
+            .end_ids
+            .get(end)
+            .unwrap_or_else(|| panic!("labrpc: there is no end named {end:?}"))
+    }
+
+    /// Fails every in-flight call that matches.
+    fn cancel_where(&mut self, doomed: impl Fn(&InFlight) -> bool) {
+        let ids: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, call)| doomed(call))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            if let Some(call) = self.in_flight.remove(&id) {
+                let _ = call.cancel.send(());
+            }
+        }
+    }
+}
+
+impl Network {
+    /// A reliable network with no ends and no servers.
+    pub fn new() -> Network {
+        Network::default()
+    }
+
+    /// Turns the unreliable fault model off (`true`, the default) or on (`false`).
+    pub fn set_reliable(&self, reliable: bool) {
+        self.state.lock().unreliable = !reliable;
+    }
+
+    /// Dead ends fail after up to 7 s (`true`) or 0.1 s (`false`, the default).
+    pub fn set_long_delays(&self, on: bool) {
+        self.state.lock().long_delays = on;
+    }
+
+    /// Holds two replies in three back for 200–2199 ms (`true`) or not (the default).
+    pub fn set_long_reordering(&self, on: bool) {
+        self.state.lock().long_reordering = on;
+    }
+
+    /// Creates a client end. It starts unconnected and disabled.
+    ///
+    /// # Panics
+    ///
+    /// If an end of that name exists.
+    pub fn make_end(&self, name: impl Into<String>) -> Client {
+        let name: String = name.into();
+        let mut state = self.state.lock();
+        assert!(
+            !state.end_ids.contains_key(&name),
+            "labrpc: an end named {name:?} already exists; make a fresh end (new name) for \
+             every restarted server"
+        );
+        let id = state.ends.len();
+        let shared_name: Arc<str> = name.as_str().into();
+        state.ends.push(EndState {
+            name: shared_name.clone(),
+            server: None,
+            enabled: false,
+        });
+        state.end_ids.insert(name, id);
+        Client {
+            net: self.clone(),
+            end: id,
+            name: shared_name,
+        }
+    }
+
+    /// Connects an end to a server name (the server need not exist yet).
+    ///
+    /// # Panics
+    ///
+    /// If the end is already connected: an end connects once.
+    pub fn connect(&self, end: &str, server: impl Into<String>) {
+        let server = server.into();
+        let mut state = self.state.lock();
+        let id = state.end_id(end);
+        let end_state = &mut state.ends[id];
+        if let Some(existing) = &end_state.server {
+            panic!(
+                "labrpc: end {end:?} is already connected (to {existing:?}); an end connects once"
+            )
+        }
+        end_state.server = Some(server);
+    }
+
+    /// Enables or disables an end. Ends are one-way: disabling `A->B` alone cuts only A's
+    /// calls to B. Disabling an end fails the calls now being served through it.
+    pub fn enable(&self, end: &str, enabled: bool) {
+        let mut state = self.state.lock();
+        let id = state.end_id(end);
+        state.ends[id].enabled = enabled;
+        if !enabled {
+            state.cancel_where(|call| call.end == id);
+        }
+    }
+
+    /// Whether an end is enabled.
+    pub fn is_enabled(&self, end: &str) -> bool {
+        let state = self.state.lock();
+        state.ends[state.end_id(end)].enabled
+    }
+
+    /// Adds a server under `name`, replacing (and in effect deleting) any server of that
+    /// name.
+    pub fn add_server(&self, name: impl Into<String>, server: Server) {
+        let name = name.into();
+        let core = Arc::new(ServerCore::new(name.clone(), server));
+        let mut state = self.state.lock();
+        if let Some(old) = state.servers.insert(name, core) {
+            state.cancel_where(|call| Arc::ptr_eq(&call.server, &old));
+        }
+    }
+
+    /// Deletes a server: calls to it fail, including those it is serving now.
+    pub fn delete_server(&self, name: &str) {
+        let mut state = self.state.lock();
+        if let Some(old) = state.servers.remove(name) {
+            state.cancel_where(|call| Arc::ptr_eq(&call.server, &old));
+        }
+    }
+
+    /// Requests that reached a handler of the server now named `server` (0 if none).
+    pub fn rpc_count(&self, server: &str) -> u64 {
+        self.state
+            .lock()
+            .servers
+            .get(server)
+            .map_or(0, |s| s.count.load(Ordering::Relaxed))
+    }
+
+    /// Every request sent, including lost ones and ones on dead ends.
+    pub fn total_rpcs(&self) -> u64 {
+        self.state.lock().total_rpcs
+    }
+
+    /// Bytes of every request sent, plus bytes of every reply delivered.
+    pub fn total_bytes(&self) -> u64 {
+        self.state.lock().total_bytes
+    }
+
+    /// Carries one encoded request through the fault model.
+    async fn deliver(
+        &self,
+        end: usize,
+        method: &'static str,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, RpcError> {
+        let (route, end_name) = {
+            let mut state = self.state.lock();
+            state.total_rpcs += 1;
+            state.total_bytes += request.len() as u64;
+            (state.route(end), state.ends[end].name.clone())
+        };
+        runtime::World::record_message(method, &request);
+        let (server, unreliable, long_reordering) = match route {
+            Route::Dead { long_delays } => {
+                sleep(faults::dead_end_delay(long_delays)).await;
+                tracing::trace!(end = %end_name, method, "failed: dead end");
+                return Err(RpcError::Failed);
+            }
+            Route::Live {
+                server,
+                unreliable,
+                long_reordering,
+            } => (server, unreliable, long_reordering),
+        };
+        if unreliable {
+            sleep(faults::request_delay()).await;
+            if faults::lost() {
+                tracing::trace!(end = %end_name, method, "failed: request lost");
+                return Err(RpcError::Failed);
+            }
+        }
+        let reply = self.serve(end, &server, method, request).await;
+        let reply = match reply {
+            Some(Ok(reply)) => reply,
+            Some(Err(codec)) => return Err(RpcError::Codec(codec)),
+            None => {
+                tracing::trace!(end = %end_name, method, "failed: server gone during the call");
+                return Err(RpcError::Failed);
+            }
+        };
+        if unreliable && faults::lost() {
+            tracing::trace!(end = %end_name, method, "failed: reply lost");
+            return Err(RpcError::Failed);
+        }
+        if long_reordering && let Some(delay) = faults::reorder_delay() {
+            sleep(delay).await;
+        }
+        self.state.lock().total_bytes += reply.len() as u64;
+        runtime::World::record_message(method, &reply);
+        Ok(reply)
+    }
+
+    /// Runs the handler on the server's node, unless the end or server has gone away by
+    /// now; fails the call (`None`) if they go away while it runs.
+    async fn serve(
+        &self,
+        end: usize,
+        server: &Arc<ServerCore>,
+        method: &'static str,
+        request: Vec<u8>,
+    ) -> Option<Result<Vec<u8>, CodecError>> {
+        let (cancelled, call) = {
+            let mut state = self.state.lock();
+            let still_there = match state.route(end) {
+                Route::Live { server: now, .. } => Arc::ptr_eq(&now, server),
+                Route::Dead { .. } => false,
+            };
+            if !still_there {
+                return None;
+            }
+            let (cancel, cancelled) = oneshot::channel();
+            let call = state.next_call;
+            state.next_call += 1;
+            state.in_flight.insert(
+                call,
+                InFlight {
+                    end,
+                    server: server.clone(),
+                    cancel,
+                },
+            );
+            (cancelled, call)
+        };
+        let _registered = Unregister { net: self, call };
+        let handler = server.dispatch(method, request);
+        let (reply_sender, reply) = oneshot::channel();
+        let _handler_task = server.node.spawn(async move {
+            let _ = reply_sender.send(handler.await);
+        });
+        match select(reply, cancelled).await {
+            Either::Left((Ok(reply), _)) => Some(reply),
+            // The handler's node was killed, or the end or server went away.
+            Either::Left((Err(_), _)) | Either::Right(_) => None,
+        }
+    }
+}
+
+/// Forgets an in-flight call when it ends (or its caller gives up on it).
+struct Unregister<'a> {
+    net: &'a Network,
+    call: u64,
+}
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        self.net.state.lock().in_flight.remove(&self.call);
+    }
+}
+
+impl fmt::Debug for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("Network")
+            .field("ends", &state.ends.len())
+            .field("servers", &state.servers.len())
+            .field("total_rpcs", &state.total_rpcs)
+            .finish()
+    }
+}
+
+/// A client end: one caller's line to one server (Go's `ClientEnd`).
+///
+/// Cheap to clone; clones are the same end.
+#[derive(Clone)]
+pub struct Client {
+    net: Network,
+    end: usize,
+    name: Arc<str>,
+}
+
+impl Client {
+    /// The end's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Sends an RPC and waits for its reply, or for the network to give up on it.
+    ///
+    /// The argument is encoded at once; the returned future owns everything it needs,
+    /// so it can be spawned. Many calls may be in flight on one end, and their replies
+    /// may come back in any order.
+    pub fn call<R: Rpc>(
+        &self,
+        args: &R,
+    ) -> impl Future<Output = Result<R::Reply, RpcError>> + Send + 'static + use<R> {
+        let request = codec::encode(args).map_err(|e| e.in_method(R::METHOD));
+        let net = self.net.clone();
+        let end = self.end;
+        async move {
+            let reply = net.deliver(end, R::METHOD, request?).await?;
+            Ok(codec::decode(&reply).map_err(|e| e.in_method(R::METHOD))?)
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Client").field(&self.name).finish()
+    }
+}

@@ -1,0 +1,288 @@
+//! Starting simulations: settings, one seed, or the seeds a test run asks for.
+
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::context;
+use super::trace::{Recorder, SharedRecorder};
+use super::world::{RunReport, World};
+use crate::log;
+
+/// Settings for simulations, and the way to run them.
+///
+/// ```
+/// use std::time::Duration;
+/// let answer = labrpc::Sim::new(1).run(async {
+///     labrpc::sleep(Duration::from_secs(3600)).await; // an hour of virtual time: instant
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sim {
+    seed: Option<u64>,
+    pub(crate) time_limit: Option<Duration>,
+    pub(crate) watchdog: Duration,
+    pub(crate) livelock_polls: u64,
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Sim {
+            seed: None,
+            time_limit: Some(Self::DEFAULT_TIME_LIMIT),
+            watchdog: Self::DEFAULT_WATCHDOG,
+            livelock_polls: Self::DEFAULT_LIVELOCK_POLLS,
+        }
+    }
+}
+
+impl Sim {
+    /// The course's limit per test: 120 s (of virtual time, here).
+    pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(120);
+    /// How long one poll may run in real time before the watchdog steps in.
+    pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(5);
+    /// How many polls may run without virtual time moving before it is called a livelock.
+    pub const DEFAULT_LIVELOCK_POLLS: u64 = 10_000_000;
+
+    /// Settings for a run of `seed`, with the defaults.
+    pub fn new(seed: u64) -> Sim {
+        Sim {
+            seed: Some(seed),
+            ..Sim::default()
+        }
+    }
+
+    /// Settings with the defaults and no seed yet: [`Sim::run_test`] picks the seeds.
+    pub fn builder() -> Sim {
+        Sim::default()
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Sim {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Fails the run if its virtual time would pass `limit` (default 120 s).
+    pub fn time_limit(mut self, limit: Duration) -> Sim {
+        self.time_limit = Some(limit);
+        self
+    }
+
+    /// Removes the virtual time limit. A test that never finishes then runs forever.
+    pub fn no_time_limit(mut self) -> Sim {
+        self.time_limit = None;
+        self
+    }
+
+    /// How long one poll may run in real time before the watchdog stops it (default 5 s).
+    pub fn watchdog(mut self, limit: Duration) -> Sim {
+        self.watchdog = limit;
+        self
+    }
+
+    /// How many polls may run at one instant of virtual time before the run is declared a
+    /// livelock (default ten million).
+    pub fn livelock_polls(mut self, polls: u64) -> Sim {
+        self.livelock_polls = polls;
+        self
+    }
+
+    /// Runs `future` as the test body in a fresh world and returns its output.
+    ///
+    /// # Panics
+    ///
+    /// If no seed was set, and on any failure inside the simulation (a panicking task,
+    /// deadlock, livelock, time limit, watchdog).
+    pub fn run<F: Future>(self, future: F) -> F::Output {
+        self.run_with_report(future).0
+    }
+
+    /// Like [`Sim::run`], and also returns the run's [`RunReport`] (trace hash and
+    /// counts).
+    pub fn run_with_report<F: Future>(self, future: F) -> (F::Output, RunReport) {
+        self.run_recorded(future, None)
+    }
+
+    fn run_recorded<F: Future>(
+        self,
+        future: F,
+        recorder: Option<SharedRecorder>,
+    ) -> (F::Output, RunReport) {
+        let seed = self
+            .seed
+            .expect("labrpc: Sim::run needs a seed: use Sim::new(seed) or .seed(seed)");
+        let world = Rc::new(World::new(self, seed, recorder));
+        let _log = log::install();
+        let _entered = context::enter(world.clone());
+        world.run(future)
+    }
+
+    /// Runs a test the way the environment asks, and reports failures with their seed.
+    ///
+    /// - `LAB_SEED=n` runs seed `n` (otherwise a fresh seed is drawn for every run);
+    /// - `LAB_RUNS=k` runs `k` seeds (from `LAB_SEED` upwards, if it is set);
+    /// - `LAB_CHECK_DETERMINISM=1` runs every seed twice and fails if the two runs' traces
+    ///   differ, saying where they first diverged;
+    /// - `LAB_LOG=debug` (or any `tracing` filter) prints logs with virtual time and node.
+    ///
+    /// `make_test` builds the test body; it is called once per run. On failure this
+    /// prints the seed and the command that replays it, then fails the test.
+    pub fn run_test<F, Fut>(self, make_test: F)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let plan = SeedPlan::from_env();
+        for seed in plan.seeds() {
+            let settings = self.clone().seed(seed);
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                if plan.check_determinism {
+                    check_determinism(&settings, &make_test);
+                } else {
+                    settings.clone().run(make_test());
+                }
+            }));
+            if let Err(panic) = result {
+                eprintln!("{}", replay_hint(seed));
+                resume_unwind(panic);
+            }
+        }
+        if plan.runs > 1 {
+            println!("labrpc: all {} seeds passed", plan.runs);
+        }
+    }
+}
+
+/// Runs `make_test` twice on one seed and compares the two traces.
+fn check_determinism<F, Fut>(settings: &Sim, make_test: &F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let recording: SharedRecorder = Arc::new(Mutex::new(Recorder::Record(Vec::new())));
+    let ((), first) = settings
+        .clone()
+        .run_recorded(make_test(), Some(recording.clone()));
+    let events = match std::mem::replace(&mut *recording.lock(), Recorder::Record(Vec::new())) {
+        Recorder::Record(events) => Arc::new(events),
+        Recorder::Compare { .. } => unreachable!("the first run records"),
+    };
+    let comparing: SharedRecorder = Arc::new(Mutex::new(Recorder::Compare {
+        expected: events,
+        divergence: None,
+    }));
+    let second = catch_unwind(AssertUnwindSafe(|| {
+        settings
+            .clone()
+            .run_recorded(make_test(), Some(comparing.clone()))
+    }));
+    let divergence = match &*comparing.lock() {
+        Recorder::Compare { divergence, .. } => divergence.clone(),
+        Recorder::Record(_) => None,
+    };
+    let where_text = divergence.map_or_else(String::new, |d| {
+        format!(
+            "\nThe runs first differed at event #{}:\n  first run:  {}\n  second run: {}",
+            d.event_index, d.first, d.second
+        )
+    });
+    match second {
+        Err(panic) => {
+            eprintln!(
+                "labrpc: the second run of seed {} failed although the first passed: \
+                 the code is not deterministic.{where_text}\n{NONDETERMINISM_CAUSES}",
+                first.seed
+            );
+            resume_unwind(panic);
+        }
+        Ok(((), second)) => {
+            assert!(
+                first == second,
+                "labrpc: determinism check failed: two runs of seed {seed} differ \
+                 (trace hash {h1:016x} vs {h2:016x}, {e1} vs {e2} events).{where_text}\n\
+                 {NONDETERMINISM_CAUSES}",
+                seed = first.seed,
+                h1 = first.trace_hash,
+                h2 = second.trace_hash,
+                e1 = first.events,
+                e2 = second.events,
+            );
+        }
+    }
+}
+
+/// The usual reasons lab code does not replay, for failure messages.
+pub(crate) const NONDETERMINISM_CAUSES: &str = "\
+Everything in a simulation must come from the seed. The usual culprits:
+  - futures::select! picks a branch with a process-wide random generator: use select_biased!;
+  - HashMap / HashSet iteration order differs on every run: use BTreeMap / BTreeSet, or sort;
+  - std::time::Instant / SystemTime read the real clock: use labrpc::now();
+  - rand::rng(), thread_rng() or OS randomness: use labrpc::rng();
+  - std::thread::spawn runs outside the simulation: use labrpc::spawn.";
+
+/// The seeds one test run will try.
+struct SeedPlan {
+    first: Option<u64>,
+    runs: u64,
+    check_determinism: bool,
+}
+
+impl SeedPlan {
+    fn from_env() -> SeedPlan {
+        let first = env_number("LAB_SEED");
+        let runs = env_number("LAB_RUNS").unwrap_or(1).max(1);
+        let check_determinism = std::env::var("LAB_CHECK_DETERMINISM")
+            .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        SeedPlan {
+            first,
+            runs,
+            check_determinism,
+        }
+    }
+
+    fn seeds(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.runs).map(|i| match self.first {
+            Some(first) => first.wrapping_add(i),
+            None => fresh_seed(),
+        })
+    }
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    let text = std::env::var(name).ok()?;
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(text.parse().unwrap_or_else(|_| {
+        panic!("labrpc: {name}={text:?} is not a number (expected e.g. {name}=42)")
+    }))
+}
+
+/// A new seed from the operating system's randomness (outside any simulation).
+pub fn fresh_seed() -> u64 {
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id())
+}
+
+/// The lines printed after a failure: the seed and how to replay it.
+fn replay_hint(seed: u64) -> String {
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".into());
+    let thread = std::thread::current();
+    let test = thread
+        .name()
+        .filter(|name| *name != "main")
+        .unwrap_or("<test name>");
+    format!(
+        "\nlabrpc: failed with seed {seed}\n\
+         replay:  LAB_SEED={seed} cargo test -p {package} -- --exact {test}\n\
+         logs:    LAB_SEED={seed} LAB_LOG=debug cargo test -p {package} -- --exact {test} --nocapture\n"
+    )
+}

@@ -1,0 +1,238 @@
+//! Virtual time: the clock, sleeping, timeouts and yielding.
+//!
+//! Time in a simulation only moves when no task can run: the executor then jumps the clock
+//! straight to the earliest pending timer. A test that "waits two seconds" therefore costs
+//! microseconds of wall time, and every deadline is exact, whatever the machine's load.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Add, AddAssign, Sub};
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures::future::{Either, select};
+
+use super::context::{try_with_world, with_world};
+
+/// A point in virtual time, measured from the start of the simulation.
+///
+/// It plays the role of `std::time::Instant` inside a simulation; lab code must use this
+/// one, since the real clock differs from run to run and would break replay.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug)]
+pub struct Instant(Duration);
+
+impl Instant {
+    /// The moment the simulation started.
+    pub const START: Instant = Instant(Duration::ZERO);
+
+    /// Virtual time elapsed since the start of the simulation.
+    pub fn since_start(self) -> Duration {
+        self.0
+    }
+
+    /// Time from `earlier` to `self`, or zero if `earlier` is later.
+    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// Time from `earlier` to `self`, or zero if `earlier` is later.
+    pub fn duration_since(self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+
+    /// Virtual time elapsed since `self`.
+    pub fn elapsed(self) -> Duration {
+        now().saturating_duration_since(self)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, rhs: Duration) -> Instant {
+        Instant(self.0 + rhs)
+    }
+}
+
+impl AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, rhs: Duration) {
+        self.0 += rhs;
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, rhs: Instant) -> Duration {
+        self.saturating_duration_since(rhs)
+    }
+}
+
+impl fmt::Display for Instant {
+    /// Seconds with microsecond precision, as in the logs: `1.234567s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs();
+        let micros = self.0.subsec_micros();
+        let text = format!("{secs}.{micros:06}s");
+        f.pad(&text)
+    }
+}
+
+/// The current virtual time.
+pub fn now() -> Instant {
+    with_world(|w| w.clock.get())
+}
+
+/// The world's pending timers, earliest first.
+///
+/// Keys are `(deadline, sequence number)`, so timers with equal deadlines fire in the order
+/// they were set: a fixed order that does not depend on the seed.
+#[derive(Default)]
+pub(crate) struct Timers {
+    pending: BTreeMap<(Instant, u64), Waker>,
+    next_seq: u64,
+}
+
+impl Timers {
+    /// The earliest deadline, if any timer is set.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.pending.first_key_value().map(|(&(at, _), _)| at)
+    }
+
+    /// Removes every timer due at `deadline` and returns them in firing order.
+    pub(crate) fn take_due(&mut self, deadline: Instant) -> Vec<((Instant, u64), Waker)> {
+        let mut due = Vec::new();
+        while let Some(entry) = self.pending.first_entry() {
+            if entry.key().0 != deadline {
+                break;
+            }
+            due.push(entry.remove_entry());
+        }
+        due
+    }
+
+    /// Number of pending timers.
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+/// A future that completes at a virtual deadline. Made by [`sleep`] and [`sleep_until`].
+#[must_use = "a Sleep does nothing unless awaited"]
+#[derive(Debug)]
+pub struct Sleep {
+    deadline: Instant,
+    /// The timer's key once registered with the world.
+    timer: Option<(Instant, u64)>,
+}
+
+impl Sleep {
+    /// When this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        with_world(|w| {
+            let mut timers = w.timers.borrow_mut();
+            if w.clock.get() >= self.deadline {
+                if let Some(key) = self.timer.take() {
+                    timers.pending.remove(&key);
+                }
+                return Poll::Ready(());
+            }
+            match self.timer {
+                Some(key) => {
+                    if let Some(waker) = timers.pending.get_mut(&key)
+                        && !waker.will_wake(cx.waker())
+                    {
+                        waker.clone_from(cx.waker());
+                    }
+                }
+                None => {
+                    let key = (self.deadline, timers.next_seq);
+                    timers.next_seq += 1;
+                    timers.pending.insert(key, cx.waker().clone());
+                    self.timer = Some(key);
+                }
+            }
+            Poll::Pending
+        })
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.timer.take() {
+            try_with_world(|w| w.timers.borrow_mut().pending.remove(&key));
+        }
+    }
+}
+
+/// Waits for `duration` of virtual time.
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(now() + duration)
+}
+
+/// Waits until the virtual clock reads `deadline` (at once if it already has).
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        timer: None,
+    }
+}
+
+/// The error of a [`timeout`] whose time ran out first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Elapsed;
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// Runs `future` for at most `duration` of virtual time.
+///
+/// The future is polled before the timer, so a future that is ready at the deadline wins.
+pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
+    let timer = sleep(duration);
+    match select(pin!(future), timer).await {
+        Either::Left((output, _)) => Ok(output),
+        Either::Right(_) => Err(Elapsed),
+    }
+}
+
+/// Lets every other ready task run once before this one continues.
+///
+/// Virtual time does not move. A loop that only yields (and never sleeps or waits on
+/// something) is a livelock, which the runtime detects and reports.
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future made by [`yield_now`].
+#[must_use = "yield_now does nothing unless awaited"]
+#[derive(Debug)]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,436 @@
+//! The world: one simulation's executor, clock, random generator, nodes and trace.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use futures::task::waker;
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+
+use super::node::{Node, NodeInfo};
+use super::sim::Sim;
+use super::task::{BoxTask, JoinHandle, ROOT, ReadyQueue, TaskRef, TaskSlot, TaskTable, TaskWaker};
+use super::time::{Instant, Timers};
+use super::trace::{Divergence, Event, EventKind, Recorder, SharedRecorder, Trace};
+use super::watchdog::Monitor;
+
+/// One simulation. It lives on one thread, reached through [`super::context`].
+pub(crate) struct World {
+    pub(crate) seed: u64,
+    settings: Sim,
+    pub(crate) clock: Cell<Instant>,
+    pub(crate) rng: RefCell<Xoshiro256PlusPlus>,
+    tasks: RefCell<TaskTable>,
+    ready: Arc<ReadyQueue>,
+    pub(crate) timers: RefCell<Timers>,
+    pub(crate) nodes: RefCell<Vec<NodeInfo>>,
+    pub(crate) current_node: Cell<Node>,
+    trace: RefCell<Trace>,
+    pub(crate) monitor: Arc<Monitor>,
+    polls: Cell<u64>,
+}
+
+/// What a finished run reports about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunReport {
+    /// The seed the run used.
+    pub seed: u64,
+    /// The fingerprint of every event executed; equal for two runs of one seed.
+    pub trace_hash: u64,
+    /// How many events entered the trace.
+    pub events: u64,
+    /// How many times a task (or the test body) was polled.
+    pub polls: u64,
+    /// Virtual time when the test body finished.
+    pub virtual_time: Duration,
+}
+
+impl World {
+    pub(crate) fn new(settings: Sim, seed: u64, recorder: Option<SharedRecorder>) -> World {
+        let monitor = Monitor::new(seed, settings.watchdog);
+        monitor.add_node_name("tester");
+        World {
+            seed,
+            settings,
+            clock: Cell::new(Instant::START),
+            rng: RefCell::new(Xoshiro256PlusPlus::seed_from_u64(seed)),
+            tasks: RefCell::new(TaskTable::default()),
+            ready: Arc::new(ReadyQueue::default()),
+            timers: RefCell::new(Timers::default()),
+            nodes: RefCell::new(vec![NodeInfo {
+                name: "tester".into(),
+                alive: true,
+            }]),
+            current_node: Cell::new(Node::tester()),
+            trace: RefCell::new(Trace {
+                recorder,
+                ..Trace::default()
+            }),
+            monitor,
+            polls: Cell::new(0),
+        }
+    }
+
+    // ----- nodes -----
+
+    pub(crate) fn add_node(&self, name: String) -> Node {
+        let mut nodes = self.nodes.borrow_mut();
+        let node = Node(u32::try_from(nodes.len()).expect("labrpc: too many nodes"));
+        self.monitor.add_node_name(&name);
+        nodes.push(NodeInfo { name, alive: true });
+        node
+    }
+
+    pub(crate) fn node_name(&self, node: Node) -> String {
+        match self.nodes.try_borrow() {
+            Ok(nodes) => nodes
+                .get(node.0 as usize)
+                .map_or_else(|| format!("#{}", node.0), |info| info.name.clone()),
+            Err(_) => format!("#{}", node.0),
+        }
+    }
+
+    fn is_alive(&self, node: Node) -> bool {
+        self.nodes.borrow()[node.0 as usize].alive
+    }
+
+    pub(crate) fn kill_node(&self, node: Node) {
+        {
+            let mut nodes = self.nodes.borrow_mut();
+            let info = &mut nodes[node.0 as usize];
+            if !info.alive {
+                return;
+            }
+            info.alive = false;
+        }
+        self.record(EventKind::Kill, node, 0, None);
+        tracing::debug!(node = %self.node_name(node), "node killed");
+        let doomed = self
+            .tasks
+            .borrow_mut()
+            .remove_where(|slot| slot.node == node);
+        self.drop_as(node, doomed);
+    }
+
+    /// Drops task futures with `node` as the current node, so that anything their
+    /// destructors spawn lands on that (dead) node and is discarded.
+    fn drop_as(&self, node: Node, futures: Vec<BoxTask>) {
+        let previous = self.current_node.replace(node);
+        drop(futures);
+        self.current_node.set(previous);
+    }
+
+    // ----- tasks -----
+
+    pub(crate) fn spawn_on<F>(
+        &self,
+        node: Node,
+        future: F,
+        spawned_at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel();
+        if !self.is_alive(node) {
+            return JoinHandle::new(receiver, None);
+        }
+        let future: BoxTask = Box::pin(async move {
+            let output = future.await;
+            let _ = sender.send(output);
+        });
+        let task = self.tasks.borrow_mut().reserve();
+        let header = TaskWaker::new(task, self.ready.clone());
+        let task_waker = waker(header.clone());
+        self.record(EventKind::Spawn, node, task.id, Some(spawned_at));
+        self.tasks.borrow_mut().insert(
+            task,
+            TaskSlot {
+                id: task.id,
+                node,
+                future: Some(future),
+                header,
+                waker: task_waker.clone(),
+                spawned_at,
+            },
+        );
+        task_waker.wake();
+        JoinHandle::new(receiver, Some(task))
+    }
+
+    pub(crate) fn abort_task(&self, task: TaskRef) {
+        let removed = self.tasks.borrow_mut().remove(task);
+        if let Some(Some(future)) = removed {
+            let node = self.current_node.get();
+            self.drop_as(node, vec![future]);
+        }
+    }
+
+    fn poll_task(&self, task: TaskRef) {
+        let (mut future, task_waker, node, spawned_at) = {
+            let mut tasks = self.tasks.borrow_mut();
+            let Some(slot) = tasks.get_mut(task) else {
+                return; // finished or killed since it was woken
+            };
+            slot.header.dequeued();
+            let Some(future) = slot.future.take() else {
+                return;
+            };
+            (future, slot.waker.clone(), slot.node, slot.spawned_at)
+        };
+        self.record(EventKind::Poll, node, task.id, Some(spawned_at));
+        self.current_node.set(node);
+        self.monitor.enter_poll(node.0);
+        let result = future.as_mut().poll(&mut Context::from_waker(&task_waker));
+        self.monitor.exit_poll();
+        match result {
+            Poll::Ready(()) => {
+                self.tasks.borrow_mut().remove(task);
+                drop(future);
+            }
+            Poll::Pending => {
+                let mut tasks = self.tasks.borrow_mut();
+                match tasks.get_mut(task) {
+                    Some(slot) => slot.future = Some(future),
+                    None => {
+                        // The task's node was killed (or the task aborted) during the poll.
+                        drop(tasks);
+                        self.drop_as(node, vec![future]);
+                    }
+                }
+            }
+        }
+        self.current_node.set(Node::tester());
+    }
+
+    // ----- the trace -----
+
+    pub(crate) fn record(
+        &self,
+        kind: EventKind,
+        node: Node,
+        detail: u64,
+        location: Option<&'static Location<'static>>,
+    ) {
+        let event = Event {
+            kind,
+            node: node.0,
+            detail,
+            at: self.clock.get(),
+            location,
+        };
+        let mut trace = self.trace.borrow_mut();
+        let index = trace.events;
+        if let Some((got, wanted)) = trace.record(event) {
+            let divergence = Divergence {
+                event_index: index,
+                first: wanted.map_or_else(
+                    || "nothing (the first run had already finished)".into(),
+                    |e| self.describe(&e),
+                ),
+                second: self.describe(&got),
+            };
+            if let Some(recorder) = &trace.recorder
+                && let Recorder::Compare { divergence: d, .. } = &mut *recorder.lock()
+            {
+                *d = Some(divergence);
+            }
+        }
+    }
+
+    fn describe(&self, event: &Event) -> String {
+        let node = self.node_name(Node(event.node));
+        let at = event.at;
+        let location = event
+            .location
+            .map(|l| format!(" (spawned at {l})"))
+            .unwrap_or_default();
+        match event.kind {
+            EventKind::Spawn => format!("at {at}, {node} spawned task #{}{location}", event.detail),
+            EventKind::Poll => format!("at {at}, {node} ran task #{}{location}", event.detail),
+            EventKind::TimerFire => format!("at {at}, timer #{} fired", event.detail),
+            EventKind::Kill => format!("at {at}, node {node} was killed"),
+            EventKind::Message => format!(
+                "at {at}, {node} sent a message (digest {:016x})",
+                event.detail
+            ),
+        }
+    }
+
+    // ----- the executor -----
+
+    /// Runs `root` (on the tester node) until it completes, then drops every task left.
+    pub(crate) fn run<F: Future>(&self, root: F) -> (F::Output, RunReport) {
+        let mut root = pin!(root);
+        let root_header = TaskWaker::new(ROOT, self.ready.clone());
+        let root_waker = waker(root_header.clone());
+        root_waker.wake_by_ref();
+        let mut polls_since_time_moved: u64 = 0;
+        let output = loop {
+            let next = self.ready.pop(&mut self.rng.borrow_mut());
+            let Some(task) = next else {
+                self.advance_clock();
+                polls_since_time_moved = 0;
+                continue;
+            };
+            self.polls.set(self.polls.get() + 1);
+            polls_since_time_moved += 1;
+            if polls_since_time_moved > self.settings.livelock_polls {
+                self.fail_livelock(task);
+            }
+            if task == ROOT {
+                root_header.dequeued();
+                self.record(EventKind::Poll, Node::tester(), 0, None);
+                self.monitor.enter_poll(0);
+                let result = root.as_mut().poll(&mut Context::from_waker(&root_waker));
+                self.monitor.exit_poll();
+                if let Poll::Ready(output) = result {
+                    break output;
+                }
+            } else {
+                self.poll_task(task);
+            }
+        };
+        let report = RunReport {
+            seed: self.seed,
+            trace_hash: self.trace.borrow().hash,
+            events: self.trace.borrow().events,
+            polls: self.polls.get(),
+            virtual_time: self.clock.get().since_start(),
+        };
+        self.tear_down();
+        (output, report)
+    }
+
+    /// Moves the clock to the next timer and fires every timer due then.
+    fn advance_clock(&self) {
+        let next = self.timers.borrow().next_deadline();
+        let Some(deadline) = next else {
+            self.fail_deadlock();
+        };
+        if let Some(limit) = self.settings.time_limit
+            && deadline.since_start() > limit
+        {
+            self.fail_time_limit(limit);
+        }
+        self.clock.set(deadline);
+        let due = self.timers.borrow_mut().take_due(deadline);
+        for ((_, seq), timer_waker) in due {
+            self.record(EventKind::TimerFire, Node::tester(), seq, None);
+            timer_waker.wake();
+        }
+    }
+
+    /// Drops every remaining task, with every node dead so that nothing new starts.
+    fn tear_down(&self) {
+        for info in self.nodes.borrow_mut().iter_mut() {
+            info.alive = false;
+        }
+        loop {
+            let doomed = self.tasks.borrow_mut().remove_where(|_| true);
+            if doomed.is_empty() {
+                break;
+            }
+            drop(doomed);
+        }
+    }
+
+    // ----- failures -----
+
+    /// Pending tasks grouped by node, with where they were spawned.
+    fn pending_tasks(&self) -> String {
+        let mut by_node: BTreeMap<Node, BTreeMap<String, usize>> = BTreeMap::new();
+        for slot in self.tasks.borrow().iter() {
+            *by_node
+                .entry(slot.node)
+                .or_default()
+                .entry(slot.spawned_at.to_string())
+                .or_default() += 1;
+        }
+        let mut text = String::from("  tester: the test body\n");
+        for (node, places) in by_node {
+            let count: usize = places.values().sum();
+            let _ = writeln!(
+                text,
+                "  {}: {count} task{}",
+                self.node_name(node),
+                if count == 1 { "" } else { "s" }
+            );
+            for (place, n) in places {
+                let _ = writeln!(text, "      {n} spawned at {place}");
+            }
+        }
+        text
+    }
+
+    fn fail_deadlock(&self) -> ! {
+        panic!(
+            "labrpc: deadlock at {now}: the test is still waiting, but no task can run and no \
+             timer is set, so nothing will ever happen again.\n\
+             Something is waiting for a message, a channel or a lock that nobody will \
+             provide. Pending tasks:\n{tasks}",
+            now = self.clock.get(),
+            tasks = self.pending_tasks(),
+        )
+    }
+
+    fn fail_time_limit(&self, limit: Duration) -> ! {
+        panic!(
+            "labrpc: time limit: the test did not finish within {limit:?} of virtual time \
+             (now {now}; the next timer is later). Pending tasks ({timers} timers set):\n{tasks}",
+            now = self.clock.get(),
+            timers = self.timers.borrow().len(),
+            tasks = self.pending_tasks(),
+        )
+    }
+
+    fn fail_livelock(&self, task: TaskRef) -> ! {
+        let who = if task == ROOT {
+            "the test body".to_string()
+        } else {
+            self.tasks
+                .borrow_mut()
+                .get_mut(task)
+                .map(|slot| {
+                    format!(
+                        "a task of {} spawned at {}",
+                        self.node_name(slot.node),
+                        slot.spawned_at
+                    )
+                })
+                .unwrap_or_else(|| "a finished task".into())
+        };
+        panic!(
+            "labrpc: livelock at {now}: virtual time has not moved for {polls} task polls. \
+             Tasks keep waking each other (or themselves, with yield_now) without ever \
+             sleeping or waiting, so time cannot advance. The last one woken was {who}.\n\
+             A loop that waits for something must sleep (labrpc::sleep(..).await) between \
+             checks. Pending tasks:\n{tasks}",
+            now = self.clock.get(),
+            polls = self.settings.livelock_polls,
+            tasks = self.pending_tasks(),
+        )
+    }
+}
+
+impl World {
+    /// Folds a message (request or reply) into the trace of the current world.
+    pub(crate) fn record_message(method: &str, bytes: &[u8]) {
+        super::context::with_world(|w| {
+            let detail = super::trace::mix(
+                super::trace::digest(method.as_bytes()),
+                super::trace::digest(bytes),
+            );
+            w.record(EventKind::Message, w.current_node.get(), detail, None);
+        });
+    }
+}
