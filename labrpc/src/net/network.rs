@@ -354,9 +354,12 @@ impl Network {
         let _registered = Unregister { net: self, call };
         let handler = server.dispatch(method, request);
         let (reply_sender, reply) = oneshot::channel();
-        let _handler_task = server.node.spawn(async move {
-            let _ = reply_sender.send(handler.await);
-        });
+        runtime::World::spawn_handler(
+            server.node,
+            Box::pin(async move {
+                let _ = reply_sender.send(handler.await);
+            }),
+        );
         match select(reply, cancelled).await {
             Either::Left((Ok(reply), _)) => Some(reply),
             // The handler's node was killed, or the end or server went away.

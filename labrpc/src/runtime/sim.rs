@@ -18,7 +18,7 @@ use crate::log;
 ///
 /// ```
 /// use std::time::Duration;
-/// let answer = labrpc::Sim::new(1).run(async {
+/// let answer = labrpc::Sim::new(1).no_time_limit().run(async {
 ///     labrpc::sleep(Duration::from_secs(3600)).await; // an hour of virtual time: instant
 ///     42
 /// });

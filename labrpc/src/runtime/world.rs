@@ -141,13 +141,29 @@ impl World {
         F::Output: Send + 'static,
     {
         let (sender, receiver) = oneshot::channel();
+        let task = self.spawn_detached(
+            node,
+            Box::pin(async move {
+                let output = future.await;
+                let _ = sender.send(output);
+            }),
+            spawned_at,
+        );
+        JoinHandle::new(receiver, task)
+    }
+
+    /// Spawns a task whose output nobody awaits; `None` if the node is dead (the future is
+    /// then dropped unrun).
+    pub(crate) fn spawn_detached(
+        &self,
+        node: Node,
+        future: BoxTask,
+        spawned_at: &'static Location<'static>,
+    ) -> Option<TaskRef> {
         if !self.is_alive(node) {
-            return JoinHandle::new(receiver, None);
+            self.drop_as(node, vec![future]);
+            return None;
         }
-        let future: BoxTask = Box::pin(async move {
-            let output = future.await;
-            let _ = sender.send(output);
-        });
         let task = self.tasks.borrow_mut().reserve();
         let header = TaskWaker::new(task, self.ready.clone());
         let task_waker = waker(header.clone());
@@ -164,7 +180,7 @@ impl World {
             },
         );
         task_waker.wake();
-        JoinHandle::new(receiver, Some(task))
+        Some(task)
     }
 
     pub(crate) fn abort_task(&self, task: TaskRef) {
@@ -320,7 +336,7 @@ impl World {
         if let Some(limit) = self.settings.time_limit
             && deadline.since_start() > limit
         {
-            self.fail_time_limit(limit);
+            self.fail_time_limit(limit, deadline);
         }
         self.clock.set(deadline);
         let due = self.timers.borrow_mut().take_due(deadline);
@@ -383,10 +399,11 @@ impl World {
         )
     }
 
-    fn fail_time_limit(&self, limit: Duration) -> ! {
+    fn fail_time_limit(&self, limit: Duration, next_timer: Instant) -> ! {
         panic!(
             "labrpc: time limit: the test did not finish within {limit:?} of virtual time \
-             (now {now}; the next timer is later). Pending tasks ({timers} timers set):\n{tasks}",
+             (now {now}; the next timer is due at {next_timer}). \
+             Pending tasks ({timers} timers set):\n{tasks}",
             now = self.clock.get(),
             timers = self.timers.borrow().len(),
             tasks = self.pending_tasks(),
@@ -423,6 +440,13 @@ impl World {
 }
 
 impl World {
+    /// Starts an RPC handler on the server's node (nothing, if the node is dead).
+    #[track_caller]
+    pub(crate) fn spawn_handler(node: Node, handler: BoxTask) {
+        let spawned_at = Location::caller();
+        super::context::with_world(|w| w.spawn_detached(node, handler, spawned_at));
+    }
+
     /// Folds a message (request or reply) into the trace of the current world.
     pub(crate) fn record_message(method: &str, bytes: &[u8]) {
         super::context::with_world(|w| {
