@@ -38,7 +38,9 @@ pub use node::Node;
 pub use rng::{SimRng, rng};
 pub use sim::{Sim, fresh_seed};
 pub use task::{JoinError, JoinHandle, spawn};
-pub use time::{Elapsed, Instant, Sleep, YieldNow, now, sleep, sleep_until, timeout, yield_now};
+pub use time::{
+    Elapsed, Instant, Sleep, YieldNow, now, seed, sleep, sleep_until, timeout, yield_now,
+};
 pub use trace::Divergence;
 pub use world::RunReport;
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::context;
-use super::trace::{Recorder, SharedRecorder};
+use super::trace::{Divergence, Recorder, SharedRecorder};
+use super::watchdog::Monitor;
 use super::world::{RunReport, World};
 use crate::log;
 
@@ -120,6 +121,7 @@ impl Sim {
             .seed
             .expect("labrpc: Sim::run needs a seed: use Sim::new(seed) or .seed(seed)");
         let world = Rc::new(World::new(self, seed, recorder));
+        let _finished = FinishOnDrop(world.monitor.clone());
         let _log = log::install();
         let _entered = context::enter(world.clone());
         world.run(future)
@@ -161,6 +163,15 @@ impl Sim {
     }
 }
 
+/// Tells the watchdog a run is over when dropped, also when the run panicked.
+struct FinishOnDrop(Arc<Monitor>);
+
+impl Drop for FinishOnDrop {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
 /// Runs `make_test` twice on one seed and compares the two traces.
 fn check_determinism<F, Fut>(settings: &Sim, make_test: &F)
 where
@@ -185,7 +196,23 @@ where
             .run_recorded(make_test(), Some(comparing.clone()))
     }));
     let divergence = match &*comparing.lock() {
-        Recorder::Compare { divergence, .. } => divergence.clone(),
+        Recorder::Compare {
+            divergence: Some(d),
+            ..
+        } => Some(d.clone()),
+        Recorder::Compare { expected, .. } => match &second {
+            // The second run agreed on everything it did, but stopped early.
+            Ok((_, report)) if report.events < first.events => Some(Divergence {
+                event_index: report.events,
+                first: expected
+                    .get(report.events as usize)
+                    .map_or_else(String::new, |e| {
+                        format!("{:?} event on node #{} at {}", e.kind, e.node, e.at)
+                    }),
+                second: "nothing (the second run had already finished)".into(),
+            }),
+            _ => None,
+        },
         Recorder::Record(_) => None,
     };
     let where_text = divergence.map_or_else(String::new, |d| {

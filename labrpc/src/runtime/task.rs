@@ -187,7 +187,6 @@ where
 /// A handle to a spawned task: await it for the task's output, or abort it.
 ///
 /// Dropping the handle detaches the task; it keeps running.
-#[must_use = "dropping a JoinHandle detaches the task; use `let _ =` to say so"]
 pub struct JoinHandle<T> {
     output: oneshot::Receiver<T>,
     task: Option<TaskRef>,

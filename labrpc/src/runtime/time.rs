@@ -83,6 +83,11 @@ pub fn now() -> Instant {
     with_world(|w| w.clock.get())
 }
 
+/// The seed of the simulation running on this thread.
+pub fn seed() -> u64 {
+    with_world(|w| w.seed)
+}
+
 /// The world's pending timers, earliest first.
 ///
 /// Keys are `(deadline, sequence number)`, so timers with equal deadlines fire in the order
@@ -209,9 +214,10 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
     }
 }
 
-/// Lets every other ready task run once before this one continues.
+/// Lets every other task that can run at this instant run first, then continues.
 ///
-/// Virtual time does not move. A loop that only yields (and never sleeps or waits on
+/// The yielding task waits until the ready queue is empty (tasks woken meanwhile run
+/// too), and resumes before virtual time moves on. Virtual time does not move. A loop that only yields (and never sleeps or waits on
 /// something) is a livelock, which the runtime detects and reports.
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
@@ -232,7 +238,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        with_world(|w| w.yielded.borrow_mut().push(cx.waker().clone()));
         Poll::Pending
     }
 }

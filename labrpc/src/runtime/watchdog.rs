@@ -33,6 +33,8 @@ pub(crate) struct Monitor {
     flagged: AtomicBool,
     /// The watchdog's own bookkeeping: the poll count it last saw, and since when.
     sampled: Mutex<(u64, Option<WallInstant>)>,
+    /// Set when the run is over, however it ended; the watchdog then forgets it.
+    finished: AtomicBool,
 }
 
 impl Monitor {
@@ -46,9 +48,16 @@ impl Monitor {
             node_names: Mutex::new(Vec::new()),
             flagged: AtomicBool::new(false),
             sampled: Mutex::new((0, None)),
+            finished: AtomicBool::new(false),
         });
         register(&monitor);
         monitor
+    }
+
+    /// Marks the run as over. A run that fails with a panic inside a poll never reaches
+    /// `exit_poll`; without this the watchdog would later take it for a stuck task.
+    pub(crate) fn finish(&self) {
+        self.finished.store(true, Ordering::Release);
     }
 
     pub(crate) fn add_node_name(&self, name: &str) {
@@ -99,6 +108,9 @@ impl Monitor {
 
     /// One look by the watchdog thread.
     fn sample(&self, now: WallInstant) {
+        if self.finished.load(Ordering::Acquire) {
+            return;
+        }
         let polls = self.polls.load(Ordering::Relaxed);
         let in_poll = self.in_poll.load(Ordering::Acquire);
         let mut sampled = self.sampled.lock();
@@ -140,7 +152,10 @@ fn watch() {
         std::thread::sleep(SAMPLE_EVERY);
         let live: Vec<Arc<Monitor>> = {
             let mut monitors = MONITORS.lock();
-            monitors.retain(|m| m.strong_count() > 0);
+            monitors.retain(|m| {
+                m.upgrade()
+                    .is_some_and(|m| !m.finished.load(Ordering::Acquire))
+            });
             monitors.iter().filter_map(Weak::upgrade).collect()
         };
         let now = WallInstant::now();

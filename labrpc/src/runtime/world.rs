@@ -31,6 +31,8 @@ pub(crate) struct World {
     tasks: RefCell<TaskTable>,
     ready: Arc<ReadyQueue>,
     pub(crate) timers: RefCell<Timers>,
+    /// Tasks that called `yield_now`: woken once the ready queue is empty.
+    pub(crate) yielded: RefCell<Vec<std::task::Waker>>,
     pub(crate) nodes: RefCell<Vec<NodeInfo>>,
     pub(crate) current_node: Cell<Node>,
     trace: RefCell<Trace>,
@@ -65,6 +67,7 @@ impl World {
             tasks: RefCell::new(TaskTable::default()),
             ready: Arc::new(ReadyQueue::default()),
             timers: RefCell::new(Timers::default()),
+            yielded: RefCell::new(Vec::new()),
             nodes: RefCell::new(vec![NodeInfo {
                 name: "tester".into(),
                 alive: true,
@@ -294,6 +297,11 @@ impl World {
         let output = loop {
             let next = self.ready.pop(&mut self.rng.borrow_mut());
             let Some(task) = next else {
+                let yielded = std::mem::take(&mut *self.yielded.borrow_mut());
+                if !yielded.is_empty() {
+                    yielded.into_iter().for_each(std::task::Waker::wake);
+                    continue;
+                }
                 self.advance_clock();
                 polls_since_time_moved = 0;
                 continue;
@@ -403,9 +411,12 @@ impl World {
         panic!(
             "labrpc: time limit: the test did not finish within {limit:?} of virtual time \
              (now {now}; the next timer is due at {next_timer}). \
-             Pending tasks ({timers} timers set):\n{tasks}",
+             Pending tasks ({timers} set):\n{tasks}",
             now = self.clock.get(),
-            timers = self.timers.borrow().len(),
+            timers = match self.timers.borrow().len() {
+                1 => "1 timer".to_string(),
+                n => format!("{n} timers"),
+            },
             tasks = self.pending_tasks(),
         )
     }

@@ -1,0 +1,40 @@
+//! What Raft hands to the service above it.
+
+use futures::channel::mpsc;
+
+/// A message on the apply channel: a committed command, or a snapshot to install.
+///
+/// Raft sends these in log order. Each `Command` has the index right after the previous
+/// one (or after the last `Snapshot`); a `Snapshot` replaces every command up to its index.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ApplyMsg {
+    /// A log entry that has been committed.
+    Command {
+        /// Its log index (the first entry has index 1).
+        index: u64,
+        /// The term in which a leader created it.
+        term: u64,
+        /// The command, as given to [`start`](crate::Raft::start).
+        command: Vec<u8>,
+    },
+    /// A snapshot received from the leader (2D), which the service must install.
+    Snapshot {
+        /// The last log index the snapshot covers.
+        index: u64,
+        /// The term of that entry.
+        term: u64,
+        /// The snapshot, as the leader's service made it.
+        data: Vec<u8>,
+    },
+}
+
+/// The sending half of the apply channel. Sending never blocks.
+pub type ApplySender = mpsc::UnboundedSender<ApplyMsg>;
+
+/// The receiving half of the apply channel.
+pub type ApplyReceiver = mpsc::UnboundedReceiver<ApplyMsg>;
+
+/// A new apply channel.
+pub fn apply_channel() -> (ApplySender, ApplyReceiver) {
+    mpsc::unbounded()
+}

@@ -1,0 +1,48 @@
+//! The Raft lab (6.824 / 6.5840 Lab 2: 2A election, 2B log, 2C persistence, 2D snapshots).
+//!
+//! This crate holds two implementations of one public API:
+//!
+//! - the **skeleton** (default): what students start from, in `src/skeleton/`;
+//! - the **reference** (cargo feature `reference`): a complete implementation, in
+//!   `src/reference/`, which proves the tests fair.
+//!
+//! The tests in the `tests` crate use whichever one is built:
+//!
+//! ```text
+//! cargo test -p tests 2a                          # your code (the skeleton you filled in)
+//! cargo test -p tests 2a --features raft/reference  # the reference
+//! ```
+//!
+//! # The API
+//!
+//! - [`Raft::new`]`(peers, me, persister, apply_tx)` creates a server and returns at once;
+//!   its work runs in tasks it spawns (`labrpc::spawn`).
+//! - [`Raft::start`]`(command)` asks the server to append a command to the log: `Some((index,
+//!   term))` if it is the leader, `None` otherwise. It returns at once, without waiting for
+//!   the command to commit.
+//! - [`Raft::state`]`()` gives `(current_term, is_leader)`.
+//! - [`Raft::snapshot`]`(index, snapshot)` (2D): the service has a snapshot covering
+//!   every entry up to `index`; Raft may discard them.
+//! - [`Raft::kill`]`()` stops the server.
+//! - [`Raft::service`]`()` gives the RPC handlers to register on the server's node.
+//!
+//! Committed commands reach the service in order as [`ApplyMsg`]s on the apply channel.
+
+mod apply;
+mod persister;
+
+#[cfg(feature = "reference")]
+mod reference;
+#[cfg(feature = "reference")]
+pub use reference::Raft;
+
+#[cfg(not(feature = "reference"))]
+mod skeleton;
+#[cfg(not(feature = "reference"))]
+pub use skeleton::Raft;
+
+pub use apply::{ApplyMsg, ApplyReceiver, ApplySender, apply_channel};
+pub use persister::Persister;
+
+/// Whether this build of the crate is the reference implementation.
+pub const IS_REFERENCE: bool = cfg!(feature = "reference");

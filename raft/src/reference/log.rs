@@ -1,0 +1,187 @@
+//! The log, with a prefix compacted into a snapshot (§7).
+//!
+//! Indices are global and start at 1, as in the paper. The entries up to and including
+//! `snapshot_index` have been discarded in favour of a snapshot; the log keeps the index and
+//! term of the last of them so that the consistency check of AppendEntries still works at
+//! that boundary. Index 0 (term 0) is the empty snapshot every server starts with.
+
+use serde::{Deserialize, Serialize};
+
+/// One log entry: a command and the term in which a leader received it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub(crate) term: u64,
+    pub(crate) command: Vec<u8>,
+}
+
+/// The log of one server.
+///
+/// Invariant: `entries[k]` has index `snapshot_index + 1 + k`.
+#[derive(Clone, Default, Debug, Serialize, Deserialize)]
+pub(crate) struct Log {
+    /// The last index covered by the snapshot (0 if there is none).
+    snapshot_index: u64,
+    /// The term of the entry at `snapshot_index`.
+    snapshot_term: u64,
+    /// The entries after the snapshot.
+    entries: Vec<Entry>,
+}
+
+impl Log {
+    pub(crate) fn snapshot_index(&self) -> u64 {
+        self.snapshot_index
+    }
+
+    pub(crate) fn snapshot_term(&self) -> u64 {
+        self.snapshot_term
+    }
+
+    pub(crate) fn last_index(&self) -> u64 {
+        self.snapshot_index + self.entries.len() as u64
+    }
+
+    pub(crate) fn last_term(&self) -> u64 {
+        self.entries.last().map_or(self.snapshot_term, |e| e.term)
+    }
+
+    /// The term of the entry at `index`, if the log still knows it (the snapshot boundary
+    /// counts; entries inside the snapshot do not).
+    pub(crate) fn term_at(&self, index: u64) -> Option<u64> {
+        if index == self.snapshot_index {
+            return Some(self.snapshot_term);
+        }
+        self.position(index).map(|k| self.entries[k].term)
+    }
+
+    /// The entry at `index`, if it is in the log (after the snapshot).
+    pub(crate) fn entry(&self, index: u64) -> Option<&Entry> {
+        self.position(index).map(|k| &self.entries[k])
+    }
+
+    /// The entries from `index` on. `index` must be after the snapshot.
+    pub(crate) fn entries_from(&self, index: u64) -> &[Entry] {
+        assert!(
+            index > self.snapshot_index,
+            "entries_from inside the snapshot"
+        );
+        let start = ((index - self.snapshot_index - 1) as usize).min(self.entries.len());
+        &self.entries[start..]
+    }
+
+    /// Appends one entry; returns its index.
+    pub(crate) fn push(&mut self, entry: Entry) -> u64 {
+        self.entries.push(entry);
+        self.last_index()
+    }
+
+    /// Discards every entry from `index` on (a conflicting suffix, §5.3).
+    pub(crate) fn truncate_from(&mut self, index: u64) {
+        assert!(
+            index > self.snapshot_index,
+            "cannot truncate inside the snapshot"
+        );
+        self.entries
+            .truncate((index - self.snapshot_index - 1) as usize);
+    }
+
+    /// Discards every entry up to and including `index`, which a snapshot now covers.
+    /// If the log does not reach `index` with an entry of `term`, the whole log goes
+    /// (§7: "if existing log entry has same index and term as snapshot's last included
+    /// entry, retain log entries following it").
+    pub(crate) fn compact_to(&mut self, index: u64, term: u64) {
+        if index <= self.snapshot_index {
+            return;
+        }
+        if self.term_at(index) == Some(term) {
+            self.entries.drain(..(index - self.snapshot_index) as usize);
+        } else {
+            self.entries.clear();
+        }
+        self.snapshot_index = index;
+        self.snapshot_term = term;
+    }
+
+    /// The first index of the run of entries with `term` that ends at `index`.
+    pub(crate) fn first_index_of_term_run(&self, index: u64, term: u64) -> u64 {
+        let mut first = index;
+        while first - 1 > self.snapshot_index && self.term_at(first - 1) == Some(term) {
+            first -= 1;
+        }
+        first
+    }
+
+    /// The last index holding an entry of `term`, if any.
+    pub(crate) fn last_index_of_term(&self, term: u64) -> Option<u64> {
+        let k = self.entries.iter().rposition(|e| e.term == term)?;
+        Some(self.snapshot_index + 1 + k as u64)
+    }
+
+    fn position(&self, index: u64) -> Option<usize> {
+        if index <= self.snapshot_index || index > self.last_index() {
+            return None;
+        }
+        Some((index - self.snapshot_index - 1) as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(term: u64) -> Entry {
+        Entry {
+            term,
+            command: vec![term as u8],
+        }
+    }
+
+    fn log_of(terms: &[u64]) -> Log {
+        let mut log = Log::default();
+        for &t in terms {
+            log.push(entry(t));
+        }
+        log
+    }
+
+    #[test]
+    fn indices_start_at_one_after_the_empty_snapshot() {
+        let log = log_of(&[1, 1, 2]);
+        assert_eq!(log.last_index(), 3);
+        assert_eq!(log.last_term(), 2);
+        assert_eq!(log.term_at(0), Some(0));
+        assert_eq!(log.term_at(1), Some(1));
+        assert_eq!(log.term_at(4), None);
+    }
+
+    #[test]
+    fn compaction_keeps_the_suffix_when_the_boundary_matches() {
+        let mut log = log_of(&[1, 1, 2, 3]);
+        log.compact_to(2, 1);
+        assert_eq!(log.snapshot_index(), 2);
+        assert_eq!(log.term_at(2), Some(1));
+        assert_eq!(log.term_at(1), None);
+        assert_eq!(log.entry(3).map(|e| e.term), Some(2));
+        assert_eq!(log.last_index(), 4);
+        assert_eq!(log.entries_from(3).len(), 2);
+    }
+
+    #[test]
+    fn compaction_drops_everything_when_the_boundary_conflicts() {
+        let mut log = log_of(&[1, 1, 2]);
+        log.compact_to(5, 4);
+        assert_eq!(log.last_index(), 5);
+        assert_eq!(log.last_term(), 4);
+        assert_eq!(log.entries_from(6).len(), 0);
+    }
+
+    #[test]
+    fn term_runs_for_fast_backup() {
+        let log = log_of(&[1, 2, 2, 2, 3]);
+        assert_eq!(log.first_index_of_term_run(4, 2), 2);
+        assert_eq!(log.last_index_of_term(2), Some(4));
+        assert_eq!(log.last_index_of_term(9), None);
+        let mut log = log;
+        log.truncate_from(3);
+        assert_eq!(log.last_index(), 2);
+    }
+}

@@ -1,0 +1,295 @@
+//! Log replication (§5.3), commitment (§5.4.2) and snapshot installation (§7).
+
+use std::pin::pin;
+use std::sync::Arc;
+
+use futures::future::select;
+
+use super::rpc::{
+    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
+};
+use super::signal::Signal;
+use super::state::{HEARTBEAT, LeaderState, Role, Shared, State};
+
+/// What a replicator sends next to its follower.
+enum Message {
+    Append(AppendEntriesArgs),
+    Snapshot(InstallSnapshotArgs),
+}
+
+impl Shared {
+    /// Takes office: every follower gets its own replicator task for this term.
+    pub(crate) fn become_leader(self: &Arc<Self>, state: &mut State) {
+        let peers = self.peers.len();
+        let next = state.log.last_index() + 1;
+        let wake: Vec<Arc<Signal>> = (0..peers).map(|_| Arc::new(Signal::default())).collect();
+        let mut match_index = vec![0; peers];
+        match_index[self.me] = state.log.last_index();
+        let term = state.current_term;
+        tracing::debug!(term, last_index = next - 1, "became leader");
+        for (peer, signal) in wake.iter().enumerate() {
+            if peer != self.me {
+                signal.notify(); // the first heartbeat goes out at once
+                let replicator = self.clone().run_replicator(term, peer, signal.clone());
+                labrpc::spawn(replicator);
+            }
+        }
+        state.role = Role::Leader(LeaderState {
+            next_index: vec![next; peers],
+            match_index,
+            wake,
+        });
+    }
+
+    /// Keeps one follower up to date for as long as this server leads in `term`: sends
+    /// what the follower lacks whenever there is news, and a heartbeat every
+    /// [`HEARTBEAT`] otherwise. Each RPC runs in its own task, so a slow or unreachable
+    /// follower never holds up the next heartbeat.
+    async fn run_replicator(self: Arc<Self>, term: u64, peer: usize, wake: Arc<Signal>) {
+        loop {
+            select(pin!(wake.wait()), labrpc::sleep(HEARTBEAT)).await;
+            let message = {
+                let state = self.state.lock();
+                match &state.role {
+                    Role::Leader(leader) if state.current_term == term && !state.dead => {
+                        self.next_message(&state, leader, peer)
+                    }
+                    _ => return,
+                }
+            };
+            let shared = self.clone();
+            match message {
+                Message::Append(args) => {
+                    let call = self.peers[peer].call(&args);
+                    labrpc::spawn(async move {
+                        if let Ok(reply) = call.await {
+                            shared.handle_append_reply(peer, &args, reply);
+                        }
+                    });
+                }
+                Message::Snapshot(args) => {
+                    let call = self.peers[peer].call(&args);
+                    labrpc::spawn(async move {
+                        if let Ok(reply) = call.await {
+                            shared.handle_snapshot_reply(peer, &args, reply);
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// AppendEntries with everything from the follower's `next_index`, or the snapshot
+    /// if the leader has already discarded those entries.
+    fn next_message(&self, state: &State, leader: &LeaderState, peer: usize) -> Message {
+        let next = leader.next_index[peer];
+        if next <= state.log.snapshot_index() {
+            return Message::Snapshot(InstallSnapshotArgs {
+                term: state.current_term,
+                leader: self.me,
+                last_included_index: state.log.snapshot_index(),
+                last_included_term: state.log.snapshot_term(),
+                data: state.snapshot.clone(),
+            });
+        }
+        let prev_log_index = next - 1;
+        Message::Append(AppendEntriesArgs {
+            term: state.current_term,
+            leader: self.me,
+            prev_log_index,
+            prev_log_term: state
+                .log
+                .term_at(prev_log_index)
+                .expect("next_index is inside the log"),
+            entries: state.log.entries_from(next).to_vec(),
+            leader_commit: state.commit_index,
+        })
+    }
+
+    fn handle_append_reply(
+        &self,
+        peer: usize,
+        args: &AppendEntriesArgs,
+        reply: AppendEntriesReply,
+    ) {
+        let mut state = self.state.lock();
+        if reply.term > state.current_term {
+            self.step_down(&mut state, reply.term);
+            return;
+        }
+        if state.current_term != args.term {
+            return; // a reply from an earlier term
+        }
+        let state = &mut *state;
+        let Role::Leader(leader) = &mut state.role else {
+            return;
+        };
+        if reply.success {
+            let matched = args.prev_log_index + args.entries.len() as u64;
+            if matched > leader.match_index[peer] {
+                leader.match_index[peer] = matched;
+            }
+            leader.next_index[peer] = leader.next_index[peer].max(matched + 1);
+            self.advance_commit(state);
+            return;
+        }
+        // Back up past the whole conflicting term at once (§5.3, last paragraphs).
+        let next = match reply.conflict_term {
+            Some(term) => match state.log.last_index_of_term(term) {
+                Some(last) => last + 1,
+                None => reply.conflict_index,
+            },
+            None => reply.conflict_index,
+        };
+        // Never below what the follower is known to hold, never past our log.
+        let next = next
+            .max(leader.match_index[peer] + 1)
+            .min(state.log.last_index() + 1);
+        leader.next_index[peer] = next;
+        leader.wake[peer].notify();
+    }
+
+    fn handle_snapshot_reply(
+        &self,
+        peer: usize,
+        args: &InstallSnapshotArgs,
+        reply: InstallSnapshotReply,
+    ) {
+        let mut state = self.state.lock();
+        if reply.term > state.current_term {
+            self.step_down(&mut state, reply.term);
+            return;
+        }
+        if state.current_term != args.term {
+            return;
+        }
+        if let Role::Leader(leader) = &mut state.role {
+            let matched = args.last_included_index;
+            leader.match_index[peer] = leader.match_index[peer].max(matched);
+            leader.next_index[peer] = leader.next_index[peer].max(matched + 1);
+            leader.wake[peer].notify(); // send the entries after the snapshot
+        }
+    }
+
+    /// Commits the highest index stored on a majority, if it is from the current term
+    /// (§5.4.2: entries of earlier terms commit only indirectly; see Figure 8).
+    fn advance_commit(&self, state: &mut State) {
+        let Role::Leader(leader) = &mut state.role else {
+            return;
+        };
+        leader.match_index[self.me] = state.log.last_index();
+        let mut matched = leader.match_index.clone();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let candidate = matched[self.majority() - 1];
+        if candidate > state.commit_index
+            && state.log.term_at(candidate) == Some(state.current_term)
+        {
+            state.commit_index = candidate;
+            leader.wake_all(); // followers learn the new commit index promptly
+            self.wake_applier();
+        }
+    }
+
+    /// The AppendEntries handler (Figure 2, "Receiver implementation").
+    pub(crate) fn append_entries(&self, args: AppendEntriesArgs) -> AppendEntriesReply {
+        let mut state = self.state.lock();
+        let reject = |state: &State, conflict_term, conflict_index| AppendEntriesReply {
+            term: state.current_term,
+            success: false,
+            conflict_term,
+            conflict_index,
+        };
+        if args.term < state.current_term {
+            return reject(&state, None, 0);
+        }
+        if args.term > state.current_term || !matches!(state.role, Role::Follower) {
+            self.step_down(&mut state, args.term);
+        }
+        self.heard_from_leader(&mut state);
+
+        let mut prev = args.prev_log_index;
+        let mut entries = &args.entries[..];
+        let snapshot_index = state.log.snapshot_index();
+        if prev < snapshot_index {
+            // The snapshot already covers a prefix of these entries; they are committed,
+            // so they match the leader's. Skip them.
+            let covered = (snapshot_index - prev) as usize;
+            entries = entries.get(covered..).unwrap_or(&[]);
+            prev = snapshot_index;
+        } else if prev > state.log.last_index() {
+            let conflict_index = state.log.last_index() + 1;
+            return reject(&state, None, conflict_index);
+        } else {
+            let term_here = state.log.term_at(prev).expect("prev is inside the log");
+            if prev != snapshot_index && term_here != args.prev_log_term {
+                let first = state.log.first_index_of_term_run(prev, term_here);
+                return reject(&state, Some(term_here), first);
+            }
+        }
+
+        // Append what is new; cut our log only at a real conflict, never because a
+        // delayed, shorter AppendEntries arrived after a longer one.
+        let mut changed = false;
+        for (k, entry) in entries.iter().enumerate() {
+            let index = prev + 1 + k as u64;
+            match state.log.term_at(index) {
+                Some(term) if term == entry.term => continue,
+                Some(_) => {
+                    state.log.truncate_from(index);
+                }
+                None => {}
+            }
+            for entry in &entries[k..] {
+                state.log.push(entry.clone());
+            }
+            changed = true;
+            break;
+        }
+        if changed {
+            self.persist(&state);
+        }
+        let last_new = prev + entries.len() as u64;
+        if args.leader_commit > state.commit_index {
+            let commit = args.leader_commit.min(last_new);
+            if commit > state.commit_index {
+                state.commit_index = commit;
+                self.wake_applier();
+            }
+        }
+        AppendEntriesReply {
+            term: state.current_term,
+            success: true,
+            conflict_term: None,
+            conflict_index: 0,
+        }
+    }
+
+    /// The InstallSnapshot handler (Figure 13).
+    pub(crate) fn install_snapshot(&self, args: InstallSnapshotArgs) -> InstallSnapshotReply {
+        let mut state = self.state.lock();
+        if args.term < state.current_term {
+            return InstallSnapshotReply {
+                term: state.current_term,
+            };
+        }
+        if args.term > state.current_term || !matches!(state.role, Role::Follower) {
+            self.step_down(&mut state, args.term);
+        }
+        self.heard_from_leader(&mut state);
+        // A snapshot of what we have already committed brings nothing; installing it
+        // could even roll the service back.
+        if args.last_included_index > state.commit_index {
+            state
+                .log
+                .compact_to(args.last_included_index, args.last_included_term);
+            state.snapshot = args.data;
+            state.commit_index = args.last_included_index;
+            state.snapshot_to_apply = true;
+            self.persist_with_snapshot(&state);
+            self.wake_applier();
+        }
+        InstallSnapshotReply {
+            term: state.current_term,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Runs every Raft test once and reports virtual time, wall time and CPU time per test.
+//!
+//! ```text
+//! cargo bench -p tests --bench raft --features reference            # release
+//! cargo bench -p tests --bench raft --features reference -- 2c      # one part
+//! LAB_SEED=7 cargo bench -p tests --bench raft --features reference  # another seed
+//! ```
+//!
+//! A plain bench binary: it measures, it asserts nothing about speed.
+
+use std::time::{Duration, Instant};
+
+use tests::suites::{RAFT, TestCase};
+
+/// CPU time this thread has used, from Linux's scheduler statistics (nanosecond
+/// precision); `None` elsewhere.
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+struct Measured {
+    virtual_time: Duration,
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+fn measure(case: &TestCase, seed: u64) -> Measured {
+    let cpu0 = thread_cpu_time();
+    let wall0 = Instant::now();
+    let ((), report) = labrpc::Sim::new(seed)
+        .time_limit(tests::TEST_TIME_LIMIT)
+        .run_with_report((case.body)());
+    let wall = wall0.elapsed();
+    let cpu = thread_cpu_time()
+        .zip(cpu0)
+        .map(|(after, before)| after - before);
+    Measured {
+        virtual_time: report.virtual_time,
+        wall,
+        cpu,
+    }
+}
+
+fn main() {
+    let filter: Option<String> = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(|f| f.to_lowercase());
+    let seed = std::env::var("LAB_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!(
+        "raft suite, seed {seed}, {profile} build, reference = {}",
+        raft::IS_REFERENCE
+    );
+    println!(
+        "{:<34} {:>10} {:>10} {:>10} {:>12}",
+        "test", "virtual s", "wall ms", "cpu ms", "virtual/wall"
+    );
+    let (mut total_virtual, mut total_wall, mut total_cpu) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    for case in RAFT
+        .iter()
+        .filter(|c| filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
+    {
+        // Tests print their summary lines; keep the table readable.
+        let m = measure(case, seed);
+        total_virtual += m.virtual_time;
+        total_wall += m.wall;
+        total_cpu += m.cpu.unwrap_or_default();
+        println!(
+            "{:<34} {:>10.1} {:>10.1} {:>10} {:>12.0}",
+            case.name,
+            m.virtual_time.as_secs_f64(),
+            m.wall.as_secs_f64() * 1e3,
+            m.cpu
+                .map_or("-".to_string(), |c| format!("{:.1}", c.as_secs_f64() * 1e3)),
+            m.virtual_time.as_secs_f64() / m.wall.as_secs_f64()
+        );
+    }
+    println!(
+        "{:<34} {:>10.1} {:>10.1} {:>10.1} {:>12.0}",
+        "total",
+        total_virtual.as_secs_f64(),
+        total_wall.as_secs_f64() * 1e3,
+        total_cpu.as_secs_f64() * 1e3,
+        total_virtual.as_secs_f64() / total_wall.as_secs_f64()
+    );
+}
