@@ -66,7 +66,17 @@ impl std::error::Error for CodecError {}
 
 /// Encodes a value.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
-    postcard::to_stdvec(value).map_err(|e| CodecError {
+    encode_into(value, Vec::new())
+}
+
+/// Encodes a value at the end of `buffer`. Handing in a buffer with enough capacity (say,
+/// the size of the last encoding of a similar value) saves the copies a growing buffer
+/// makes, which matters for large values encoded often, such as a Raft log.
+pub fn encode_into<T: Serialize + ?Sized>(
+    value: &T,
+    buffer: Vec<u8>,
+) -> Result<Vec<u8>, CodecError> {
+    postcard::to_extend(value, buffer).map_err(|e| CodecError {
         direction: Direction::Encode,
         type_name: std::any::type_name::<T>(),
         method: None,
@@ -91,4 +101,15 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
         ))),
         Err(e) => Err(error(e.to_string())),
     }
+}
+
+/// Decodes a value from the front of `bytes`, returning it and the bytes after it. For
+/// reading a sequence of values encoded back to back.
+pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), CodecError> {
+    postcard::take_from_bytes(bytes).map_err(|e| CodecError {
+        direction: Direction::Decode,
+        type_name: std::any::type_name::<T>(),
+        method: None,
+        detail: e.to_string(),
+    })
 }

@@ -90,6 +90,7 @@ struct TesterSnapshot {
 #[derive(Serialize, Deserialize)]
 struct TestCommand {
     value: u64,
+    #[serde(with = "serde_bytes")]
     padding: Vec<u8>,
 }
 
@@ -103,20 +104,36 @@ pub fn encode_padded_command(value: u64, padding: Vec<u8>) -> Vec<u8> {
     labrpc::codec::encode(&TestCommand { value, padding }).expect("commands encode")
 }
 
+/// The servers as the tester sees them: which are running, which are connected, and what
+/// they applied. Shared between the [`Config`] and the tasks a test spawns (the course's
+/// goroutines share `cfg` the same way), so every view is current.
+///
+/// Cloning gives another handle to the same cluster.
+#[derive(Clone)]
+pub struct Cluster {
+    n: usize,
+    servers: Arc<Mutex<Servers>>,
+    applied: Arc<Mutex<Applied>>,
+}
+
+/// Which servers run and which are connected.
+struct Servers {
+    rafts: Vec<Option<Raft>>,
+    connected: Vec<bool>,
+}
+
 /// A cluster of Raft servers on a simulated network, as the tests see it.
 pub struct Config {
     n: usize,
     net: Network,
     applier: Applier,
-    rafts: Vec<Option<Raft>>,
+    cluster: Cluster,
     nodes: Vec<Option<Node>>,
-    connected: Vec<bool>,
     saved: Vec<Persister>,
     /// `end_names[i][j]`: the end server `i`'s current incarnation uses to reach `j`.
     end_names: Vec<Vec<String>>,
     /// Counts incarnations, to give every restarted server fresh end names.
     incarnations: u64,
-    applied: Arc<Mutex<Applied>>,
     // What `begin` recorded, for the summary line.
     started_at: Instant,
     rpcs0: u64,
@@ -139,17 +156,23 @@ impl Config {
             errors: vec![None; n],
             max_index: 0,
         };
+        let cluster = Cluster {
+            n,
+            servers: Arc::new(Mutex::new(Servers {
+                rafts: vec![None; n],
+                connected: vec![false; n],
+            })),
+            applied: Arc::new(Mutex::new(applied)),
+        };
         let mut cfg = Config {
             n,
             net,
             applier,
-            rafts: vec![None; n],
+            cluster,
             nodes: vec![None; n],
-            connected: vec![false; n],
             saved: (0..n).map(|_| Persister::new()).collect(),
             end_names: vec![Vec::new(); n],
             incarnations: 0,
-            applied: Arc::new(Mutex::new(applied)),
             started_at: labrpc::now(),
             rpcs0: 0,
             bytes0: 0,
@@ -175,9 +198,14 @@ impl Config {
         &self.net
     }
 
+    /// A handle on the cluster for tasks the test spawns.
+    pub fn cluster(&self) -> Cluster {
+        self.cluster.clone()
+    }
+
     /// Whether server `i` is connected.
     pub fn is_connected(&self, i: usize) -> bool {
-        self.connected[i]
+        self.cluster.is_connected(i)
     }
 
     /// Server `i`'s current Raft instance.
@@ -185,18 +213,22 @@ impl Config {
     /// # Panics
     ///
     /// If server `i` is crashed.
-    pub fn raft(&self, i: usize) -> &Raft {
-        self.rafts[i]
-            .as_ref()
+    pub fn raft(&self, i: usize) -> Raft {
+        self.cluster
+            .raft(i)
             .unwrap_or_else(|| panic!("tester bug: server {i} is crashed"))
     }
 
     /// Whether server `i` is running (not crashed).
     pub fn is_up(&self, i: usize) -> bool {
-        self.rafts[i].is_some()
+        self.cluster.raft(i).is_some()
     }
 
     /// `Start(cmd)` on server `i`: `Some((index, term))` if it accepted as leader.
+    ///
+    /// # Panics
+    ///
+    /// If server `i` is crashed.
     pub fn start(&self, i: usize, command: u64) -> Option<(u64, u64)> {
         self.raft(i).start(encode_command(command))
     }
@@ -213,7 +245,7 @@ impl Config {
         self.started_at = labrpc::now();
         self.rpcs0 = self.net.total_rpcs();
         self.bytes0 = self.net.total_bytes();
-        self.max_index0 = self.applied.lock().max_index;
+        self.max_index0 = self.cluster.applied.lock().max_index;
     }
 
     /// Ends a test: checks for apply errors and prints the course's summary line
@@ -223,7 +255,7 @@ impl Config {
         let elapsed = labrpc::now() - self.started_at;
         let rpcs = self.net.total_rpcs() - self.rpcs0;
         let bytes = self.net.total_bytes() - self.bytes0;
-        let commands = self.applied.lock().max_index - self.max_index0;
+        let commands = self.cluster.applied.lock().max_index - self.max_index0;
         println!(
             "  ... Passed --  {:4.1}  {} {:4} {:7} {:4}   (seed {})",
             elapsed.as_secs_f64(),
@@ -273,7 +305,8 @@ impl Config {
         self.disconnect(i);
         self.net.delete_server(&server_name(i));
         self.saved[i] = self.saved[i].copy();
-        if let Some(raft) = self.rafts[i].take() {
+        let crashed = self.cluster.servers.lock().rafts[i].take();
+        if let Some(raft) = crashed {
             raft.kill();
         }
         if let Some(node) = self.nodes[i].take() {
@@ -301,7 +334,7 @@ impl Config {
 
         self.saved[i] = self.saved[i].copy();
         {
-            let mut applied = self.applied.lock();
+            let mut applied = self.cluster.applied.lock();
             applied.last_applied[i] = 0;
             let snapshot = self.saved[i].read_snapshot();
             if !snapshot.is_empty()
@@ -313,7 +346,7 @@ impl Config {
 
         let node = Node::new(server_name(i));
         let persister = self.saved[i].clone();
-        let applied = self.applied.clone();
+        let applied = self.cluster.applied.clone();
         let applier = self.applier;
         let raft = node.enter(|| {
             let (apply_tx, apply_rx) = apply_channel();
@@ -333,26 +366,26 @@ impl Config {
             server_name(i),
             Server::on(node).with_service(raft.service()),
         );
-        self.rafts[i] = Some(raft);
+        self.cluster.servers.lock().rafts[i] = Some(raft);
         self.nodes[i] = Some(node);
     }
 
     /// Attaches server `i` to the network: enables its ends to and from every connected
     /// server.
     pub fn connect(&mut self, i: usize) {
-        self.connected[i] = true;
+        self.cluster.servers.lock().connected[i] = true;
         self.set_links(i, true);
     }
 
     /// Detaches server `i` from the network.
     pub fn disconnect(&mut self, i: usize) {
-        self.connected[i] = false;
+        self.cluster.servers.lock().connected[i] = false;
         self.set_links(i, false);
     }
 
     fn set_links(&self, i: usize, enabled: bool) {
         for j in 0..self.n {
-            if !self.connected[j] && enabled {
+            if !self.is_connected(j) && enabled {
                 continue;
             }
             if let Some(name) = self.end_names[i].get(j) {
@@ -374,7 +407,7 @@ impl Config {
             let ms = labrpc::rng().random_range(450..550);
             labrpc::sleep(Duration::from_millis(ms)).await;
             let mut leaders: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-            for i in (0..self.n).filter(|&i| self.connected[i]) {
+            for i in (0..self.n).filter(|&i| self.is_connected(i)) {
                 let (term, is_leader) = self.state(i);
                 if is_leader {
                     leaders.entry(term).or_default().push(i);
@@ -395,7 +428,7 @@ impl Config {
              hear no heartbeat, and does a candidate with a majority of votes become leader?",
             names(
                 &(0..self.n)
-                    .filter(|&i| self.connected[i])
+                    .filter(|&i| self.is_connected(i))
                     .collect::<Vec<_>>()
             )
         )
@@ -404,7 +437,7 @@ impl Config {
     /// `checkTerms`: every connected server is in the same term; returns it.
     pub fn check_terms(&self) -> u64 {
         let mut agreed: Option<(usize, u64)> = None;
-        for i in (0..self.n).filter(|&i| self.connected[i]) {
+        for i in (0..self.n).filter(|&i| self.is_connected(i)) {
             let (term, _) = self.state(i);
             match agreed {
                 None => agreed = Some((i, term)),
@@ -419,7 +452,7 @@ impl Config {
 
     /// `checkNoLeader`: no connected server claims to be leader.
     pub fn check_no_leader(&self) {
-        for i in (0..self.n).filter(|&i| self.connected[i]) {
+        for i in (0..self.n).filter(|&i| self.is_connected(i)) {
             let (term, is_leader) = self.state(i);
             if is_leader {
                 panic!(
@@ -428,6 +461,63 @@ impl Config {
                 );
             }
         }
+    }
+
+    /// Fails the test if any applier recorded an error.
+    pub fn check_apply_errors(&self) {
+        self.cluster.check_apply_errors();
+    }
+
+    /// `nCommitted(index)`: see [`Cluster::n_committed`].
+    pub fn n_committed(&self, index: u64) -> (usize, Option<u64>) {
+        self.cluster.n_committed(index)
+    }
+
+    /// `wait(index, n, start_term)`: see [`Cluster::wait`].
+    pub async fn wait(&self, index: u64, n: usize, start_term: Option<u64>) -> Option<u64> {
+        self.cluster.wait(index, n, start_term).await
+    }
+
+    /// `one(cmd, expected_servers, retry)`: see [`Cluster::one`].
+    pub async fn one(&self, command: u64, expected_servers: usize, retry: bool) -> u64 {
+        self.cluster.one(command, expected_servers, retry).await
+    }
+
+    /// [`Config::one`] for a command whose encoding is `encoded` (e.g. a padded one).
+    pub async fn one_encoded(
+        &self,
+        command: u64,
+        encoded: Vec<u8>,
+        expected_servers: usize,
+        retry: bool,
+    ) -> u64 {
+        self.cluster
+            .one_encoded(command, encoded, expected_servers, retry)
+            .await
+    }
+}
+
+impl Cluster {
+    /// Number of servers.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Server `i`'s current Raft instance, unless it is crashed.
+    pub fn raft(&self, i: usize) -> Option<Raft> {
+        self.servers.lock().rafts[i].clone()
+    }
+
+    /// Whether server `i` is connected.
+    pub fn is_connected(&self, i: usize) -> bool {
+        self.servers.lock().connected[i]
+    }
+
+    /// `Start(cmd)` on server `i`, if it is running (connected or not): `Some((index,
+    /// term))` if it accepted as leader; `None` if it did not, or is crashed.
+    pub fn start(&self, i: usize, command: u64) -> Option<(u64, u64)> {
+        self.raft(i)
+            .and_then(|raft| raft.start(encode_command(command)))
     }
 
     /// Fails the test if any applier recorded an error.
@@ -473,7 +563,8 @@ impl Config {
                 pause *= 2;
             }
             if let Some(start_term) = start_term {
-                for raft in self.rafts.iter().flatten() {
+                let rafts = self.servers.lock().rafts.clone();
+                for raft in rafts.iter().flatten() {
                     if raft.state().0 > start_term {
                         return None;
                     }
@@ -511,10 +602,10 @@ impl Config {
             let mut index = None;
             for _ in 0..self.n {
                 starts = (starts + 1) % self.n;
-                if !self.connected[starts] {
+                if !self.is_connected(starts) {
                     continue;
                 }
-                if let Some(raft) = &self.rafts[starts]
+                if let Some(raft) = self.raft(starts)
                     && let Some((i, _)) = raft.start(encoded.clone())
                 {
                     index = Some(i);
@@ -715,151 +806,4 @@ fn ingest_snapshot(
         .collect();
     applied.last_applied[i] = snapshot.last_included_index;
     Ok(())
-}
-
-// ==========================================================================================
-// Handles for tasks the tester spawns.
-//
-// A `Config` belongs to the test body and cannot be shared with spawned tasks. Tests whose
-// clients run concurrently with the tester (2C unreliable agreement and churn, like the
-// course's goroutines that call `cfg.one` / `rf.Start` / `cfg.nCommitted` on the shared
-// `cfg`) give each task a `ClusterHandle` instead.
-// ==========================================================================================
-
-/// A cloneable, `Send` view of a [`Config`]'s cluster for tasks the tester spawns: `start`
-/// on server `i`, [`n_committed`](ClusterHandle::n_committed) and
-/// [`one`](ClusterHandle::one), with the same behaviour as the `Config` methods.
-///
-/// What the servers applied is shared with the `Config`, so it is always current. Which
-/// servers are running and connected is a copy taken by [`Config::handle`]: after
-/// crashing, restarting, connecting or disconnecting servers, call
-/// [`ClusterHandle::refresh`] before the tester next awaits. The simulation runs one task
-/// at a time, so no task can observe the cluster between the change and the refresh.
-#[derive(Clone)]
-pub struct ClusterHandle {
-    n: usize,
-    servers: Arc<Mutex<ServerView>>,
-    applied: Arc<Mutex<Applied>>,
-}
-
-/// The servers as a [`ClusterHandle`] last saw them.
-struct ServerView {
-    rafts: Vec<Option<Raft>>,
-    connected: Vec<bool>,
-}
-
-impl ServerView {
-    fn of(cfg: &Config) -> ServerView {
-        ServerView {
-            rafts: cfg.rafts.clone(),
-            connected: cfg.connected.clone(),
-        }
-    }
-}
-
-impl Config {
-    /// A handle on this cluster for spawned tasks; see [`ClusterHandle`].
-    pub fn handle(&self) -> ClusterHandle {
-        ClusterHandle {
-            n: self.n,
-            servers: Arc::new(Mutex::new(ServerView::of(self))),
-            applied: self.applied.clone(),
-        }
-    }
-}
-
-impl ClusterHandle {
-    /// Makes this handle (and every clone of it) see `cfg`'s servers as they are now.
-    ///
-    /// # Panics
-    ///
-    /// If the handle was made by another `Config`.
-    pub fn refresh(&self, cfg: &Config) {
-        assert!(
-            Arc::ptr_eq(&self.applied, &cfg.applied),
-            "tester bug: refreshing a ClusterHandle from another Config"
-        );
-        *self.servers.lock() = ServerView::of(cfg);
-    }
-
-    /// Number of servers.
-    pub fn n(&self) -> usize {
-        self.n
-    }
-
-    /// `Start(cmd)` on server `i`, if it is running (connected or not): `Some((index,
-    /// term))` if it accepted as leader; `None` if it did not, or is crashed.
-    pub fn start(&self, i: usize, command: u64) -> Option<(u64, u64)> {
-        let raft = self.servers.lock().rafts[i].clone();
-        raft.and_then(|raft| raft.start(encode_command(command)))
-    }
-
-    /// [`Config::n_committed`].
-    pub fn n_committed(&self, index: u64) -> (usize, Option<u64>) {
-        let applied = self.applied.lock();
-        if let Some(error) = applied.errors.iter().flatten().next() {
-            panic!("apply error: {error}");
-        }
-        let mut count = 0;
-        let mut command = None;
-        for log in &applied.logs {
-            if let Some(&c) = log.get(&index) {
-                if let Some(previous) = command
-                    && previous != c
-                {
-                    panic!("committed values do not match: index {index}, {previous}, {c}");
-                }
-                count += 1;
-                command = Some(c);
-            }
-        }
-        (count, command)
-    }
-
-    /// [`Config::one`], from a spawned task.
-    pub async fn one(&self, command: u64, expected_servers: usize, retry: bool) -> u64 {
-        let t0 = labrpc::now();
-        let mut starts = 0;
-        while labrpc::now() - t0 < Duration::from_secs(10) {
-            let mut index = None;
-            for _ in 0..self.n {
-                starts = (starts + 1) % self.n;
-                let raft = {
-                    let servers = self.servers.lock();
-                    if servers.connected[starts] {
-                        servers.rafts[starts].clone()
-                    } else {
-                        None
-                    }
-                };
-                if let Some(raft) = raft
-                    && let Some((i, _)) = raft.start(encode_command(command))
-                {
-                    index = Some(i);
-                    break;
-                }
-            }
-            let Some(index) = index else {
-                labrpc::sleep(Duration::from_millis(50)).await;
-                continue;
-            };
-            let t1 = labrpc::now();
-            while labrpc::now() - t1 < Duration::from_secs(2) {
-                let (count, applied) = self.n_committed(index);
-                if count > 0 && count >= expected_servers && applied == Some(command) {
-                    return index;
-                }
-                labrpc::sleep(Duration::from_millis(20)).await;
-            }
-            if !retry {
-                panic!(
-                    "one({command}) failed to reach agreement: a leader accepted it at index \
-                     {index}, but {expected_servers} servers had not applied it 2 s later \
-                     ({} had)",
-                    self.n_committed(index).0
-                );
-            }
-        }
-        panic!("one({command}) failed to reach agreement within 10 s")
-    }
 }

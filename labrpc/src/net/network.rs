@@ -234,17 +234,24 @@ impl Network {
         let name = name.into();
         let core = Arc::new(ServerCore::new(name.clone(), server));
         let mut state = self.state.lock();
-        if let Some(old) = state.servers.insert(name, core) {
-            state.cancel_where(|call| Arc::ptr_eq(&call.server, &old));
+        let old = state.servers.insert(name, core);
+        if let Some(old) = &old {
+            state.cancel_where(|call| Arc::ptr_eq(&call.server, old));
         }
+        // The old server (and whatever its handlers hold) is dropped after the lock.
+        drop(state);
+        drop(old);
     }
 
     /// Deletes a server: calls to it fail, including those it is serving now.
     pub fn delete_server(&self, name: &str) {
         let mut state = self.state.lock();
-        if let Some(old) = state.servers.remove(name) {
-            state.cancel_where(|call| Arc::ptr_eq(&call.server, &old));
+        let old = state.servers.remove(name);
+        if let Some(old) = &old {
+            state.cancel_where(|call| Arc::ptr_eq(&call.server, old));
         }
+        drop(state);
+        drop(old);
     }
 
     /// Requests that reached a handler of the server now named `server` (0 if none).
@@ -320,8 +327,9 @@ impl Network {
         Ok(reply)
     }
 
-    /// Runs the handler on the server's node, unless the end or server has gone away by
-    /// now; fails the call (`None`) if they go away while it runs.
+    /// Runs the handler on the server's node and waits for its reply. The call fails
+    /// (`None`) if the end has been disabled or the server deleted or replaced by the time
+    /// the request arrives, or while the handler runs; the handler runs regardless.
     async fn serve(
         &self,
         end: usize,
@@ -336,6 +344,17 @@ impl Network {
                 Route::Dead { .. } => false,
             };
             if !still_there {
+                // As in Go: a request already on the wire when its end was disabled (or
+                // its server deleted) is still delivered to the server it was sent to, and
+                // its effects stand; only the caller hears nothing back.
+                drop(state);
+                let handler = server.dispatch(method, request);
+                runtime::World::spawn_handler(
+                    server.node,
+                    Box::pin(async move {
+                        let _ = handler.await;
+                    }),
+                );
                 return None;
             }
             let (cancel, cancelled) = oneshot::channel();

@@ -11,13 +11,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub(crate) term: u64,
+    /// Encoded as one byte string, not a sequence of numbers: logs are saved often.
+    #[serde(with = "serde_bytes")]
     pub(crate) command: Vec<u8>,
 }
 
 /// The log of one server.
 ///
 /// Invariant: `entries[k]` has index `snapshot_index + 1 + k`.
-#[derive(Clone, Default, Debug, Serialize, Deserialize)]
+///
+/// The log is saved on every change, and re-encoding thousands of entries each time would
+/// make saving cost more than everything else a server does. So the log also keeps its
+/// entries encoded back to back (`encoded`, with `encoded_ends[k]` where entry `k` ends):
+/// appending encodes one entry, and saving copies the bytes.
+#[derive(Clone, Default, Debug)]
 pub(crate) struct Log {
     /// The last index covered by the snapshot (0 if there is none).
     snapshot_index: u64,
@@ -25,6 +32,48 @@ pub(crate) struct Log {
     snapshot_term: u64,
     /// The entries after the snapshot.
     entries: Vec<Entry>,
+    /// `entries`, encoded.
+    encoded: Vec<u8>,
+    /// Where each entry's encoding ends in `encoded`.
+    encoded_ends: Vec<usize>,
+}
+
+/// The log as saved: the snapshot boundary and the encoded entries.
+#[derive(Serialize, Deserialize)]
+struct SavedLog<B> {
+    snapshot_index: u64,
+    snapshot_term: u64,
+    entries: B,
+}
+
+impl Serialize for Log {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedLog {
+            snapshot_index: self.snapshot_index,
+            snapshot_term: self.snapshot_term,
+            entries: serde_bytes::Bytes::new(&self.encoded),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Log {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Log, D::Error> {
+        let saved = SavedLog::<serde_bytes::ByteBuf>::deserialize(deserializer)?;
+        let mut log = Log {
+            snapshot_index: saved.snapshot_index,
+            snapshot_term: saved.snapshot_term,
+            ..Log::default()
+        };
+        let mut rest = &saved.entries[..];
+        while !rest.is_empty() {
+            let (entry, after) =
+                labrpc::codec::decode_prefix::<Entry>(rest).map_err(serde::de::Error::custom)?;
+            rest = after;
+            log.push(entry);
+        }
+        Ok(log)
+    }
 }
 
 impl Log {
@@ -70,6 +119,9 @@ impl Log {
 
     /// Appends one entry; returns its index.
     pub(crate) fn push(&mut self, entry: Entry) -> u64 {
+        self.encoded = labrpc::codec::encode_into(&entry, std::mem::take(&mut self.encoded))
+            .expect("log entries always encode");
+        self.encoded_ends.push(self.encoded.len());
         self.entries.push(entry);
         self.last_index()
     }
@@ -80,8 +132,11 @@ impl Log {
             index > self.snapshot_index,
             "cannot truncate inside the snapshot"
         );
-        self.entries
-            .truncate((index - self.snapshot_index - 1) as usize);
+        let keep = ((index - self.snapshot_index - 1) as usize).min(self.entries.len());
+        self.entries.truncate(keep);
+        self.encoded_ends.truncate(keep);
+        self.encoded
+            .truncate(self.encoded_ends.last().copied().unwrap_or(0));
     }
 
     /// Discards every entry up to and including `index`, which a snapshot now covers.
@@ -93,9 +148,18 @@ impl Log {
             return;
         }
         if self.term_at(index) == Some(term) {
-            self.entries.drain(..(index - self.snapshot_index) as usize);
+            let dropped = (index - self.snapshot_index) as usize;
+            let dropped_bytes = self.encoded_ends[dropped - 1];
+            self.entries.drain(..dropped);
+            self.encoded.drain(..dropped_bytes);
+            self.encoded_ends.drain(..dropped);
+            for end in &mut self.encoded_ends {
+                *end -= dropped_bytes;
+            }
         } else {
             self.entries.clear();
+            self.encoded.clear();
+            self.encoded_ends.clear();
         }
         self.snapshot_index = index;
         self.snapshot_term = term;
@@ -172,6 +236,21 @@ mod tests {
         assert_eq!(log.last_index(), 5);
         assert_eq!(log.last_term(), 4);
         assert_eq!(log.entries_from(6).len(), 0);
+    }
+
+    #[test]
+    fn a_saved_log_reads_back_the_same() {
+        let mut log = log_of(&[1, 1, 2, 3, 3]);
+        log.truncate_from(5);
+        log.compact_to(2, 1);
+        log.push(entry(4));
+        let bytes = labrpc::codec::encode(&log).unwrap();
+        let back: Log = labrpc::codec::decode(&bytes).unwrap();
+        assert_eq!(back.snapshot_index(), 2);
+        assert_eq!(back.snapshot_term(), 1);
+        assert_eq!(back.last_index(), 5);
+        assert_eq!(back.entries_from(3), log.entries_from(3));
+        assert_eq!(labrpc::codec::encode(&back).unwrap(), bytes);
     }
 
     #[test]

@@ -38,41 +38,52 @@ impl Shared {
             next_index: vec![next; peers],
             match_index,
             wake,
+            in_flight: vec![0; peers],
         });
     }
 
-    /// Keeps one follower up to date for as long as this server leads in `term`: sends
-    /// what the follower lacks whenever there is news, and a heartbeat every
-    /// [`HEARTBEAT`] otherwise. Each RPC runs in its own task, so a slow or unreachable
-    /// follower never holds up the next heartbeat.
+    /// Keeps one follower up to date for as long as this server leads in `term`.
+    ///
+    /// Entries the follower lacks are sent at once if nothing is in flight to it; otherwise the outcome of the RPC in flight
+    /// brings the next send. A heartbeat goes out at least every [`HEARTBEAT`] regardless,
+    /// so a lost message or a slow follower never stalls replication. Each RPC runs in its
+    /// own task, so an unreachable follower (whose calls take seconds to fail) never holds
+    /// up anything. Not re-sending on every piece of news is what keeps a leader from
+    /// flooding a disconnected follower with ever longer copies of its log.
     async fn run_replicator(self: Arc<Self>, term: u64, peer: usize, wake: Arc<Signal>) {
+        let mut next_heartbeat = labrpc::now();
         loop {
-            select(pin!(wake.wait()), labrpc::sleep(HEARTBEAT)).await;
+            select(pin!(wake.wait()), labrpc::sleep_until(next_heartbeat)).await;
+            let heartbeat_due = labrpc::now() >= next_heartbeat;
             let message = {
-                let state = self.state.lock();
-                match &state.role {
-                    Role::Leader(leader) if state.current_term == term && !state.dead => {
-                        self.next_message(&state, leader, peer)
-                    }
+                let mut state = self.state.lock();
+                let state = &mut *state;
+                let leader = match &mut state.role {
+                    Role::Leader(leader) if state.current_term == term && !state.dead => leader,
                     _ => return,
+                };
+                let lacks_entries = leader.next_index[peer] <= state.log.last_index();
+                if !heartbeat_due && (leader.in_flight[peer] > 0 || !lacks_entries) {
+                    continue;
                 }
+                leader.in_flight[peer] += 1;
+                self.next_message(state, peer)
             };
+            next_heartbeat = labrpc::now() + HEARTBEAT;
             let shared = self.clone();
             match message {
                 Message::Append(args) => {
                     let call = self.peers[peer].call(&args);
                     labrpc::spawn(async move {
-                        if let Ok(reply) = call.await {
-                            shared.handle_append_reply(peer, &args, reply);
-                        }
+                        let reply = call.await.ok();
+                        shared.handle_append_reply(peer, &args, reply);
                     });
                 }
                 Message::Snapshot(args) => {
                     let call = self.peers[peer].call(&args);
                     labrpc::spawn(async move {
-                        if let Ok(reply) = call.await {
-                            shared.handle_snapshot_reply(peer, &args, reply);
-                        }
+                        let reply = call.await.ok();
+                        shared.handle_snapshot_reply(peer, &args, reply);
                     });
                 }
             }
@@ -81,7 +92,10 @@ impl Shared {
 
     /// AppendEntries with everything from the follower's `next_index`, or the snapshot
     /// if the leader has already discarded those entries.
-    fn next_message(&self, state: &State, leader: &LeaderState, peer: usize) -> Message {
+    fn next_message(&self, state: &State, peer: usize) -> Message {
+        let Role::Leader(leader) = &state.role else {
+            unreachable!("only leaders replicate");
+        };
         let next = leader.next_index[peer];
         if next <= state.log.snapshot_index() {
             return Message::Snapshot(InstallSnapshotArgs {
@@ -106,13 +120,18 @@ impl Shared {
         })
     }
 
+    /// Handles the outcome of an AppendEntries: `None` if the RPC failed.
     fn handle_append_reply(
         &self,
         peer: usize,
         args: &AppendEntriesArgs,
-        reply: AppendEntriesReply,
+        reply: Option<AppendEntriesReply>,
     ) {
         let mut state = self.state.lock();
+        self.rpc_done(&mut state, args.term, peer);
+        let Some(reply) = reply else {
+            return;
+        };
         if reply.term > state.current_term {
             self.step_down(&mut state, reply.term);
             return;
@@ -149,13 +168,18 @@ impl Shared {
         leader.wake[peer].notify();
     }
 
+    /// Handles the outcome of an InstallSnapshot: `None` if the RPC failed.
     fn handle_snapshot_reply(
         &self,
         peer: usize,
         args: &InstallSnapshotArgs,
-        reply: InstallSnapshotReply,
+        reply: Option<InstallSnapshotReply>,
     ) {
         let mut state = self.state.lock();
+        self.rpc_done(&mut state, args.term, peer);
+        let Some(reply) = reply else {
+            return;
+        };
         if reply.term > state.current_term {
             self.step_down(&mut state, reply.term);
             return;
@@ -168,6 +192,17 @@ impl Shared {
             leader.match_index[peer] = leader.match_index[peer].max(matched);
             leader.next_index[peer] = leader.next_index[peer].max(matched + 1);
             leader.wake[peer].notify(); // send the entries after the snapshot
+        }
+    }
+
+    /// Notes that an RPC sent to `peer` in `term` is over, and lets its replicator send
+    /// whatever the follower still lacks.
+    fn rpc_done(&self, state: &mut State, term: u64, peer: usize) {
+        if let Role::Leader(leader) = &mut state.role
+            && state.current_term == term
+        {
+            leader.in_flight[peer] = leader.in_flight[peer].saturating_sub(1);
+            leader.wake[peer].notify();
         }
     }
 
@@ -184,8 +219,8 @@ impl Shared {
         if candidate > state.commit_index
             && state.log.term_at(candidate) == Some(state.current_term)
         {
+            // Followers learn the new commit index with the next AppendEntries.
             state.commit_index = candidate;
-            leader.wake_all(); // followers learn the new commit index promptly
             self.wake_applier();
         }
     }

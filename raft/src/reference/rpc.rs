@@ -65,6 +65,7 @@ pub(crate) struct InstallSnapshotArgs {
     pub(crate) leader: usize,
     pub(crate) last_included_index: u64,
     pub(crate) last_included_term: u64,
+    #[serde(with = "serde_bytes")]
     pub(crate) data: Vec<u8>,
 }
 

@@ -37,6 +37,8 @@ pub(crate) struct LeaderState {
     pub(crate) match_index: Vec<u64>,
     /// Wakes each follower's replicator task when there is something to send.
     pub(crate) wake: Vec<Arc<Signal>>,
+    /// For each server, how many RPCs to it are awaiting their outcome.
+    pub(crate) in_flight: Vec<u32>,
 }
 
 impl LeaderState {
@@ -99,13 +101,26 @@ impl Shared {
 
     /// Saves term, vote and log. Called before a reply or message reveals the change.
     pub(crate) fn persist(&self, state: &State) {
-        self.persister.save_raft_state(encode_persistent(state));
+        self.persister
+            .save_raft_state(self.encode_persistent(state));
     }
 
     /// Saves term, vote and log together with the snapshot, atomically.
     pub(crate) fn persist_with_snapshot(&self, state: &State) {
         self.persister
-            .save(encode_persistent(state), state.snapshot.clone());
+            .save(self.encode_persistent(state), state.snapshot.clone());
+    }
+
+    fn encode_persistent(&self, state: &State) -> Vec<u8> {
+        // The state changes little between saves: start from a buffer the size of the
+        // last one, so the encoder does not copy a growing log again and again.
+        let buffer = Vec::with_capacity(self.persister.raft_state_size() + 1024);
+        let persistent = Persistent {
+            current_term: state.current_term,
+            voted_for: state.voted_for,
+            log: &state.log,
+        };
+        labrpc::codec::encode_into(&persistent, buffer).expect("Raft state always encodes")
     }
 
     /// Moves to `term` as a follower (any RPC with a higher term does this, §5.1).
@@ -125,15 +140,6 @@ impl Shared {
     pub(crate) fn wake_applier(&self) {
         self.applier.notify();
     }
-}
-
-fn encode_persistent(state: &State) -> Vec<u8> {
-    labrpc::codec::encode(&Persistent {
-        current_term: state.current_term,
-        voted_for: state.voted_for,
-        log: &state.log,
-    })
-    .expect("Raft state always encodes")
 }
 
 /// Restores a server's state from what it saved before it crashed (fresh on first boot).

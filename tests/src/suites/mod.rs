@@ -5,6 +5,8 @@
 
 pub mod raft_2a;
 pub mod raft_2b;
+pub mod raft_2c;
+pub mod raft_2d;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -58,4 +60,19 @@ pub const RAFT: &[TestCase] = &[
     case!("2b", raft_2b::rejoin),
     case!("2b", raft_2b::backup),
     case!("2b", raft_2b::count),
+    case!("2c", raft_2c::persist1),
+    case!("2c", raft_2c::persist2),
+    case!("2c", raft_2c::persist3),
+    case!("2c", raft_2c::figure8),
+    case!("2c", raft_2c::unreliable_agree),
+    case!("2c", raft_2c::figure8_unreliable),
+    case!("2c", raft_2c::reliable_churn),
+    case!("2c", raft_2c::unreliable_churn),
+    case!("2d", raft_2d::snapshot_basic),
+    case!("2d", raft_2d::snapshot_install),
+    case!("2d", raft_2d::snapshot_install_unreliable),
+    case!("2d", raft_2d::snapshot_install_crash),
+    case!("2d", raft_2d::snapshot_install_uncrash),
+    case!("2d", raft_2d::snapshot_all_crash),
+    case!("2d", raft_2d::snapshot_init),
 ];
