@@ -16,7 +16,10 @@ fn raft_catalogue_lists_every_test_once_with_its_part() {
             "2c" => 8,
             _ => 7,
         };
-        assert_eq!(count, expected, "part {part} has {count} tests, expected {expected}");
+        assert_eq!(
+            count, expected,
+            "part {part} has {count} tests, expected {expected}"
+        );
     }
     for case in RAFT {
         assert!(
