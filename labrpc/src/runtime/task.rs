@@ -173,7 +173,9 @@ impl TaskTable {
 ///
 /// Futures must be `Send + 'static`. That is what turns "holding a `Mutex` guard across an
 /// `.await`" into a compile error (`future cannot be sent between threads safely ... the
-/// trait Send is not implemented for MutexGuard`): release the lock before awaiting.
+/// trait Send is not implemented for MutexGuard`): release the lock before awaiting, by
+/// ending the guard's scope in a block (`let x = { let s = m.lock(); s.x };`). A
+/// `drop(guard)` before the `.await` is not enough for the compiler.
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where

@@ -120,17 +120,25 @@ impl Monitor {
         }
         let stuck_for = now - *sampled.1.get_or_insert(now);
         if stuck_for >= self.limit * 2 + Duration::from_secs(1) {
-            eprintln!(
+            shout(&format!(
                 "\n{}\nThe stuck code never called into the runtime, so it cannot be stopped \
                  on its own; exiting the process.\n",
                 self.explanation()
-            );
+            ));
             std::process::exit(101);
         }
         if stuck_for >= self.limit && !self.flagged.swap(true, Ordering::AcqRel) {
-            eprintln!("\n{}\n", self.explanation());
+            shout(&format!("\n{}\n", self.explanation()));
         }
     }
+}
+
+/// Writes straight to the process's stderr. `eprintln!` would be captured by the test
+/// harness (threads inherit the capture of the test that started them), and the message
+/// would be lost when the process exits.
+fn shout(message: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(message.as_bytes());
 }
 
 /// Monitors of the worlds running in this process.
