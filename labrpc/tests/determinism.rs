@@ -13,8 +13,6 @@
 //! started without [`CHILD_ENV`] (for example by `cargo test -- --ignored`) do nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +20,9 @@ use std::time::Duration;
 use labrpc::{Client, Network, Node, Rpc, RpcError, RunReport, Server, Service, Sim};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
+
+mod common;
+use common::ChildRun;
 
 // ---------------------------------------------------------------------------------------
 // The workload
@@ -313,110 +314,9 @@ const CHILD_ENV: &str = "LABRPC_DETERMINISM_TEST_CHILD";
 /// Real time after which a child is declared hung, killed, and the test failed.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
-/// What a finished child process left behind.
-struct ChildRun {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl ChildRun {
-    fn output(&self) -> String {
-        format!(
-            "--- child stdout ---\n{}\n--- child stderr ---\n{}",
-            self.stdout, self.stderr
-        )
-    }
-
-    #[track_caller]
-    fn assert_mentions(&self, needle: &str) {
-        assert!(
-            self.stdout.contains(needle) || self.stderr.contains(needle),
-            "expected the child's output to contain {needle:?}\n{}",
-            self.output()
-        );
-    }
-
-    /// The seed in "failed with seed N".
-    fn failed_seed(&self) -> u64 {
-        let marker = "labrpc: failed with seed ";
-        let start = self
-            .stderr
-            .find(marker)
-            .unwrap_or_else(|| panic!("the child did not print {marker:?}\n{}", self.output()))
-            + marker.len();
-        let digits: String = self.stderr[start..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().expect("a seed after 'failed with seed'")
-    }
-
-    /// The first line of stderr that starts with `prefix`.
-    fn line_starting(&self, prefix: &str) -> String {
-        self.stderr
-            .lines()
-            .find(|line| line.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no line starts with {prefix:?}\n{}", self.output()))
-            .to_string()
-    }
-}
-
 /// Runs the `#[ignore]`d test `name` of this binary in a child process, with `env`.
 fn run_child(name: &str, env: &[(&str, &str)]) -> ChildRun {
-    let exe = std::env::current_exe().expect("the path of this test binary");
-    let mut command = Command::new(exe);
-    command
-        .args([name, "--ignored", "--exact", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("LAB_SEED")
-        .env_remove("LAB_RUNS")
-        .env_remove("LAB_CHECK_DETERMINISM")
-        .env_remove("LAB_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let started = std::time::Instant::now();
-    let mut child = command.spawn().expect("start the child test process");
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let stdout_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break status;
-        }
-        if started.elapsed() > HANG_GUARD {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "child test {name} did not finish within {HANG_GUARD:?} of real time\n\
-                 --- child stdout ---\n{}\n--- child stderr ---\n{}",
-                stdout_reader.join().unwrap_or_default(),
-                stderr_reader.join().unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let run = ChildRun {
-        status,
-        stdout: stdout_reader.join().unwrap_or_default(),
-        stderr: stderr_reader.join().unwrap_or_default(),
-    };
-    run.assert_mentions("running 1 test");
-    run
+    common::run_child(CHILD_ENV, HANG_GUARD, name, env)
 }
 
 fn is_child() -> bool {

@@ -10,13 +10,14 @@
 //! Wall-clock time appears only as a hang guard: a child that has not finished after
 //! [`HANG_GUARD`] is killed and the test fails.
 
-use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use labrpc::{Instant, Node, Sim};
+
+mod common;
+use common::ChildRun;
 
 /// Set (to `1`) in the environment of the child processes the parent tests start.
 const CHILD_ENV: &str = "LABRPC_WATCHDOG_TEST_CHILD";
@@ -30,94 +31,14 @@ const LIMIT: Duration = Duration::from_millis(200);
 /// Real time after which a child is declared hung, killed, and the test failed.
 const HANG_GUARD: Duration = Duration::from_secs(30);
 
-/// What a finished child process left behind.
-struct ChildRun {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-    wall: Duration,
-}
-
-impl ChildRun {
-    /// Everything the child printed, for assertions and failure messages.
-    fn output(&self) -> String {
-        format!(
-            "--- child stdout ---\n{}\n--- child stderr ---\n{}",
-            self.stdout, self.stderr
-        )
-    }
-}
-
 /// Runs the `#[ignore]`d test `name` of this binary in a child process.
 fn run_child(name: &str, env: &[(&str, &str)]) -> ChildRun {
-    let exe = std::env::current_exe().expect("the path of this test binary");
-    let mut command = Command::new(exe);
-    command
-        .args([name, "--ignored", "--exact", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("LAB_SEED")
-        .env_remove("LAB_RUNS")
-        .env_remove("LAB_CHECK_DETERMINISM")
-        .env_remove("LAB_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let started = std::time::Instant::now();
-    let mut child = command.spawn().expect("start the child test process");
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let stdout_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break status;
-        }
-        if started.elapsed() > HANG_GUARD {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stdout = stdout_reader.join().unwrap_or_default();
-            let stderr = stderr_reader.join().unwrap_or_default();
-            panic!(
-                "child test {name} did not finish within {HANG_GUARD:?} of real time: the \
-                 watchdog did not stop it.\n--- child stdout ---\n{stdout}\n--- child \
-                 stderr ---\n{stderr}"
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let wall = started.elapsed();
-    ChildRun {
-        status,
-        stdout: stdout_reader.join().unwrap_or_default(),
-        stderr: stderr_reader.join().unwrap_or_default(),
-        wall,
-    }
+    common::run_child(CHILD_ENV, HANG_GUARD, name, env)
 }
 
 /// Whether this process is a child started by one of the parent tests.
 fn is_child() -> bool {
     std::env::var_os(CHILD_ENV).is_some()
-}
-
-#[track_caller]
-fn assert_mentions(run: &ChildRun, needle: &str) {
-    let all = run.output();
-    assert!(
-        all.contains(needle),
-        "expected the child's output to contain {needle:?}\n{all}"
-    );
 }
 
 /// Markers around the panic message a hook-route child caught.
@@ -242,7 +163,7 @@ fn child_pure_spin() {
 #[test]
 fn hook_route_a_spinning_task_that_calls_the_runtime_panics_with_the_watchdog_message() {
     let run = run_child("child_hook_route_task", &[]);
-    assert_mentions(&run, "running 1 test");
+    run.assert_mentions("running 1 test");
     assert!(
         run.status.success(),
         "the child should have caught the watchdog's panic and passed ({}, {:?})\n{}",
@@ -304,7 +225,7 @@ fn hook_route_after_the_panic_the_process_lives_on() {
 #[test]
 fn an_ordinary_failure_in_a_poll_is_not_later_reported_by_the_watchdog() {
     let run = run_child("child_ordinary_failure_then_stay_alive", &[]);
-    assert_mentions(&run, "running 1 test");
+    run.assert_mentions("running 1 test");
     assert!(
         caught_message(&run).contains("an ordinary test failure"),
         "{}",
@@ -327,7 +248,7 @@ fn an_ordinary_failure_in_a_poll_is_not_later_reported_by_the_watchdog() {
 #[test]
 fn subprocess_route_a_pure_spin_loop_ends_the_process_with_an_explanation() {
     let run = run_child("child_pure_spin", &[]);
-    assert_mentions(&run, "running 1 test");
+    run.assert_mentions("running 1 test");
     assert!(
         !run.status.success(),
         "a simulation stuck in a pure spin loop must fail, but the child passed\n{}",
@@ -338,11 +259,11 @@ fn subprocess_route_a_pure_spin_loop_ends_the_process_with_an_explanation() {
         "the stuck simulation must not return\n{}",
         run.output()
     );
-    assert_mentions(&run, "labrpc watchdog: node Spinner");
-    assert_mentions(&run, "(seed 78)");
-    assert_mentions(&run, "loop without .await");
-    assert_mentions(&run, "never called into the runtime");
-    assert_mentions(&run, "exiting the process");
+    run.assert_mentions("labrpc watchdog: node Spinner");
+    run.assert_mentions("(seed 78)");
+    run.assert_mentions("loop without .await");
+    run.assert_mentions("never called into the runtime");
+    run.assert_mentions("exiting the process");
     println!(
         "the stuck child ended with {} after {:?} of real time",
         run.status, run.wall
