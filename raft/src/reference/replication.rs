@@ -128,19 +128,12 @@ impl Shared {
         reply: Option<AppendEntriesReply>,
     ) {
         let mut state = self.state.lock();
-        self.rpc_done(&mut state, args.term, peer);
-        let Some(reply) = reply else {
-            return;
-        };
-        if reply.term > state.current_term {
-            self.step_down(&mut state, reply.term);
-            return;
-        }
-        if state.current_term != args.term {
-            return; // a reply from an earlier term
-        }
         let state = &mut *state;
-        let Role::Leader(leader) = &mut state.role else {
+        let reply_term = reply.as_ref().map(|r| r.term);
+        if !self.reply_still_matters(state, args.term, peer, reply_term) {
+            return;
+        }
+        let (Some(reply), Role::Leader(leader)) = (reply, &mut state.role) else {
             return;
         };
         if reply.success {
@@ -176,15 +169,8 @@ impl Shared {
         reply: Option<InstallSnapshotReply>,
     ) {
         let mut state = self.state.lock();
-        self.rpc_done(&mut state, args.term, peer);
-        let Some(reply) = reply else {
-            return;
-        };
-        if reply.term > state.current_term {
-            self.step_down(&mut state, reply.term);
-            return;
-        }
-        if state.current_term != args.term {
+        let reply_term = reply.map(|r| r.term);
+        if !self.reply_still_matters(&mut state, args.term, peer, reply_term) {
             return;
         }
         if let Role::Leader(leader) = &mut state.role {
@@ -195,15 +181,32 @@ impl Shared {
         }
     }
 
-    /// Notes that an RPC sent to `peer` in `term` is over, and lets its replicator send
-    /// whatever the follower still lacks.
-    fn rpc_done(&self, state: &mut State, term: u64, peer: usize) {
+    /// The common start of handling the outcome of an RPC sent to `peer` in `sent_term`:
+    /// notes that it is over (so the replicator may send again), and steps down if the
+    /// reply carries a newer term (§5.1). Returns whether the reply still matters: it
+    /// arrived, and this server still leads in the term it was sent in.
+    fn reply_still_matters(
+        &self,
+        state: &mut State,
+        sent_term: u64,
+        peer: usize,
+        reply_term: Option<u64>,
+    ) -> bool {
+        let leading_then = state.current_term == sent_term;
         if let Role::Leader(leader) = &mut state.role
-            && state.current_term == term
+            && leading_then
         {
             leader.in_flight[peer] = leader.in_flight[peer].saturating_sub(1);
             leader.wake[peer].notify();
         }
+        let Some(reply_term) = reply_term else {
+            return false;
+        };
+        if reply_term > state.current_term {
+            self.step_down(state, reply_term);
+            return false;
+        }
+        leading_then && matches!(state.role, Role::Leader(_))
     }
 
     /// Commits the highest index stored on a majority, if it is from the current term
