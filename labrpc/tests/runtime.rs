@@ -2,7 +2,6 @@
 //! handles, nodes and crashes, the failure reports (deadlock, livelock, time limit, panics),
 //! and the seeded random number generator.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -15,6 +14,9 @@ use labrpc::{
     Elapsed, Instant, JoinError, JoinHandle, Network, Node, Rpc, RpcError, Server, Service, Sim,
 };
 use rand::{Rng, RngExt};
+
+mod common;
+use common::panic_message;
 use serde::{Deserialize, Serialize};
 
 /// Seeds for claims that must hold whatever the seed.
@@ -74,16 +76,6 @@ fn secs(n: u64) -> Duration {
 /// The virtual instant `d` after the start.
 fn at(d: Duration) -> Instant {
     Instant::START + d
-}
-
-fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else {
-        "<a panic payload that is not a string>".into()
-    }
 }
 
 /// Runs a simulation that must fail, and returns its panic message.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use labrpc::{Instant, Node, Sim};
 
 mod common;
-use common::ChildRun;
+use common::{ChildRun, panic_message};
 
 /// Set (to `1`) in the environment of the child processes the parent tests start.
 const CHILD_ENV: &str = "LABRPC_WATCHDOG_TEST_CHILD";
@@ -57,16 +57,6 @@ fn caught_message(run: &ChildRun) -> String {
     let rest = &run.stdout[begin + MESSAGE_BEGIN.len()..];
     let end = rest.find(MESSAGE_END).expect("the end marker");
     rest[..end].trim().to_string()
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else {
-        "<a panic payload that is not a string>".into()
-    }
 }
 
 /// The hook route, in the child: a task spins calling `labrpc::now()` without ever

@@ -127,3 +127,14 @@ pub fn run_child(
     run.assert_mentions("running 1 test");
     run
 }
+
+/// The text of a caught panic.
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else {
+        "<a panic payload that is not a string>".into()
+    }
+}
