@@ -6,7 +6,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use labrpc::{Network, Node, Rpc, Server, Service, Sim};
+use labrpc::tester::{Network, Node, Server, Sim};
+use labrpc::{Rpc, Service};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,7 @@ impl Rpc for Add {
 }
 
 /// Adds `servers` calculator servers and returns one connected end to each.
-fn calculators(net: &Network, servers: usize) -> Vec<labrpc::Client> {
+fn calculators(net: &Network, servers: usize) -> Vec<labrpc::ClientEnd> {
     (0..servers)
         .map(|i| {
             let node = Node::new(format!("S{i}"));

@@ -22,7 +22,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use labrpc::{Network, Node, Rpc, RpcError, Server, Service, Sim};
+//! use labrpc::tester::{Network, Node, Server, Sim};
+//! use labrpc::{Rpc, RpcError, Service};
 //! use serde::{Deserialize, Serialize};
 //!
 //! /// The argument of `Counter.Add`; its reply is the new total.
@@ -81,7 +82,7 @@
 //! `LAB_LOG=debug` prints logs stamped with virtual time and node.
 //!
 //! ```
-//! labrpc::Sim::builder().run_test(|| async {
+//! labrpc::tester::Sim::builder().run_test(|| async {
 //!     labrpc::sleep(std::time::Duration::from_millis(10)).await;
 //! });
 //! ```
@@ -90,6 +91,11 @@ pub mod codec;
 pub mod log;
 pub mod net;
 pub mod runtime;
+pub mod tester;
 
-pub use net::{Client, Network, Rpc, RpcError, Server, Service};
-pub use runtime::*;
+// The guest API: what lab code may use. The tester's controls are in [`tester`].
+pub use net::{ClientEnd, Rpc, RpcError, Service};
+pub use runtime::{
+    Elapsed, Instant, JoinError, JoinHandle, SimRng, Sleep, YieldNow, in_simulation, now, rng,
+    seed, sleep, sleep_until, spawn, timeout, yield_now,
+};

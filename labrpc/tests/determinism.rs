@@ -2,7 +2,7 @@
 //!
 //! A busy workload (an unreliable network with long reordering, servers crashed and
 //! restarted, dozens of concurrent clients, handlers sleeping random times) must give the
-//! same [`labrpc::RunReport`] every time it runs on one seed, and different traces on
+//! same [`labrpc::tester::RunReport`] every time it runs on one seed, and different traces on
 //! different seeds. The determinism checker of `Sim::run_test` (`LAB_CHECK_DETERMINISM=1`)
 //! must pass it, and must catch deliberately nondeterministic workloads with a message that
 //! explains the usual causes. A failing test must print its seed and a replay command that
@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use labrpc::{Client, Network, Node, Rpc, RpcError, RunReport, Server, Service, Sim};
+use labrpc::tester::{Network, Node, RunReport, Server, Sim};
+use labrpc::{ClientEnd, Rpc, RpcError, Service};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -152,7 +153,7 @@ fn record(stats: &Shared<Stats>, result: Result<Option<u64>, RpcError>) {
 }
 
 /// One client: rounds of two concurrent calls to random servers, with random pauses.
-async fn client(ends: Vec<Client>, id: u64, stats: Shared<Stats>) {
+async fn client(ends: Vec<ClientEnd>, id: u64, stats: Shared<Stats>) {
     for round in 0..ROUNDS as u64 {
         let mut calls = Vec::new();
         for _ in 0..2 {
@@ -193,7 +194,7 @@ async fn workload() -> Stats {
 
     let mut clients = Vec::new();
     for c in 0..CLIENTS {
-        let ends: Vec<Client> = (0..SERVERS)
+        let ends: Vec<ClientEnd> = (0..SERVERS)
             .map(|i| {
                 let name = format!("C{c}->S{i}");
                 let end = net.make_end(name.as_str());
@@ -451,7 +452,7 @@ fn the_determinism_checker_passes_the_workload() {
         "the deterministic workload must pass the determinism check\n{}",
         run.output()
     );
-    run.assert_mentions("labrpc: all 3 seeds passed");
+    run.assert_mentions("all 3 seeds passed (100..=102)");
 }
 
 /// Same seed, same run, also across processes (nothing may depend on addresses, the
@@ -610,7 +611,7 @@ fn a_failing_test_prints_its_seed_and_a_replay_command_that_reproduces_it() {
 /// Fresh seeds (no `LAB_SEED`) differ from run to run, so repeated runs explore.
 #[test]
 fn fresh_seeds_differ() {
-    let seeds: BTreeSet<u64> = (0..50).map(|_| labrpc::fresh_seed()).collect();
+    let seeds: BTreeSet<u64> = (0..50).map(|_| labrpc::tester::fresh_seed()).collect();
     assert!(
         seeds.len() >= 49,
         "fresh_seed gave only {} distinct seeds in 50 draws",

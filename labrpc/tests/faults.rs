@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use labrpc::net::faults;
-use labrpc::{Instant, Network, Node, Rpc, RpcError, Server, Service, Sim};
+use labrpc::tester::{Network, Node, Server, Sim};
+use labrpc::{Instant, Rpc, RpcError, Service};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 

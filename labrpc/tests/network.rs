@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use labrpc::codec::{self, Direction};
-use labrpc::{Client, Network, Node, Rpc, RpcError, Server, Service, Sim};
+use labrpc::tester::{Network, Node, Server, Sim};
+use labrpc::{ClientEnd, Rpc, RpcError, Service};
 use serde::{Deserialize, Serialize};
 
 // ----- Go's JunkServer, one Rust type per handler -----
@@ -111,7 +112,7 @@ fn junk_server(net: &Network, name: &str) {
 }
 
 /// A new end, connected to `server` and enabled.
-fn connected_end(net: &Network, end: &str, server: &str) -> Client {
+fn connected_end(net: &Network, end: &str, server: &str) -> ClientEnd {
     let client = net.make_end(end);
     net.connect(end, server);
     net.enable(end, true);
@@ -1053,7 +1054,7 @@ impl Rpc for Unencodable {
     const METHOD: &'static str = "Codec.Unencodable";
 }
 
-fn codec_server(net: &Network) -> Client {
+fn codec_server(net: &Network) -> ClientEnd {
     net.add_server(
         "codec",
         Server::on(Node::new("codec")).with_service(

@@ -10,9 +10,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use labrpc::{
-    Elapsed, Instant, JoinError, JoinHandle, Network, Node, Rpc, RpcError, Server, Service, Sim,
-};
+use labrpc::tester::{Network, Node, Server, Sim};
+use labrpc::{Elapsed, Instant, JoinError, JoinHandle, Rpc, RpcError, Service};
 use rand::{Rng, RngExt};
 
 mod common;

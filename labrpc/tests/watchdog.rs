@@ -14,7 +14,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use labrpc::{Instant, Node, Sim};
+use labrpc::Instant;
+use labrpc::tester::{Node, Sim};
 
 mod common;
 use common::{ChildRun, panic_message};

@@ -34,7 +34,7 @@ struct Measured {
 fn measure(case: &TestCase, seed: u64) -> Measured {
     let cpu0 = thread_cpu_time();
     let wall0 = Instant::now();
-    let ((), report) = labrpc::Sim::new(seed)
+    let ((), report) = labrpc::tester::Sim::new(seed)
         .time_limit(tests::TEST_TIME_LIMIT)
         .run_with_report((case.body)());
     let wall = wall0.elapsed();

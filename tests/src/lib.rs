@@ -17,10 +17,10 @@ pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// (`LAB_SEED`, `LAB_RUNS`, `LAB_CHECK_DETERMINISM`; see the README).
 pub fn run<F, Fut>(test: F)
 where
-    F: Fn() -> Fut,
+    F: Fn() -> Fut + Sync,
     Fut: Future<Output = ()>,
 {
-    labrpc::Sim::builder()
+    labrpc::tester::Sim::builder()
         .time_limit(TEST_TIME_LIMIT)
         .run_test(test);
 }

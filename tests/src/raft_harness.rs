@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use labrpc::{Client, Instant, Network, Node, Server};
+use labrpc::tester::{Network, Node, Server};
+use labrpc::{ClientEnd, Instant};
 use parking_lot::Mutex;
 use raft::{ApplyMsg, ApplyReceiver, Persister, Raft, apply_channel};
 use rand::RngExt;
@@ -324,7 +325,7 @@ impl Config {
         self.end_names[i] = (0..self.n)
             .map(|j| format!("S{i}->S{j}#{incarnation}"))
             .collect();
-        let ends: Vec<Client> = (0..self.n)
+        let ends: Vec<ClientEnd> = (0..self.n)
             .map(|j| {
                 let end = self.net.make_end(self.end_names[i][j].as_str());
                 self.net.connect(&self.end_names[i][j], server_name(j));

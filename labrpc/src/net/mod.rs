@@ -4,5 +4,5 @@ pub mod faults;
 mod network;
 mod service;
 
-pub use network::{Client, Network, RpcError};
+pub use network::{ClientEnd, Network, RpcError};
 pub use service::{Rpc, Server, Service};

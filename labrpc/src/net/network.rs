@@ -170,7 +170,7 @@ impl Network {
     /// # Panics
     ///
     /// If an end of that name exists.
-    pub fn make_end(&self, name: impl Into<String>) -> Client {
+    pub fn make_end(&self, name: impl Into<String>) -> ClientEnd {
         let name: String = name.into();
         let mut state = self.state.lock();
         assert!(
@@ -186,7 +186,7 @@ impl Network {
             enabled: false,
         });
         state.end_ids.insert(name, id);
-        Client {
+        ClientEnd {
             net: self.clone(),
             end: id,
             name: shared_name,
@@ -414,13 +414,13 @@ impl fmt::Debug for Network {
 ///
 /// Cheap to clone; clones are the same end.
 #[derive(Clone)]
-pub struct Client {
+pub struct ClientEnd {
     net: Network,
     end: usize,
     name: Arc<str>,
 }
 
-impl Client {
+impl ClientEnd {
     /// The end's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -445,8 +445,8 @@ impl Client {
     }
 }
 
-impl fmt::Debug for Client {
+impl fmt::Debug for ClientEnd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Client").field(&self.name).finish()
+        f.debug_tuple("ClientEnd").field(&self.name).finish()
     }
 }

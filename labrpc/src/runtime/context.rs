@@ -24,7 +24,7 @@ pub(crate) fn with_world<R>(f: impl FnOnce(&World) -> R) -> R {
         let Some(world) = current.as_deref() else {
             panic!(
                 "labrpc: this function must be called inside a simulation \
-                 (labrpc::Sim::run or labrpc::Sim::run_test); \
+                 (labrpc::tester::Sim::run or labrpc::tester::Sim::run_test); \
                  lab code cannot use the simulated runtime from a plain thread"
             )
         };

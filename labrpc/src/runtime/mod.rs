@@ -36,7 +36,7 @@ mod world;
 pub use context::in_simulation;
 pub use node::Node;
 pub use rng::{SimRng, rng};
-pub use sim::{Sim, fresh_seed};
+pub use sim::{Sim, fresh_seed, say, warn};
 pub use task::{JoinError, JoinHandle, spawn};
 pub use time::{
     Elapsed, Instant, Sleep, YieldNow, now, seed, sleep, sleep_until, timeout, yield_now,

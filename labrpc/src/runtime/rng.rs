@@ -13,7 +13,7 @@ use super::context::with_world;
 ///
 /// ```
 /// use rand::RngExt;
-/// labrpc::Sim::new(7).run(async {
+/// labrpc::tester::Sim::new(7).run(async {
 ///     let timeout_ms = labrpc::rng().random_range(300..600);
 ///     assert!((300..600).contains(&timeout_ms));
 /// });

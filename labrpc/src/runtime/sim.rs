@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 
 use super::context;
 use super::trace::{Divergence, Recorder, SharedRecorder};
-use super::watchdog::Monitor;
+use super::watchdog::{Monitor, shout};
 use super::world::{RunReport, World};
 use crate::log;
 
@@ -19,7 +19,7 @@ use crate::log;
 ///
 /// ```
 /// use std::time::Duration;
-/// let answer = labrpc::Sim::new(1).no_time_limit().run(async {
+/// let answer = labrpc::tester::Sim::new(1).no_time_limit().run(async {
 ///     labrpc::sleep(Duration::from_secs(3600)).await; // an hour of virtual time: instant
 ///     42
 /// });
@@ -31,6 +31,8 @@ pub struct Sim {
     pub(crate) time_limit: Option<Duration>,
     pub(crate) watchdog: Duration,
     pub(crate) livelock_polls: u64,
+    pub(crate) test_name: Option<String>,
+    cargo_args: Option<String>,
 }
 
 impl Default for Sim {
@@ -40,6 +42,8 @@ impl Default for Sim {
             time_limit: Some(Self::DEFAULT_TIME_LIMIT),
             watchdog: Self::DEFAULT_WATCHDOG,
             livelock_polls: Self::DEFAULT_LIVELOCK_POLLS,
+            test_name: None,
+            cargo_args: None,
         }
     }
 }
@@ -127,40 +131,162 @@ impl Sim {
         world.run(future)
     }
 
+    /// Names the test in failure reports, the replay command and the simulation thread
+    /// (default: the name of the thread that calls [`Sim::run_test`], which `cargo test`
+    /// sets to the test's name).
+    pub fn test_name(mut self, name: impl Into<String>) -> Sim {
+        self.test_name = Some(name.into());
+        self
+    }
+
+    /// What the replay command passes to `cargo test` before `--` (default: `-p` and the
+    /// package being tested), e.g. `"-p tests --features raft/reference"`.
+    pub fn cargo_args(mut self, args: impl Into<String>) -> Sim {
+        self.cargo_args = Some(args.into());
+        self
+    }
+
     /// Runs a test the way the environment asks, and reports failures with their seed.
     ///
     /// - `LAB_SEED=n` runs seed `n` (otherwise a fresh seed is drawn for every run);
-    /// - `LAB_RUNS=k` runs `k` seeds (from `LAB_SEED` upwards, if it is set);
-    /// - `LAB_CHECK_DETERMINISM=1` runs every seed twice and fails if the two runs' traces
-    ///   differ, saying where they first diverged;
+    /// - `LAB_RUNS=k` runs `k` seeds (from `LAB_SEED` upwards, if it is set), stopping at
+    ///   the first failure; the first seed also runs twice and the two runs are compared,
+    ///   so code that does not replay is caught without asking;
+    /// - `LAB_CHECK_DETERMINISM=1` runs every seed twice and fails if the two runs differ,
+    ///   saying where they first diverged;
     /// - `LAB_LOG=debug` (or any `tracing` filter) prints logs with virtual time and node.
+    ///
+    /// Each seed runs on a thread of its own, named after the test and the seed, so that
+    /// even a stack overflow, which ends the process, says which test and seed it was.
+    /// What the test [`say`]s is shown for a single run, and for the failing seed of many;
+    /// a passing run of many seeds says only how many passed. [`warn`]ings are shown at
+    /// once, past the test harness's output capture.
     ///
     /// `make_test` builds the test body; it is called once per run. On failure this
     /// prints the seed and the command that replays it, then fails the test.
     pub fn run_test<F, Fut>(self, make_test: F)
     where
-        F: Fn() -> Fut,
+        F: Fn() -> Fut + Sync,
         Fut: Future<Output = ()>,
     {
         let plan = SeedPlan::from_env();
-        for seed in plan.seeds() {
-            let settings = self.clone().seed(seed);
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                if plan.check_determinism {
+        let test = self.test_name.clone().unwrap_or_else(current_test_name);
+        let settings = self.test_name(test.clone());
+        for (i, seed) in plan.seeds().enumerate() {
+            let settings = settings.clone().seed(seed);
+            let check = plan.check_determinism || (i == 0 && plan.runs > 1);
+            let (result, output) = run_on_own_thread(&test, seed, || {
+                if check {
                     check_determinism(&settings, &make_test);
                 } else {
                     settings.clone().run(make_test());
                 }
-            }));
+            });
             if let Err(panic) = result {
-                eprintln!("{}", replay_hint(seed));
+                eprint!("{output}");
+                eprintln!("{}", settings.replay_hint(seed, check));
                 resume_unwind(panic);
+            }
+            if plan.runs == 1 {
+                print!("{output}");
             }
         }
         if plan.runs > 1 {
-            println!("labrpc: all {} seeds passed", plan.runs);
+            let first = plan.first.map_or_else(String::new, |f| {
+                format!(" ({f}..={})", f.wrapping_add(plan.runs - 1))
+            });
+            shout(&format!(
+                "labrpc: {test}: all {} seeds passed{first}\n",
+                plan.runs
+            ));
         }
     }
+
+    /// The lines printed after a failure: the seed and how to replay it.
+    fn replay_hint(&self, seed: u64, determinism: bool) -> String {
+        let replay = self.replay_command(seed, determinism);
+        let logs =
+            self.replay_command(seed, false)
+                .replacen("cargo test", "LAB_LOG=debug cargo test", 1);
+        format!(
+            "\nlabrpc: failed with seed {seed}\n\
+             replay:  {replay}\n\
+             logs:    {logs} --nocapture\n"
+        )
+    }
+
+    /// The command that replays `seed` of this test.
+    pub(crate) fn replay_command(&self, seed: u64, determinism: bool) -> String {
+        let args = self.cargo_args.clone().unwrap_or_else(|| {
+            let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".into());
+            format!("-p {package}")
+        });
+        let test = self.test_name.as_deref().unwrap_or("<test name>");
+        let check = if determinism {
+            "LAB_CHECK_DETERMINISM=1 "
+        } else {
+            ""
+        };
+        format!("LAB_SEED={seed} {check}cargo test {args} -- --exact {test}")
+    }
+}
+
+/// The name of the test running on this thread, as `cargo test` names its threads.
+fn current_test_name() -> String {
+    std::thread::current()
+        .name()
+        .filter(|name| *name != "main")
+        .map_or_else(|| "<test name>".into(), str::to_owned)
+}
+
+/// How much stack a simulation thread gets. Deep recursion in lab code still overflows
+/// it (and the thread's name then says which test and seed), but ordinary code never does.
+const SIM_STACK: usize = 16 << 20;
+
+/// Runs one seed on a fresh thread named `"<test> seed=<seed>"`, and returns how it ended
+/// and what the test said.
+fn run_on_own_thread(
+    test: &str,
+    seed: u64,
+    run: impl FnOnce() + Send,
+) -> (std::thread::Result<()>, String) {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name(format!("{test} seed={seed}"))
+            .stack_size(SIM_STACK)
+            .spawn_scoped(scope, || {
+                OUTPUT.with_borrow_mut(String::clear);
+                let result = catch_unwind(AssertUnwindSafe(run));
+                (result, OUTPUT.take())
+            })
+            .expect("labrpc: cannot start a simulation thread");
+        thread
+            .join()
+            .unwrap_or_else(|panic| (Err(panic), String::new()))
+    })
+}
+
+thread_local! {
+    /// What the test running on this thread has said (see [`say`]).
+    static OUTPUT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Adds a line to the test's report: shown when a single run ends, or when its seed
+/// fails; a passing run of many seeds does not repeat it for every seed. (Tester side.)
+pub fn say(line: impl std::fmt::Display) {
+    OUTPUT.with_borrow_mut(|output| {
+        use std::fmt::Write as _;
+        let _ = writeln!(output, "{line}");
+    });
+}
+
+/// Warns at once, whatever the output capture: something the student should see even
+/// when the test passes (the course's "warning: term changed ..."). (Tester side.)
+pub fn warn(line: impl std::fmt::Display) {
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("test");
+    say(format_args!("warning: {line}"));
+    shout(&format!("labrpc warning [{name}]: {line}\n"));
 }
 
 /// Tells the watchdog a run is over when dropped, also when the run panicked.
@@ -297,19 +423,4 @@ fn env_number(name: &str) -> Option<u64> {
 /// A new seed from the operating system's randomness (outside any simulation).
 pub fn fresh_seed() -> u64 {
     std::collections::hash_map::RandomState::new().hash_one(std::process::id())
-}
-
-/// The lines printed after a failure: the seed and how to replay it.
-fn replay_hint(seed: u64) -> String {
-    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".into());
-    let thread = std::thread::current();
-    let test = thread
-        .name()
-        .filter(|name| *name != "main")
-        .unwrap_or("<test name>");
-    format!(
-        "\nlabrpc: failed with seed {seed}\n\
-         replay:  LAB_SEED={seed} cargo test -p {package} -- --exact {test}\n\
-         logs:    LAB_SEED={seed} LAB_LOG=debug cargo test -p {package} -- --exact {test} --nocapture\n"
-    )
 }

@@ -136,7 +136,7 @@ impl Monitor {
 /// Writes straight to the process's stderr. `eprintln!` would be captured by the test
 /// harness (threads inherit the capture of the test that started them), and the message
 /// would be lost when the process exits.
-fn shout(message: &str) {
+pub(crate) fn shout(message: &str) {
     use std::io::Write as _;
     let _ = std::io::stderr().lock().write_all(message.as_bytes());
 }

@@ -24,7 +24,7 @@ mod state;
 
 use std::sync::Arc;
 
-use labrpc::{Client, Service};
+use labrpc::{ClientEnd, Service};
 
 use self::log::Entry;
 use self::rpc::{AppendEntriesArgs, InstallSnapshotArgs, RequestVoteArgs};
@@ -42,7 +42,12 @@ impl Raft {
     /// server's own end), restoring whatever it persisted before a crash. Committed
     /// commands will be sent on `apply_tx`. Returns at once; the server's work runs in
     /// tasks spawned on the current node.
-    pub fn new(peers: Vec<Client>, me: usize, persister: Persister, apply_tx: ApplySender) -> Raft {
+    pub fn new(
+        peers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        apply_tx: ApplySender,
+    ) -> Raft {
         assert!(
             me < peers.len(),
             "raft: me = {me} but only {} peers",

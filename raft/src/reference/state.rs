@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use labrpc::{Client, Instant};
+use labrpc::{ClientEnd, Instant};
 use parking_lot::Mutex;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -86,7 +86,7 @@ struct Persistent<L> {
 /// What every task of a server shares.
 pub(crate) struct Shared {
     pub(crate) me: usize,
-    pub(crate) peers: Vec<Client>,
+    pub(crate) peers: Vec<ClientEnd>,
     pub(crate) persister: Persister,
     pub(crate) state: Mutex<State>,
     pub(crate) apply_tx: ApplySender,

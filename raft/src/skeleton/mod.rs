@@ -101,7 +101,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use labrpc::{Client, Service};
+use labrpc::{ClientEnd, Service};
 use parking_lot::Mutex;
 use rand::RngExt;
 
@@ -117,7 +117,7 @@ use crate::{ApplySender, Persister};
 pub struct Raft {
     /// One RPC client end per server: `peers[i]` reaches server `i`. `peers[me]` reaches
     /// this server itself (you will not need to call yourself).
-    peers: Arc<[Client]>,
+    peers: Arc<[ClientEnd]>,
     /// This server's index into `peers`.
     me: usize,
     /// Where this server saves its persistent state (2C) and snapshots (2D).
@@ -167,7 +167,12 @@ impl Raft {
     /// anything: start from it. Committed commands go on `apply_tx`.
     ///
     /// Must return at once: start long-running work (the election timer, ...) in tasks.
-    pub fn new(peers: Vec<Client>, me: usize, persister: Persister, apply_tx: ApplySender) -> Raft {
+    pub fn new(
+        peers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        apply_tx: ApplySender,
+    ) -> Raft {
         let rf = Raft {
             peers: peers.into(),
             me,

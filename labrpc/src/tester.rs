@@ -1,0 +1,15 @@
+//! The tester's side of the world: what only test code may use.
+//!
+//! Lab code (a student's Raft or KV server) sees the *guest* API at the crate root: it
+//! spawns tasks on its own node, sleeps, reads the virtual clock, draws random numbers,
+//! calls peers through [`ClientEnd`](crate::ClientEnd)s and registers
+//! [`Service`](crate::Service)s. Everything here changes the world itself (starting and
+//! crashing nodes, building and partitioning the network, running simulations), so it
+//! belongs to the tester alone.
+//!
+//! The split is enforced when the code runs: a tester control called from a task of a lab
+//! node panics at once, saying what the lab code did and what to use instead. (A guest
+//! cannot, for example, spawn a task on the tester's node and so survive its own crash.)
+
+pub use crate::net::{Network, Server};
+pub use crate::runtime::{Divergence, Node, RunReport, Sim, fresh_seed, say, warn};
