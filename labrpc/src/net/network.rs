@@ -274,17 +274,26 @@ impl Network {
     }
 
     /// Carries one encoded request through the fault model.
+    ///
+    /// Once this future is first polled, the request is the network's: it reaches the
+    /// server (or is lost) whatever happens to the caller afterwards, as in the course,
+    /// where a request handed to the network is delivered even if its sender crashes.
+    /// In unreliable mode the request's delay is spent in a carrier task on the server's
+    /// node, not in the caller, so dropping the call (or killing the caller's node)
+    /// does not recall it.
     async fn deliver(
         &self,
         end: usize,
         method: &'static str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
-        let (route, end_name) = {
+        let (route, end_name, call) = {
             let mut state = self.state.lock();
             state.total_rpcs += 1;
             state.total_bytes += request.len() as u64;
-            (state.route(end), state.ends[end].name.clone())
+            let call = state.next_call;
+            state.next_call += 1;
+            (state.route(end), state.ends[end].name.clone(), call)
         };
         runtime::World::record_message(method, &request);
         let (server, unreliable, long_reordering) = match route {
@@ -299,22 +308,46 @@ impl Network {
                 long_reordering,
             } => (server, unreliable, long_reordering),
         };
+        let (reply_sender, reply) = oneshot::channel();
+        let (cancel, cancelled) = oneshot::channel();
+        let _registered = Unregister { net: self, call };
+        let arrival = Arrival {
+            net: self.clone(),
+            end,
+            call,
+            server: server.clone(),
+            method,
+            request,
+            reply: reply_sender,
+            cancel,
+        };
         if unreliable {
-            sleep(faults::request_delay()).await;
-            if faults::lost() {
-                tracing::trace!(end = %end_name, method, "failed: request lost");
-                return Err(RpcError::Failed);
-            }
+            let delay = faults::request_delay();
+            let lost = faults::lost();
+            runtime::World::spawn_handler(
+                server.node,
+                Box::pin(async move {
+                    sleep(delay).await;
+                    if !lost {
+                        arrival.arrive();
+                    }
+                    // A lost request drops its reply sender: the caller fails now,
+                    // after the request's delay, as in Go.
+                }),
+            );
+        } else {
+            arrival.arrive();
         }
-        let reply = self.serve(end, &server, method, request).await;
-        let reply = match reply {
-            Some(Ok(reply)) => reply,
-            Some(Err(codec)) => return Err(RpcError::Codec(codec)),
-            None => {
-                tracing::trace!(end = %end_name, method, "failed: server gone during the call");
+        let reply = match select(reply, cancelled).await {
+            Either::Left((Ok(reply), _)) => reply,
+            // The request was lost, the handler's node was killed, or the end or server
+            // went away while the handler ran.
+            Either::Left((Err(_), _)) | Either::Right(_) => {
+                tracing::trace!(end = %end_name, method, "failed: no reply");
                 return Err(RpcError::Failed);
             }
         };
+        let reply = reply.map_err(RpcError::Codec)?;
         if unreliable && faults::lost() {
             tracing::trace!(end = %end_name, method, "failed: reply lost");
             return Err(RpcError::Failed);
@@ -326,28 +359,52 @@ impl Network {
         runtime::World::record_message(method, &reply);
         Ok(reply)
     }
+}
 
-    /// Runs the handler on the server's node and waits for its reply. The call fails
-    /// (`None`) if the end has been disabled or the server deleted or replaced by the time
-    /// the request arrives, or while the handler runs; the handler runs regardless.
-    async fn serve(
-        &self,
-        end: usize,
-        server: &Arc<ServerCore>,
-        method: &'static str,
-        request: Vec<u8>,
-    ) -> Option<Result<Vec<u8>, CodecError>> {
-        let (cancelled, call) = {
-            let mut state = self.state.lock();
+/// A request on its way to a server: everything needed to start its handler when it
+/// arrives.
+struct Arrival {
+    net: Network,
+    end: usize,
+    call: u64,
+    server: Arc<ServerCore>,
+    method: &'static str,
+    request: Vec<u8>,
+    reply: oneshot::Sender<Result<Vec<u8>, CodecError>>,
+    /// Fires to fail the call at once if its end or server goes away while the handler
+    /// runs.
+    cancel: oneshot::Sender<()>,
+}
+
+impl Arrival {
+    /// The request reaches the server: its handler starts on the server's node. If the
+    /// end has been disabled, or the server deleted or replaced, since the request was
+    /// sent, the handler still runs (as in Go: a request already on the wire is
+    /// delivered, and its effects stand) but the caller hears nothing back. Otherwise the
+    /// call is registered as in flight, so that such a change while the handler runs
+    /// fails it at once.
+    fn arrive(self) {
+        let Arrival {
+            net,
+            end,
+            call,
+            server,
+            method,
+            request,
+            reply,
+            cancel,
+        } = self;
+        {
+            let mut state = net.state.lock();
             let still_there = match state.route(end) {
-                Route::Live { server: now, .. } => Arc::ptr_eq(&now, server),
+                Route::Live { server: now, .. } => Arc::ptr_eq(&now, &server),
                 Route::Dead { .. } => false,
             };
+            // A caller that has already given up (its future dropped) needs no
+            // registration; its request is served all the same.
             if !still_there {
-                // As in Go: a request already on the wire when its end was disabled (or
-                // its server deleted) is still delivered to the server it was sent to, and
-                // its effects stand; only the caller hears nothing back.
                 drop(state);
+                drop(reply); // the caller fails now
                 let handler = server.dispatch(method, request);
                 runtime::World::spawn_handler(
                     server.node,
@@ -355,35 +412,26 @@ impl Network {
                         let _ = handler.await;
                     }),
                 );
-                return None;
+                return;
             }
-            let (cancel, cancelled) = oneshot::channel();
-            let call = state.next_call;
-            state.next_call += 1;
-            state.in_flight.insert(
-                call,
-                InFlight {
-                    end,
-                    server: server.clone(),
-                    cancel,
-                },
-            );
-            (cancelled, call)
-        };
-        let _registered = Unregister { net: self, call };
+            if !cancel.is_canceled() {
+                state.in_flight.insert(
+                    call,
+                    InFlight {
+                        end,
+                        server: server.clone(),
+                        cancel,
+                    },
+                );
+            }
+        }
         let handler = server.dispatch(method, request);
-        let (reply_sender, reply) = oneshot::channel();
         runtime::World::spawn_handler(
             server.node,
             Box::pin(async move {
-                let _ = reply_sender.send(handler.await);
+                let _ = reply.send(handler.await);
             }),
         );
-        match select(reply, cancelled).await {
-            Either::Left((Ok(reply), _)) => Some(reply),
-            // The handler's node was killed, or the end or server went away.
-            Either::Left((Err(_), _)) | Either::Right(_) => None,
-        }
     }
 }
 
