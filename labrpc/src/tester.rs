@@ -12,4 +12,6 @@
 //! cannot, for example, spawn a task on the tester's node and so survive its own crash.)
 
 pub use crate::net::{Network, Server};
-pub use crate::runtime::{Divergence, Node, RunReport, Sim, fresh_seed, say, warn};
+pub use crate::runtime::{
+    Divergence, LiveObjects, Node, RunReport, Sim, fresh_seed, live_objects, say, warn,
+};

@@ -488,7 +488,9 @@ fn assert_reports_nondeterminism(run: &ChildRun, seed: u64) {
     run.assert_mentions("labrpc::rng()");
     run.assert_mentions("labrpc::now()");
     run.assert_mentions(&format!("labrpc: failed with seed {seed}"));
-    run.assert_mentions(&format!("LAB_SEED={seed} "));
+    run.assert_mentions(&format!(
+        "replay:  LAB_SEED={seed} LAB_CHECK_DETERMINISM=1 cargo test"
+    ));
 }
 
 #[test]
@@ -503,6 +505,8 @@ fn the_determinism_checker_catches_state_that_outlives_a_run() {
     // The first run's timer fired at 1 ms, the second's at 2 ms.
     run.assert_mentions("first run:  at 0.001000s");
     run.assert_mentions("second run: at 0.002000s");
+    // ... and the report names the line that made the sleep whose timer fired.
+    run.assert_mentions("fired (a sleep made at labrpc/tests/determinism.rs:");
 }
 
 #[test]

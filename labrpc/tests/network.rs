@@ -772,7 +772,10 @@ fn requests_already_sent_survive_the_senders_crash_or_a_dropped_call() {
                     "crashed"
                 }
             );
-            assert!(arrived_before < 30, "{arrived_before} arrived within 0.5 ms");
+            assert!(
+                arrived_before < 30,
+                "{arrived_before} arrived within 0.5 ms"
+            );
         });
     }
 }

@@ -758,7 +758,13 @@ fn node_enter_makes_spawns_belong_to_that_node() {
         let guard = Guard::new("entered", &log);
         let (owner, handle) = a.enter(|| {
             assert_eq!(Node::current(), a);
-            b.enter(|| assert_eq!(Node::current(), b, "enter nests"));
+            a.enter(|| assert_eq!(Node::current(), a, "entering the current node nests"));
+            let escape = catch_unwind(AssertUnwindSafe(|| b.enter(|| ())));
+            let message = panic_message(escape.expect_err("a's code may not enter b"));
+            assert!(
+                message.contains("lab code on A called Node::enter(B)"),
+                "{message}"
+            );
             assert_eq!(
                 Node::current(),
                 a,

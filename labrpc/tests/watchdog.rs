@@ -164,9 +164,10 @@ fn hook_route_a_spinning_task_that_calls_the_runtime_panics_with_the_watchdog_me
     );
     let message = caught_message(&run);
     for needle in [
-        "labrpc watchdog: node Spinner",
-        "without yielding",
-        "(seed 77)",
+        "labrpc watchdog: in child_hook_route_task (seed 77), a task of Spinner spawned at \
+         labrpc/tests/watchdog.rs:",
+        "of CPU time in one poll without yielding",
+        "replay:  LAB_SEED=77 cargo test -p labrpc -- --exact child_hook_route_task",
         ".await",
         "loop without .await",
         "labrpc::sleep(..).await",
@@ -189,7 +190,8 @@ fn hook_route_a_spinning_test_body_names_the_tester_node() {
     );
     let message = caught_message(&run);
     assert!(
-        message.contains("labrpc watchdog: node tester") && message.contains("loop without .await"),
+        message.contains("labrpc watchdog: in child_hook_route_test_body (seed 77), the test body")
+            && message.contains("loop without .await"),
         "the watchdog's panic should name the tester node; it was:\n{message}"
     );
 }
@@ -250,8 +252,7 @@ fn subprocess_route_a_pure_spin_loop_ends_the_process_with_an_explanation() {
         "the stuck simulation must not return\n{}",
         run.output()
     );
-    run.assert_mentions("labrpc watchdog: node Spinner");
-    run.assert_mentions("(seed 78)");
+    run.assert_mentions("labrpc watchdog: in child_pure_spin (seed 78), a task of Spinner");
     run.assert_mentions("loop without .await");
     run.assert_mentions("never called into the runtime");
     run.assert_mentions("exiting the process");

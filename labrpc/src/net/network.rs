@@ -13,7 +13,14 @@ use parking_lot::Mutex;
 use super::faults;
 use super::service::{Rpc, Server, ServerCore};
 use crate::codec::{self, CodecError};
+use crate::runtime::context::with_world;
+use crate::runtime::live::{LIVE, LiveToken};
 use crate::runtime::{self, sleep};
+
+/// What a lab node that touches the network's controls is told.
+const NETWORK_IS_THE_TESTERS: &str = "The network's controls (ends, servers, partitions, \
+     reliability, counters) belong to the tester. Lab code talks to its peers only through \
+     the ClientEnds it was given, and serves them through the Service it returns.";
 
 /// Why a call failed.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -58,12 +65,13 @@ impl From<CodecError> for RpcError {
 /// A call also fails if, while its handler runs, its end is disabled or its server is
 /// deleted or replaced: a client never gets OK from a server the tester already
 /// considers dead.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Network {
     state: Arc<Mutex<NetState>>,
+    /// The world it was made in.
+    world: u64,
 }
 
-#[derive(Default)]
 struct NetState {
     unreliable: bool,
     long_delays: bool,
@@ -75,6 +83,7 @@ struct NetState {
     total_bytes: u64,
     in_flight: BTreeMap<u64, InFlight>,
     next_call: u64,
+    _live: LiveToken,
 }
 
 struct EndState {
@@ -145,23 +154,71 @@ impl NetState {
 }
 
 impl Network {
-    /// A reliable network with no ends and no servers.
+    /// A reliable network with no ends and no servers. (Tester side.)
+    ///
+    /// It belongs to the run it is made in: when that run ends, its servers are dropped
+    /// (which frees the cycle servers → handlers → ends → network), and using it in
+    /// another run panics.
+    // No `Default`: a network must be made inside a simulation, by the tester.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Network {
-        Network::default()
+        let state = Arc::new(Mutex::new(NetState {
+            unreliable: false,
+            long_delays: false,
+            long_reordering: false,
+            ends: Vec::new(),
+            end_ids: HashMap::new(),
+            servers: HashMap::new(),
+            total_rpcs: 0,
+            total_bytes: 0,
+            in_flight: BTreeMap::new(),
+            next_call: 0,
+            _live: LiveToken::new(&LIVE.networks),
+        }));
+        let weak = Arc::downgrade(&state);
+        let world = with_world(|w| {
+            w.require_tester("Network::new", NETWORK_IS_THE_TESTERS);
+            w.on_teardown(Box::new(move || {
+                if let Some(state) = weak.upgrade() {
+                    let (servers, in_flight) = {
+                        let mut state = state.lock();
+                        (
+                            std::mem::take(&mut state.servers),
+                            std::mem::take(&mut state.in_flight),
+                        )
+                    };
+                    drop((servers, in_flight));
+                }
+            }));
+            w.id
+        });
+        Network { state, world }
+    }
+
+    /// Checks that the tester calls `what` on a network of this run.
+    #[track_caller]
+    fn tester_only(&self, what: &str) {
+        with_world(|w| {
+            w.check_handle(self.world, "a Network");
+            w.require_tester(what, NETWORK_IS_THE_TESTERS);
+        });
     }
 
     /// Turns the unreliable fault model off (`true`, the default) or on (`false`).
     pub fn set_reliable(&self, reliable: bool) {
+        self.tester_only("Network::set_reliable");
         self.state.lock().unreliable = !reliable;
     }
 
     /// Dead ends fail after up to 7 s (`true`) or 0.1 s (`false`, the default).
     pub fn set_long_delays(&self, on: bool) {
+        self.tester_only("Network::set_long_delays");
         self.state.lock().long_delays = on;
     }
 
     /// Holds two replies in three back for 200–2199 ms (`true`) or not (the default).
     pub fn set_long_reordering(&self, on: bool) {
+        self.tester_only("Network::set_long_reordering");
         self.state.lock().long_reordering = on;
     }
 
@@ -171,6 +228,7 @@ impl Network {
     ///
     /// If an end of that name exists.
     pub fn make_end(&self, name: impl Into<String>) -> ClientEnd {
+        self.tester_only("Network::make_end");
         let name: String = name.into();
         let mut state = self.state.lock();
         assert!(
@@ -199,6 +257,7 @@ impl Network {
     ///
     /// If the end is already connected: an end connects once.
     pub fn connect(&self, end: &str, server: impl Into<String>) {
+        self.tester_only("Network::connect");
         let server = server.into();
         let mut state = self.state.lock();
         let id = state.end_id(end);
@@ -214,6 +273,7 @@ impl Network {
     /// Enables or disables an end. Ends are one-way: disabling `A->B` alone cuts only A's
     /// calls to B. Disabling an end fails the calls now being served through it.
     pub fn enable(&self, end: &str, enabled: bool) {
+        self.tester_only("Network::enable");
         let mut state = self.state.lock();
         let id = state.end_id(end);
         state.ends[id].enabled = enabled;
@@ -224,6 +284,7 @@ impl Network {
 
     /// Whether an end is enabled.
     pub fn is_enabled(&self, end: &str) -> bool {
+        self.tester_only("Network::is_enabled");
         let state = self.state.lock();
         state.ends[state.end_id(end)].enabled
     }
@@ -231,6 +292,7 @@ impl Network {
     /// Adds a server under `name`, replacing (and in effect deleting) any server of that
     /// name.
     pub fn add_server(&self, name: impl Into<String>, server: Server) {
+        self.tester_only("Network::add_server");
         let name = name.into();
         let core = Arc::new(ServerCore::new(name.clone(), server));
         let mut state = self.state.lock();
@@ -245,6 +307,7 @@ impl Network {
 
     /// Deletes a server: calls to it fail, including those it is serving now.
     pub fn delete_server(&self, name: &str) {
+        self.tester_only("Network::delete_server");
         let mut state = self.state.lock();
         let old = state.servers.remove(name);
         if let Some(old) = &old {
@@ -256,6 +319,7 @@ impl Network {
 
     /// Requests that reached a handler of the server now named `server` (0 if none).
     pub fn rpc_count(&self, server: &str) -> u64 {
+        self.tester_only("Network::rpc_count");
         self.state
             .lock()
             .servers
@@ -265,11 +329,13 @@ impl Network {
 
     /// Every request sent, including lost ones and ones on dead ends.
     pub fn total_rpcs(&self) -> u64 {
+        self.tester_only("Network::total_rpcs");
         self.state.lock().total_rpcs
     }
 
     /// Bytes of every request sent, plus bytes of every reply delivered.
     pub fn total_bytes(&self) -> u64 {
+        self.tester_only("Network::total_bytes");
         self.state.lock().total_bytes
     }
 
@@ -287,6 +353,7 @@ impl Network {
         method: &'static str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
+        with_world(|w| w.check_handle(self.world, "a ClientEnd"));
         let (route, end_name, call) = {
             let mut state = self.state.lock();
             state.total_rpcs += 1;

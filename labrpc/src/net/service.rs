@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::codec::{self, CodecError};
 use crate::runtime::Node;
+use crate::runtime::live::{LIVE, LiveToken};
 
 /// An RPC: its argument type, reply type and method name.
 ///
@@ -150,6 +151,7 @@ pub(crate) struct ServerCore {
     services: BTreeMap<String, Service>,
     /// Requests that reached a handler (the course's per-server count).
     pub(crate) count: AtomicU64,
+    _live: LiveToken,
 }
 
 impl ServerCore {
@@ -159,6 +161,7 @@ impl ServerCore {
             node: server.node,
             services: server.services,
             count: AtomicU64::new(0),
+            _live: LiveToken::new(&LIVE.servers),
         }
     }
 

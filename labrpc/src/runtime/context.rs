@@ -69,6 +69,9 @@ impl Drop for EnterGuard {
     fn drop(&mut self) {
         let world = CURRENT.with(|current| current.borrow_mut().take());
         if std::thread::panicking() {
+            if let Some(world) = &world {
+                super::sim::say(world.failure_context());
+            }
             // The executor's state may be half-updated; dropping the remaining tasks could
             // panic again and abort the whole test binary. A failed run leaks them instead.
             std::mem::forget(world);

@@ -24,6 +24,8 @@
 //! each fail the run with a message that says which, and lists the pending tasks by node.
 
 pub(crate) mod context;
+mod exit_guard;
+pub(crate) mod live;
 mod node;
 mod rng;
 mod sim;
@@ -34,6 +36,7 @@ mod watchdog;
 mod world;
 
 pub use context::in_simulation;
+pub use live::{LiveObjects, live_objects};
 pub use node::Node;
 pub use rng::{SimRng, rng};
 pub use sim::{Sim, fresh_seed, say, warn};

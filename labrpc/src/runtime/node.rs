@@ -7,7 +7,8 @@ use std::panic::Location;
 use super::context::{try_with_world, with_world};
 use super::task::JoinHandle;
 
-/// A simulated machine.
+/// A simulated machine. (Tester side, except [`Node::current`], [`Node::name`] and
+/// [`Node::is_alive`], which anyone may call.)
 ///
 /// Every task belongs to a node: the one whose code spawned it, or the one named in
 /// [`Node::spawn`]. Killing a node drops all its tasks at once, running their destructors,
@@ -15,26 +16,57 @@ use super::task::JoinHandle;
 /// A killed node stays dead; a restarted server is a fresh node (it may reuse the name).
 ///
 /// The test body itself runs on the *tester* node, [`Node::tester`], which cannot be
-/// killed.
+/// killed. Only code on the tester node may create, kill, enter or spawn on other nodes;
+/// lab code that tries panics with an explanation.
+///
+/// A node belongs to the run that made it: using it in another run (kept in a `static`,
+/// or carried from one seed to the next) panics instead of touching whatever node has the
+/// same number there.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Node(pub(crate) u32);
+pub struct Node {
+    /// The world that made it.
+    pub(crate) world: u64,
+    /// Its index among that world's nodes; 0 is the tester.
+    pub(crate) index: u32,
+}
 
 /// What the world knows about a node.
 pub(crate) struct NodeInfo {
     pub(crate) name: String,
     pub(crate) alive: bool,
+    /// Since when (virtual time) the node has had tasks, no timer, and nothing run; see
+    /// the stuck-node check in the world.
+    pub(crate) idle_since: Option<super::Instant>,
+}
+
+impl NodeInfo {
+    pub(crate) fn new(name: String) -> NodeInfo {
+        NodeInfo {
+            name,
+            alive: true,
+            idle_since: None,
+        }
+    }
 }
 
 impl Node {
     /// The node the test body runs on.
-    pub const fn tester() -> Node {
-        Node(0)
+    pub fn tester() -> Node {
+        with_world(|w| w.tester_node())
     }
 
     /// Creates a live node with a name used in logs and failure reports (e.g. `"S2"`).
+    /// (Tester side.)
     pub fn new(name: impl Into<String>) -> Node {
         let name = name.into();
-        with_world(|w| w.add_node(name))
+        with_world(|w| {
+            w.require_tester(
+                &format!("Node::new({name:?})"),
+                "Lab code runs on the node the tester started it on; to run work \
+                 concurrently, spawn a task there with labrpc::spawn.",
+            );
+            w.add_node(name)
+        })
     }
 
     /// The node whose code is running now.
@@ -44,16 +76,23 @@ impl Node {
 
     /// The node's name.
     pub fn name(self) -> String {
-        with_world(|w| w.node_name(self))
+        with_world(|w| {
+            w.check_node(self);
+            w.node_name(self)
+        })
     }
 
     /// Whether the node has not been killed.
     pub fn is_alive(self) -> bool {
-        with_world(|w| w.nodes.borrow()[self.0 as usize].alive)
+        with_world(|w| {
+            w.check_node(self);
+            w.is_alive(self)
+        })
     }
 
     /// Spawns a task owned by this node. On a dead node the future is dropped unrun and
     /// the handle reports [`JoinError::Cancelled`](crate::JoinError::Cancelled).
+    /// (Tester side, unless `self` is the current node.)
     #[track_caller]
     pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
     where
@@ -61,11 +100,22 @@ impl Node {
         F::Output: Send + 'static,
     {
         let spawned_at = Location::caller();
-        with_world(|w| w.spawn_on(self, future, spawned_at))
+        with_world(|w| {
+            w.check_node(self);
+            if self != w.current_node.get() {
+                w.require_tester(
+                    &format!("Node::spawn on {}", w.node_name(self)),
+                    "A task may only start tasks on its own node: use labrpc::spawn. (A task \
+                     on another node would survive this node's crash.)",
+                );
+            }
+            w.spawn_on(self, future, spawned_at)
+        })
     }
 
     /// Runs `f` as this node: tasks spawned inside `f` belong to it. This is how the
-    /// tester starts a server: `node.enter(|| Raft::new(...))`.
+    /// tester starts a server (`node.enter(|| Raft::new(...))`) and calls into one.
+    /// (Tester side.)
     pub fn enter<R>(self, f: impl FnOnce() -> R) -> R {
         struct Restore(Node);
         impl Drop for Restore {
@@ -73,31 +123,51 @@ impl Node {
                 try_with_world(|w| w.current_node.set(self.0));
             }
         }
-        let previous = with_world(|w| w.current_node.replace(self));
+        let previous = with_world(|w| {
+            w.check_node(self);
+            if self != w.current_node.get() {
+                w.require_tester(
+                    &format!("Node::enter({})", w.node_name(self)),
+                    "Lab code runs on its own node only.",
+                );
+            }
+            w.current_node.replace(self)
+        });
         let _restore = Restore(previous);
         f()
     }
 
     /// Crashes the node: every task it owns is dropped now, in a fixed order, and no task
-    /// can be spawned on it again.
+    /// can be spawned on it again. (Tester side.)
     ///
     /// # Panics
     ///
-    /// On the tester node.
+    /// On the tester node, and when lab code calls it on a node other than its own.
     pub fn kill(self) {
-        assert!(
-            self != Node::tester(),
-            "labrpc: the tester node cannot be killed"
-        );
-        with_world(|w| w.kill_node(self));
+        with_world(|w| {
+            w.check_node(self);
+            assert!(
+                self != w.tester_node(),
+                "labrpc: the tester node cannot be killed"
+            );
+            if self != w.current_node.get() {
+                w.require_tester(
+                    &format!("Node::kill({})", w.node_name(self)),
+                    "Crashes are the tester's to cause. (A node may crash itself; it may \
+                     not crash another.)",
+                );
+            }
+            w.kill_node(self);
+        });
     }
 }
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match try_with_world(|w| w.node_name(*self)) {
-            Some(name) => write!(f, "Node({}: {name})", self.0),
-            None => write!(f, "Node({})", self.0),
+        let name = try_with_world(|w| (w.id == self.world).then(|| w.node_name(*self))).flatten();
+        match name {
+            Some(name) => write!(f, "Node({}: {name})", self.index),
+            None => write!(f, "Node({} of run #{})", self.index, self.world),
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::context;
+use super::exit_guard;
 use super::trace::{Divergence, Recorder, SharedRecorder};
 use super::watchdog::{Monitor, shout};
 use super::world::{RunReport, World};
@@ -31,6 +32,7 @@ pub struct Sim {
     pub(crate) time_limit: Option<Duration>,
     pub(crate) watchdog: Duration,
     pub(crate) livelock_polls: u64,
+    pub(crate) stuck_node_after: Option<Duration>,
     pub(crate) test_name: Option<String>,
     cargo_args: Option<String>,
 }
@@ -42,6 +44,7 @@ impl Default for Sim {
             time_limit: Some(Self::DEFAULT_TIME_LIMIT),
             watchdog: Self::DEFAULT_WATCHDOG,
             livelock_polls: Self::DEFAULT_LIVELOCK_POLLS,
+            stuck_node_after: Some(Self::DEFAULT_STUCK_NODE_AFTER),
             test_name: None,
             cargo_args: None,
         }
@@ -55,6 +58,10 @@ impl Sim {
     pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(5);
     /// How many polls may run without virtual time moving before it is called a livelock.
     pub const DEFAULT_LIVELOCK_POLLS: u64 = 10_000_000;
+
+    /// How long a node may sit with live tasks, no timer and nothing run before it is
+    /// declared stuck (an async deadlock): 5 s of virtual time.
+    pub const DEFAULT_STUCK_NODE_AFTER: Duration = Duration::from_secs(5);
 
     /// Settings for a run of `seed`, with the defaults.
     pub fn new(seed: u64) -> Sim {
@@ -93,6 +100,14 @@ impl Sim {
         self
     }
 
+    /// Fails the run when a node has live tasks, none of which has run or has a timer
+    /// set, for `limit` of virtual time (default 5 s); `None` turns the check off, for
+    /// nodes that legitimately wait for the tester with no timer.
+    pub fn stuck_node_after(mut self, limit: Option<Duration>) -> Sim {
+        self.stuck_node_after = limit;
+        self
+    }
+
     /// How many polls may run at one instant of virtual time before the run is declared a
     /// livelock (default ten million).
     pub fn livelock_polls(mut self, polls: u64) -> Sim {
@@ -124,7 +139,15 @@ impl Sim {
         let seed = self
             .seed
             .expect("labrpc: Sim::run needs a seed: use Sim::new(seed) or .seed(seed)");
-        let world = Rc::new(World::new(self, seed, recorder));
+        let mut settings = self;
+        if settings.test_name.is_none() {
+            settings.test_name = Some(current_test_name());
+        }
+        let test = settings.test_name.clone().unwrap_or_default();
+        let replay = settings.replay_command(seed, false);
+        let world = Rc::new(World::new(settings, seed, recorder));
+        world.init();
+        let _running = exit_guard::running(world.id, &test, seed, &replay);
         let _finished = FinishOnDrop(world.monitor.clone());
         let _log = log::install();
         let _entered = context::enter(world.clone());

@@ -15,6 +15,7 @@ use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::context::with_world;
+use super::live::LiveToken;
 use super::node::Node;
 
 /// A spawned task's future, boxed and type-erased.
@@ -100,6 +101,9 @@ pub(crate) struct TaskSlot {
     pub(crate) header: Arc<TaskWaker>,
     pub(crate) waker: Waker,
     pub(crate) spawned_at: &'static Location<'static>,
+    /// `spawned_at`'s number in the world's table of spawn sites.
+    pub(crate) site: u32,
+    pub(crate) _live: LiveToken,
 }
 
 /// Every live task, by slot.
@@ -108,6 +112,8 @@ pub(crate) struct TaskTable {
     slots: Vec<Option<TaskSlot>>,
     free: Vec<u32>,
     next_id: u64,
+    /// Live tasks per node index, for the stuck-node check.
+    per_node: Vec<u32>,
 }
 
 impl TaskTable {
@@ -128,7 +134,17 @@ impl TaskTable {
     }
 
     pub(crate) fn insert(&mut self, task: TaskRef, slot: TaskSlot) {
+        let node = slot.node.index as usize;
+        if self.per_node.len() <= node {
+            self.per_node.resize(node + 1, 0);
+        }
+        self.per_node[node] += 1;
         self.slots[task.slot as usize] = Some(slot);
+    }
+
+    /// Number of live tasks of the node with this index.
+    pub(crate) fn count_for(&self, node: usize) -> u32 {
+        self.per_node.get(node).copied().unwrap_or(0)
     }
 
     pub(crate) fn get_mut(&mut self, task: TaskRef) -> Option<&mut TaskSlot> {
@@ -143,6 +159,7 @@ impl TaskTable {
         self.get_mut(task)?;
         let slot = self.slots[task.slot as usize].take()?;
         self.free.push(task.slot);
+        self.per_node[slot.node.index as usize] -= 1;
         Some(slot.future)
     }
 
@@ -153,6 +170,7 @@ impl TaskTable {
             if entry.as_ref().is_some_and(&doomed) {
                 let slot = entry.take().expect("checked above");
                 self.free.push(index as u32);
+                self.per_node[slot.node.index as usize] -= 1;
                 futures.extend(slot.future);
             }
         }
@@ -188,24 +206,35 @@ where
 
 /// A handle to a spawned task: await it for the task's output, or abort it.
 ///
-/// Dropping the handle detaches the task; it keeps running.
+/// **Dropping the handle detaches the task: it keeps running** (as with tokio's and
+/// std's join handles); only [`JoinHandle::abort`], or the death of the task's node,
+/// stops it. A handle belongs to the run that made it; using it in another panics.
 pub struct JoinHandle<T> {
     output: oneshot::Receiver<T>,
     task: Option<TaskRef>,
+    /// The world it was made in.
+    world: u64,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(output: oneshot::Receiver<T>, task: Option<TaskRef>) -> Self {
-        JoinHandle { output, task }
+    pub(crate) fn new(output: oneshot::Receiver<T>, task: Option<TaskRef>, world: u64) -> Self {
+        JoinHandle {
+            output,
+            task,
+            world,
+        }
     }
 
     /// Stops the task: its future is dropped at once (or, if the task is aborting itself,
     /// as soon as its current poll returns). Awaiting the handle then gives
     /// [`JoinError::Cancelled`].
     pub fn abort(&self) {
-        if let Some(task) = self.task {
-            with_world(|w| w.abort_task(task));
-        }
+        with_world(|w| {
+            w.check_handle(self.world, "a JoinHandle");
+            if let Some(task) = self.task {
+                w.abort_task(task);
+            }
+        });
     }
 }
 
@@ -221,6 +250,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        with_world(|w| w.check_handle(self.world, "a JoinHandle"));
         Pin::new(&mut self.output)
             .poll(cx)
             .map(|result| result.map_err(|_| JoinError::Cancelled))

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Add, AddAssign, Sub};
+use std::panic::Location;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -94,8 +95,19 @@ pub fn seed() -> u64 {
 /// they were set: a fixed order that does not depend on the seed.
 #[derive(Default)]
 pub(crate) struct Timers {
-    pending: BTreeMap<(Instant, u64), Waker>,
+    pending: BTreeMap<(Instant, u64), Timer>,
     next_seq: u64,
+    /// Pending timers per node index, for the stuck-node check.
+    per_node: Vec<u32>,
+}
+
+/// One pending timer.
+pub(crate) struct Timer {
+    pub(crate) waker: Waker,
+    /// The index of the node whose task set it.
+    node: u32,
+    /// Where the sleep was made, for determinism reports.
+    pub(crate) set_at: &'static Location<'static>,
 }
 
 impl Timers {
@@ -104,14 +116,34 @@ impl Timers {
         self.pending.first_key_value().map(|(&(at, _), _)| at)
     }
 
+    fn insert(&mut self, deadline: Instant, timer: Timer) -> (Instant, u64) {
+        let key = (deadline, self.next_seq);
+        self.next_seq += 1;
+        let node = timer.node as usize;
+        if self.per_node.len() <= node {
+            self.per_node.resize(node + 1, 0);
+        }
+        self.per_node[node] += 1;
+        self.pending.insert(key, timer);
+        key
+    }
+
+    fn remove(&mut self, key: &(Instant, u64)) -> Option<Timer> {
+        let timer = self.pending.remove(key)?;
+        self.per_node[timer.node as usize] -= 1;
+        Some(timer)
+    }
+
     /// Removes every timer due at `deadline` and returns them in firing order.
-    pub(crate) fn take_due(&mut self, deadline: Instant) -> Vec<((Instant, u64), Waker)> {
+    pub(crate) fn take_due(&mut self, deadline: Instant) -> Vec<((Instant, u64), Timer)> {
         let mut due = Vec::new();
         while let Some(entry) = self.pending.first_entry() {
             if entry.key().0 != deadline {
                 break;
             }
-            due.push(entry.remove_entry());
+            let (key, timer) = entry.remove_entry();
+            self.per_node[timer.node as usize] -= 1;
+            due.push((key, timer));
         }
         due
     }
@@ -119,6 +151,11 @@ impl Timers {
     /// Number of pending timers.
     pub(crate) fn len(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Number of pending timers set by tasks of the node with this index.
+    pub(crate) fn count_for(&self, node: usize) -> u32 {
+        self.per_node.get(node).copied().unwrap_or(0)
     }
 }
 
@@ -129,6 +166,9 @@ pub struct Sleep {
     deadline: Instant,
     /// The timer's key once registered with the world.
     timer: Option<(Instant, u64)>,
+    /// The world it was made in.
+    world: u64,
+    made_at: &'static Location<'static>,
 }
 
 impl Sleep {
@@ -143,25 +183,31 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         with_world(|w| {
+            w.check_handle(self.world, "a Sleep (or timeout)");
             let mut timers = w.timers.borrow_mut();
             if w.clock.get() >= self.deadline {
                 if let Some(key) = self.timer.take() {
-                    timers.pending.remove(&key);
+                    timers.remove(&key);
                 }
                 return Poll::Ready(());
             }
             match self.timer {
                 Some(key) => {
-                    if let Some(waker) = timers.pending.get_mut(&key)
-                        && !waker.will_wake(cx.waker())
+                    if let Some(timer) = timers.pending.get_mut(&key)
+                        && !timer.waker.will_wake(cx.waker())
                     {
-                        waker.clone_from(cx.waker());
+                        timer.waker.clone_from(cx.waker());
                     }
                 }
                 None => {
-                    let key = (self.deadline, timers.next_seq);
-                    timers.next_seq += 1;
-                    timers.pending.insert(key, cx.waker().clone());
+                    let key = timers.insert(
+                        self.deadline,
+                        Timer {
+                            waker: cx.waker().clone(),
+                            node: w.current_node.get().index,
+                            set_at: self.made_at,
+                        },
+                    );
                     self.timer = Some(key);
                 }
             }
@@ -173,21 +219,29 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.timer.take() {
-            try_with_world(|w| w.timers.borrow_mut().pending.remove(&key));
+            try_with_world(|w| {
+                if w.id == self.world {
+                    w.timers.borrow_mut().remove(&key);
+                }
+            });
         }
     }
 }
 
 /// Waits for `duration` of virtual time.
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(now() + duration)
 }
 
 /// Waits until the virtual clock reads `deadline` (at once if it already has).
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         timer: None,
+        world: with_world(|w| w.id),
+        made_at: Location::caller(),
     }
 }
 
@@ -206,11 +260,17 @@ impl std::error::Error for Elapsed {}
 /// Runs `future` for at most `duration` of virtual time.
 ///
 /// The future is polled before the timer, so a future that is ready at the deadline wins.
-pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
+#[track_caller]
+pub fn timeout<F: Future>(
+    duration: Duration,
+    future: F,
+) -> impl Future<Output = Result<F::Output, Elapsed>> {
     let timer = sleep(duration);
-    match select(pin!(future), timer).await {
-        Either::Left((output, _)) => Ok(output),
-        Either::Right(_) => Err(Elapsed),
+    async move {
+        match select(pin!(future), timer).await {
+            Either::Left((output, _)) => Ok(output),
+            Either::Right(_) => Err(Elapsed),
+        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! The world: one simulation's executor, clock, random generator, nodes and trace.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use futures::task::waker;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
+use super::live::{LIVE, LiveToken};
 use super::node::{Node, NodeInfo};
 use super::sim::Sim;
 use super::task::{BoxTask, JoinHandle, ROOT, ReadyQueue, TaskRef, TaskSlot, TaskTable, TaskWaker};
@@ -22,8 +24,13 @@ use super::time::{Instant, Timers};
 use super::trace::{Divergence, Event, EventKind, Recorder, SharedRecorder, Trace};
 use super::watchdog::Monitor;
 
+/// Numbers worlds, so that a handle used outside the run that made it is recognised.
+static NEXT_WORLD_ID: AtomicU64 = AtomicU64::new(1);
+
 /// One simulation. It lives on one thread, reached through [`super::context`].
 pub(crate) struct World {
+    /// Unique in the process; handles (nodes, timers, join handles, networks) carry it.
+    pub(crate) id: u64,
     pub(crate) seed: u64,
     settings: Sim,
     pub(crate) clock: Cell<Instant>,
@@ -38,6 +45,20 @@ pub(crate) struct World {
     trace: RefCell<Trace>,
     pub(crate) monitor: Arc<Monitor>,
     polls: Cell<u64>,
+    /// The task being polled, for failure reports.
+    running: Cell<Option<(Node, &'static Location<'static>)>>,
+    /// Spawn sites, numbered, so the watchdog thread can name the one running.
+    sites: RefCell<SiteTable>,
+    /// Run when the world ends, after every task is gone: they break the reference
+    /// cycles a run's objects may form (network → servers → handlers → ends → network).
+    teardown: RefCell<Vec<Box<dyn FnOnce()>>>,
+    _live: LiveToken,
+}
+
+/// Spawn sites by number.
+#[derive(Default)]
+struct SiteTable {
+    numbers: HashMap<(usize, u32, u32), u32>,
 }
 
 /// What a finished run reports about itself.
@@ -57,9 +78,10 @@ pub struct RunReport {
 
 impl World {
     pub(crate) fn new(settings: Sim, seed: u64, recorder: Option<SharedRecorder>) -> World {
-        let monitor = Monitor::new(seed, settings.watchdog);
+        let monitor = Monitor::new(seed, &settings);
         monitor.add_node_name("tester");
         World {
+            id: NEXT_WORLD_ID.fetch_add(1, Ordering::Relaxed),
             seed,
             settings,
             clock: Cell::new(Instant::START),
@@ -68,47 +90,111 @@ impl World {
             ready: Arc::new(ReadyQueue::default()),
             timers: RefCell::new(Timers::default()),
             yielded: RefCell::new(Vec::new()),
-            nodes: RefCell::new(vec![NodeInfo {
-                name: "tester".into(),
-                alive: true,
-            }]),
-            current_node: Cell::new(Node::tester()),
+            nodes: RefCell::new(vec![NodeInfo::new("tester".into())]),
+            current_node: Cell::new(Node { world: 0, index: 0 }),
             trace: RefCell::new(Trace {
                 recorder,
                 ..Trace::default()
             }),
             monitor,
             polls: Cell::new(0),
+            running: Cell::new(None),
+            sites: RefCell::new(SiteTable::default()),
+            teardown: RefCell::new(Vec::new()),
+            _live: LiveToken::new(&LIVE.worlds),
         }
+    }
+
+    /// Sets up what needs the world's id; called once, right after `new`.
+    pub(crate) fn init(&self) {
+        self.current_node.set(self.tester_node());
+    }
+
+    // ----- identity and sides -----
+
+    /// This world's tester node.
+    pub(crate) fn tester_node(&self) -> Node {
+        Node {
+            world: self.id,
+            index: 0,
+        }
+    }
+
+    /// Panics if `node` was made by another run.
+    pub(crate) fn check_node(&self, node: Node) {
+        self.check_handle(node.world, "a Node");
+    }
+
+    /// Panics if a handle made by world `made_in` is used in this one.
+    #[track_caller]
+    pub(crate) fn check_handle(&self, made_in: u64, what: &str) {
+        if made_in != self.id {
+            stale_handle(what);
+        }
+    }
+
+    /// Panics unless the code running now is the tester's: `what` is a tester control.
+    #[track_caller]
+    pub(crate) fn require_tester(&self, what: &str, instead: &str) {
+        let node = self.current_node.get();
+        if node.index != 0 {
+            panic!(
+                "labrpc: lab code on {name} called {what}, which only the tester may use.\n\
+                 {instead}\n\
+                 (Lab code may use what the labrpc crate root offers: spawn, sleep, now, rng, \
+                 timeout, the ClientEnds and Persister it was given; labrpc::tester is the \
+                 tester's.)",
+                name = self.node_name(node),
+            );
+        }
+    }
+
+    /// Runs `hook` when the world ends (see [`World::teardown`]).
+    pub(crate) fn on_teardown(&self, hook: Box<dyn FnOnce()>) {
+        self.teardown.borrow_mut().push(hook);
+    }
+
+    /// The number of a spawn site, telling the watchdog about new ones.
+    fn site_number(&self, site: &'static Location<'static>) -> u32 {
+        let key = (site.file().as_ptr() as usize, site.line(), site.column());
+        let mut sites = self.sites.borrow_mut();
+        let next = sites.numbers.len() as u32;
+        *sites.numbers.entry(key).or_insert_with(|| {
+            self.monitor.add_site(site);
+            next
+        })
     }
 
     // ----- nodes -----
 
     pub(crate) fn add_node(&self, name: String) -> Node {
         let mut nodes = self.nodes.borrow_mut();
-        let node = Node(u32::try_from(nodes.len()).expect("labrpc: too many nodes"));
+        let node = Node {
+            world: self.id,
+            index: u32::try_from(nodes.len()).expect("labrpc: too many nodes"),
+        };
         self.monitor.add_node_name(&name);
-        nodes.push(NodeInfo { name, alive: true });
+        nodes.push(NodeInfo::new(name));
         node
     }
 
     pub(crate) fn node_name(&self, node: Node) -> String {
         match self.nodes.try_borrow() {
             Ok(nodes) => nodes
-                .get(node.0 as usize)
-                .map_or_else(|| format!("#{}", node.0), |info| info.name.clone()),
-            Err(_) => format!("#{}", node.0),
+                .get(node.index as usize)
+                .map_or_else(|| format!("#{}", node.index), |info| info.name.clone()),
+            Err(_) => format!("#{}", node.index),
         }
     }
 
-    fn is_alive(&self, node: Node) -> bool {
-        self.nodes.borrow()[node.0 as usize].alive
+    pub(crate) fn is_alive(&self, node: Node) -> bool {
+        self.nodes.borrow()[node.index as usize].alive
     }
 
     pub(crate) fn kill_node(&self, node: Node) {
         {
             let mut nodes = self.nodes.borrow_mut();
-            let info = &mut nodes[node.0 as usize];
+            let info = &mut nodes[node.index as usize];
             if !info.alive {
                 return;
             }
@@ -152,7 +238,7 @@ impl World {
             }),
             spawned_at,
         );
-        JoinHandle::new(receiver, task)
+        JoinHandle::new(receiver, task, self.id)
     }
 
     /// Spawns a task whose output nobody awaits; `None` if the node is dead (the future is
@@ -171,6 +257,7 @@ impl World {
         let header = TaskWaker::new(task, self.ready.clone());
         let task_waker = waker(header.clone());
         self.record(EventKind::Spawn, node, task.id, Some(spawned_at));
+        let site = self.site_number(spawned_at);
         self.tasks.borrow_mut().insert(
             task,
             TaskSlot {
@@ -180,6 +267,8 @@ impl World {
                 header,
                 waker: task_waker.clone(),
                 spawned_at,
+                site,
+                _live: LiveToken::new(&LIVE.tasks),
             },
         );
         task_waker.wake();
@@ -195,7 +284,7 @@ impl World {
     }
 
     fn poll_task(&self, task: TaskRef) {
-        let (mut future, task_waker, node, spawned_at) = {
+        let (mut future, task_waker, node, spawned_at, site) = {
             let mut tasks = self.tasks.borrow_mut();
             let Some(slot) = tasks.get_mut(task) else {
                 return; // finished or killed since it was woken
@@ -204,13 +293,22 @@ impl World {
             let Some(future) = slot.future.take() else {
                 return;
             };
-            (future, slot.waker.clone(), slot.node, slot.spawned_at)
+            (
+                future,
+                slot.waker.clone(),
+                slot.node,
+                slot.spawned_at,
+                slot.site,
+            )
         };
         self.record(EventKind::Poll, node, task.id, Some(spawned_at));
         self.current_node.set(node);
-        self.monitor.enter_poll(node.0);
+        self.running.set(Some((node, spawned_at)));
+        self.nodes.borrow_mut()[node.index as usize].idle_since = None;
+        self.monitor.enter_poll(node.index, site);
         let result = future.as_mut().poll(&mut Context::from_waker(&task_waker));
         self.monitor.exit_poll();
+        self.running.set(None);
         match result {
             Poll::Ready(()) => {
                 self.tasks.borrow_mut().remove(task);
@@ -228,7 +326,7 @@ impl World {
                 }
             }
         }
-        self.current_node.set(Node::tester());
+        self.current_node.set(self.tester_node());
     }
 
     // ----- the trace -----
@@ -242,7 +340,7 @@ impl World {
     ) {
         let event = Event {
             kind,
-            node: node.0,
+            node: node.index,
             detail,
             at: self.clock.get(),
             location,
@@ -267,7 +365,10 @@ impl World {
     }
 
     fn describe(&self, event: &Event) -> String {
-        let node = self.node_name(Node(event.node));
+        let node = self.node_name(Node {
+            world: self.id,
+            index: event.node,
+        });
         let at = event.at;
         let location = event
             .location
@@ -276,7 +377,14 @@ impl World {
         match event.kind {
             EventKind::Spawn => format!("at {at}, {node} spawned task #{}{location}", event.detail),
             EventKind::Poll => format!("at {at}, {node} ran task #{}{location}", event.detail),
-            EventKind::TimerFire => format!("at {at}, timer #{} fired", event.detail),
+            EventKind::TimerFire => format!(
+                "at {at}, timer #{} fired{}",
+                event.detail,
+                event
+                    .location
+                    .map(|l| format!(" (a sleep made at {l})"))
+                    .unwrap_or_default()
+            ),
             EventKind::Kill => format!("at {at}, node {node} was killed"),
             EventKind::Message => format!(
                 "at {at}, {node} sent a message (digest {:016x})",
@@ -313,8 +421,8 @@ impl World {
             }
             if task == ROOT {
                 root_header.dequeued();
-                self.record(EventKind::Poll, Node::tester(), 0, None);
-                self.monitor.enter_poll(0);
+                self.record(EventKind::Poll, self.tester_node(), 0, None);
+                self.monitor.enter_poll(0, u32::MAX);
                 let result = root.as_mut().poll(&mut Context::from_waker(&root_waker));
                 self.monitor.exit_poll();
                 if let Poll::Ready(output) = result {
@@ -341,6 +449,7 @@ impl World {
         let Some(deadline) = next else {
             self.fail_deadlock();
         };
+        self.check_stuck_nodes(deadline);
         if let Some(limit) = self.settings.time_limit
             && deadline.since_start() > limit
         {
@@ -348,9 +457,14 @@ impl World {
         }
         self.clock.set(deadline);
         let due = self.timers.borrow_mut().take_due(deadline);
-        for ((_, seq), timer_waker) in due {
-            self.record(EventKind::TimerFire, Node::tester(), seq, None);
-            timer_waker.wake();
+        for ((_, seq), timer) in due {
+            self.record(
+                EventKind::TimerFire,
+                self.tester_node(),
+                seq,
+                Some(timer.set_at),
+            );
+            timer.waker.wake();
         }
     }
 
@@ -366,14 +480,57 @@ impl World {
             }
             drop(doomed);
         }
+        let hooks = std::mem::take(&mut *self.teardown.borrow_mut());
+        hooks.into_iter().for_each(|hook| hook());
+        // Whatever a hook dropped may have spawned or set timers; none of it will run.
+        drop(self.tasks.borrow_mut().remove_where(|_| true));
+        self.yielded.borrow_mut().clear();
+    }
+
+    /// Fails the run if a node has been stuck for longer than the settings allow: it has
+    /// live tasks, none of them has run, and none has a timer set. Such a node can only
+    /// be woken by a message or another node, and when that takes seconds of virtual
+    /// time it is almost always an async deadlock (a task waiting for a lock or channel
+    /// that another waiting task holds). A Raft server always has a timer armed, so the
+    /// tester's own sleeps cannot hide this, as they hide a deadlock from
+    /// [`World::fail_deadlock`].
+    fn check_stuck_nodes(&self, next: Instant) {
+        let Some(limit) = self.settings.stuck_node_after else {
+            return;
+        };
+        let now = self.clock.get();
+        let stuck = {
+            let tasks = self.tasks.borrow();
+            let timers = self.timers.borrow();
+            let mut nodes = self.nodes.borrow_mut();
+            let mut stuck = None;
+            for (index, info) in nodes.iter_mut().enumerate().skip(1) {
+                if !info.alive || tasks.count_for(index) == 0 || timers.count_for(index) > 0 {
+                    info.idle_since = None;
+                    continue;
+                }
+                let since = *info.idle_since.get_or_insert(now);
+                if stuck.is_none() && next - since > limit {
+                    stuck = Some((index, since));
+                }
+            }
+            stuck
+        };
+        if let Some((index, since)) = stuck {
+            self.fail_stuck_node(index, since);
+        }
     }
 
     // ----- failures -----
 
-    /// Pending tasks grouped by node, with where they were spawned.
-    fn pending_tasks(&self) -> String {
+    /// Pending tasks grouped by node: how many, and the places that spawned most of them.
+    pub(crate) fn pending_tasks(&self) -> String {
+        const TOP_SITES: usize = 5;
+        let Ok(tasks) = self.tasks.try_borrow() else {
+            return "  (not available)\n".into();
+        };
         let mut by_node: BTreeMap<Node, BTreeMap<String, usize>> = BTreeMap::new();
-        for slot in self.tasks.borrow().iter() {
+        for slot in tasks.iter() {
             *by_node
                 .entry(slot.node)
                 .or_default()
@@ -383,17 +540,73 @@ impl World {
         let mut text = String::from("  tester: the test body\n");
         for (node, places) in by_node {
             let count: usize = places.values().sum();
+            let dead = if self.is_alive(node) { "" } else { " (dead)" };
             let _ = writeln!(
                 text,
-                "  {}: {count} task{}",
+                "  {}{dead}: {count} task{}",
                 self.node_name(node),
                 if count == 1 { "" } else { "s" }
             );
-            for (place, n) in places {
+            let mut places: Vec<(String, usize)> = places.into_iter().collect();
+            places.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            for (place, n) in places.iter().take(TOP_SITES) {
                 let _ = writeln!(text, "      {n} spawned at {place}");
+            }
+            if places.len() > TOP_SITES {
+                let rest: usize = places[TOP_SITES..].iter().map(|p| p.1).sum();
+                let _ = writeln!(
+                    text,
+                    "      {rest} more, from {} other places",
+                    places.len() - TOP_SITES
+                );
             }
         }
         text
+    }
+
+    /// What the world looked like when a run failed: the task that was running, if any,
+    /// and every pending task. Appended to every failure report.
+    pub(crate) fn failure_context(&self) -> String {
+        let running = match self.running.get() {
+            Some((node, site)) => format!(
+                "running: a task of {} spawned at {site}\n",
+                self.node_name(node)
+            ),
+            None => String::new(),
+        };
+        format!(
+            "labrpc: at {now} (virtual), {running}pending tasks by node:\n{tasks}",
+            now = self.clock.get(),
+            tasks = self.pending_tasks()
+        )
+    }
+
+    fn fail_stuck_node(&self, index: usize, since: Instant) -> ! {
+        let node = Node {
+            world: self.id,
+            index: index as u32,
+        };
+        let name = self.node_name(node);
+        let mut tasks = BTreeMap::<String, usize>::new();
+        for slot in self.tasks.borrow().iter().filter(|s| s.node == node) {
+            *tasks.entry(slot.spawned_at.to_string()).or_default() += 1;
+        }
+        let list: String = tasks
+            .iter()
+            .map(|(place, n)| format!("      {n} spawned at {place}\n"))
+            .collect();
+        panic!(
+            "labrpc: {name} is stuck: every task waits and none has a timer. Since {since} \
+             (now {now}) none of its {count} tasks has run, and nothing it waits for has \
+             come.\n\
+             This is almost always an async deadlock: a task waits for a lock, a channel or \
+             a signal that only another waiting task would provide (for example an async \
+             mutex held across an .await on something that needs the same mutex). A \
+             healthy server always has a timer armed (an election timeout, a heartbeat). \
+             {name}'s tasks:\n{list}",
+            now = self.clock.get(),
+            count = tasks.values().sum::<usize>(),
+        )
     }
 
     fn fail_deadlock(&self) -> ! {
@@ -448,6 +661,17 @@ impl World {
             tasks = self.pending_tasks(),
         )
     }
+}
+
+/// Reports a handle used outside the run that made it.
+#[track_caller]
+fn stale_handle(what: &str) -> ! {
+    panic!(
+        "labrpc: {what} from another simulation run was used in this one. Handles (nodes, \
+         join handles, sleeps, networks and their ends) belong to the run that made them: \
+         do not keep them in a `static`, a thread-local or anything else that outlives \
+         the run, or carry them from one seed to the next."
+    )
 }
 
 impl World {
