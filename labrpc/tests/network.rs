@@ -747,7 +747,7 @@ fn requests_already_sent_survive_the_senders_crash_or_a_dropped_call() {
             let calls: Vec<_> = (0..CALLS)
                 .map(|i| {
                     let call = end.call(&Hold(i));
-                    sender.spawn(async move { call.await })
+                    sender.spawn(call)
                 })
                 .collect();
             // Every call has been polled once (sent); request delays are whole
