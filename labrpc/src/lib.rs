@@ -8,12 +8,21 @@
 //! - **One seed decides everything**: which ready task runs next, every network delay and
 //!   drop, and every number lab code draws from [`rng`]. Same seed, same run, event for
 //!   event; a failing test prints the command that replays it.
-//! - **Nodes** ([`Node`]) are the simulated machines. Tasks belong to the node that spawned
+//! - **Nodes** ([`Node`](tester::Node)) are the simulated machines. Tasks belong to the node that spawned
 //!   them; killing a node drops them all at once, like a real crash.
 //! - **The network** ([`Network`]) reproduces the course's Go `labrpc`: ends and named
 //!   servers, enabling and disabling ends (one-way partitions), unreliable delivery,
 //!   long delays and long reordering with the course's exact numbers, and its counters.
 //!   Every message is encoded (serde + postcard), so nodes share no memory.
+//!
+//! The crate has two sides. **Lab code** (a student's Raft or KV server) uses what the
+//! crate root offers: [`spawn`], [`sleep`], [`now`], [`timeout`], [`rng`], the
+//! [`ClientEnd`]s it was given and the [`Service`] it registers. **The tester** also uses
+//! [`tester`]: it makes nodes and crashes them, builds and partitions the [`Network`],
+//! and runs simulations. Lab code that reaches for a tester control panics with an
+//! explanation, so it cannot, say, spawn a task that survives its own crash.
+//!
+//! [`Network`]: tester::Network
 //!
 //! Read [`runtime`] for what breaks determinism (`futures::select!`, `HashMap` iteration,
 //! `std::time`, threads, OS randomness) and [`net`] for the fault model.
@@ -77,7 +86,7 @@
 //!
 //! # Running tests over seeds
 //!
-//! Wrap a test body in [`Sim::run_test`]: `LAB_SEED=n` replays seed `n`, `LAB_RUNS=k` runs
+//! Wrap a test body in [`Sim::run_test`](tester::Sim::run_test): `LAB_SEED=n` replays seed `n`, `LAB_RUNS=k` runs
 //! `k` seeds, `LAB_CHECK_DETERMINISM=1` runs each seed twice and compares the traces, and
 //! `LAB_LOG=debug` prints logs stamped with virtual time and node.
 //!

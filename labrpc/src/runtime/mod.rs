@@ -19,23 +19,44 @@
 //!
 //! # Failures it reports instead of hanging
 //!
-//! Deadlock (nothing can run, no timer set), livelock (time frozen across millions of
-//! polls), the virtual time limit, and a task that never yields (the wall-clock watchdog)
-//! each fail the run with a message that says which, and lists the pending tasks by node.
+//! - **Deadlock**: nothing can run and no timer is set.
+//! - **A stuck node**: a node's live tasks all wait, none has a timer, and none has run
+//!   for 5 s of virtual time (an async deadlock that the tester's own sleeps would
+//!   otherwise hide).
+//! - **Livelock**: virtual time frozen across ten million polls.
+//! - **The virtual time limit** (120 s by default).
+//! - **A poll that never returns** (the watchdog): a loop without `.await` (measured in
+//!   CPU time, so a loaded machine raises no false alarm) or a thread blocked inside a poll
+//!   (a lock taken twice). It names the test, seed, node and spawn site, and the replay
+//!   command.
+//! - **`std::process::exit` or an abort** while a simulation runs: the process still ends,
+//!   but says which test and seed were running, and an exit is never a success.
+//!
+//! Every failure report ends with what was running and the pending tasks of every node
+//! (counts and the places that spawned them), so that a leak of thousands of tasks shows.
+//!
+//! # Two sides
+//!
+//! Lab code uses the guest API re-exported at the crate root ([`spawn`], [`sleep`],
+//! [`now`], [`rng`], [`timeout`], ...). The tester's controls ([`Node`] creation and
+//! crashes, the [`Network`](crate::tester::Network), [`Sim`]) are in
+//! [`crate::tester`]; lab code that calls them panics. Every handle (node, join handle,
+//! sleep, network, end) belongs to the run that made it, and panics if used in another.
 
 pub(crate) mod context;
 mod exit_guard;
+mod fingerprint;
 pub(crate) mod live;
 mod node;
 mod rng;
 mod sim;
 mod task;
 mod time;
-mod trace;
 mod watchdog;
 mod world;
 
 pub use context::in_simulation;
+pub use fingerprint::Divergence;
 pub use live::{LiveObjects, live_objects};
 pub use node::Node;
 pub use rng::{SimRng, rng};
@@ -44,7 +65,6 @@ pub use task::{JoinError, JoinHandle, spawn};
 pub use time::{
     Elapsed, Instant, Sleep, YieldNow, now, seed, sleep, sleep_until, timeout, yield_now,
 };
-pub use trace::Divergence;
 pub use world::RunReport;
 
 pub(crate) use world::World;

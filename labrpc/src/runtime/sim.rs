@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 
 use super::context;
 use super::exit_guard;
-use super::trace::{Divergence, Recorder, SharedRecorder};
+use super::fingerprint::{Divergence, Recorder, SharedRecorder};
 use super::watchdog::{Monitor, shout};
 use super::world::{RunReport, World};
 use crate::log;
@@ -278,9 +278,9 @@ fn run_on_own_thread(
             .name(format!("{test} seed={seed}"))
             .stack_size(SIM_STACK)
             .spawn_scoped(scope, || {
-                OUTPUT.with_borrow_mut(String::clear);
+                OUTPUT.set(Some(String::new()));
                 let result = catch_unwind(AssertUnwindSafe(run));
-                (result, OUTPUT.take())
+                (result, OUTPUT.take().unwrap_or_default())
             })
             .expect("labrpc: cannot start a simulation thread");
         thread
@@ -290,16 +290,22 @@ fn run_on_own_thread(
 }
 
 thread_local! {
-    /// What the test running on this thread has said (see [`say`]).
-    static OUTPUT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    /// What the test running on this thread has said (see [`say`]), when a
+    /// [`Sim::run_test`] collects it.
+    static OUTPUT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Adds a line to the test's report: shown when a single run ends, or when its seed
 /// fails; a passing run of many seeds does not repeat it for every seed. (Tester side.)
+///
+/// Outside [`Sim::run_test`] (a plain [`Sim::run`]) the line is printed at once.
 pub fn say(line: impl std::fmt::Display) {
-    OUTPUT.with_borrow_mut(|output| {
-        use std::fmt::Write as _;
-        let _ = writeln!(output, "{line}");
+    OUTPUT.with_borrow_mut(|output| match output {
+        Some(output) => {
+            use std::fmt::Write as _;
+            let _ = writeln!(output, "{line}");
+        }
+        None => println!("{line}"),
     });
 }
 
@@ -339,11 +345,23 @@ where
         expected: events,
         divergence: None,
     }));
+    // The second run says the same things as the first, if it is deterministic: keep
+    // one copy, unless it fails.
+    let first_output = OUTPUT.with_borrow_mut(|output| output.as_mut().map(std::mem::take));
     let second = catch_unwind(AssertUnwindSafe(|| {
         settings
             .clone()
             .run_recorded(make_test(), Some(comparing.clone()))
     }));
+    OUTPUT.with_borrow_mut(|output| {
+        if let (Some(output), Some(first)) = (output.as_mut(), first_output) {
+            *output = if second.is_ok() {
+                first
+            } else {
+                format!("{first}(the second run of the seed:)\n{output}")
+            };
+        }
+    });
     let divergence = match &*comparing.lock() {
         Recorder::Compare {
             divergence: Some(d),

@@ -16,12 +16,12 @@ use futures::task::waker;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
+use super::fingerprint::{Divergence, Event, EventKind, Recorder, SharedRecorder, Trace};
 use super::live::{LIVE, LiveToken};
 use super::node::{Node, NodeInfo};
 use super::sim::Sim;
 use super::task::{BoxTask, JoinHandle, ROOT, ReadyQueue, TaskRef, TaskSlot, TaskTable, TaskWaker};
 use super::time::{Instant, Timers};
-use super::trace::{Divergence, Event, EventKind, Recorder, SharedRecorder, Trace};
 use super::watchdog::Monitor;
 
 /// Numbers worlds, so that a handle used outside the run that made it is recognised.
@@ -685,9 +685,9 @@ impl World {
     /// Folds a message (request or reply) into the trace of the current world.
     pub(crate) fn record_message(method: &str, bytes: &[u8]) {
         super::context::with_world(|w| {
-            let detail = super::trace::mix(
-                super::trace::digest(method.as_bytes()),
-                super::trace::digest(bytes),
+            let detail = super::fingerprint::mix(
+                super::fingerprint::digest(method.as_bytes()),
+                super::fingerprint::digest(bytes),
             );
             w.record(EventKind::Message, w.current_node.get(), detail, None);
         });

@@ -1,4 +1,5 @@
-//! The trace hash: a fingerprint of everything a run did, for determinism checks.
+//! A run's fingerprint (its "trace hash"): a hash of everything the run did, for
+//! determinism checks.
 //!
 //! Every event the executor carries out (spawning, polling, firing a timer, killing a node,
 //! sending a message and its bytes) is folded into a running hash. Two runs of the same
