@@ -253,9 +253,16 @@ fn the_workload_is_as_busy_as_claimed() {
         "every call ends"
     );
     assert!(stats.ok > 0 && stats.failed > 0, "{stats:?}");
+    // Six crashes do not hit a running handler on every seed; over a few they must.
+    let killed_mid_flight: Vec<u64> = (1..=4)
+        .map(|seed| {
+            let (stats, _) = run_workload(seed);
+            stats.handlers_started - stats.handlers_finished
+        })
+        .collect();
     assert!(
-        stats.handlers_started > stats.handlers_finished,
-        "some handlers must have been killed mid-flight, or had their reply lost: {stats:?}"
+        killed_mid_flight.iter().sum::<u64>() > 0,
+        "some handlers must have been killed mid-flight in seeds 1-4: {killed_mid_flight:?}"
     );
     // 48 client tasks, 96 call tasks per round, a handler task per delivered request.
     assert!(stats.handlers_started >= 50, "{stats:?}");

@@ -389,19 +389,21 @@ impl Network {
             cancel,
         };
         if unreliable {
-            let delay = faults::request_delay();
+            // The request's delay: spent here, by the caller, but a caller that goes
+            // away meanwhile hands the request on to a carrier task (see `InTransit`).
             let lost = faults::lost();
-            runtime::World::spawn_handler(
-                server.node,
-                Box::pin(async move {
-                    sleep(delay).await;
-                    if !lost {
-                        arrival.arrive();
-                    }
-                    // A lost request drops its reply sender: the caller fails now,
-                    // after the request's delay, as in Go.
-                }),
-            );
+            let mut transit = InTransit {
+                arrival: Some(arrival),
+                deadline: runtime::now() + faults::request_delay(),
+                lost,
+            };
+            runtime::sleep_until(transit.deadline).await;
+            let arrival = transit.arrival.take().expect("still in transit");
+            if !lost {
+                arrival.arrive();
+            }
+            // A lost request drops its reply sender: the caller fails now, after the
+            // request's delay, as in Go.
         } else {
             arrival.arrive();
         }
@@ -425,6 +427,39 @@ impl Network {
         self.state.lock().total_bytes += reply.len() as u64;
         runtime::World::record_message(method, &reply);
         Ok(reply)
+    }
+}
+
+/// A request spending its unreliable-network delay on the wire.
+///
+/// The caller's future holds it while it sleeps. If that future is dropped first (the
+/// caller gave up on the call, or its node crashed), the request is not recalled: a
+/// carrier task on the server's node takes it the rest of the way, so it arrives at the
+/// same virtual time it would have. Handing over only then keeps the common case free of
+/// an extra task.
+struct InTransit {
+    arrival: Option<Arrival>,
+    deadline: runtime::Instant,
+    lost: bool,
+}
+
+impl Drop for InTransit {
+    fn drop(&mut self) {
+        let Some(arrival) = self.arrival.take() else {
+            return;
+        };
+        if self.lost {
+            return;
+        }
+        let deadline = self.deadline;
+        let node = arrival.server.node;
+        runtime::World::spawn_carrier(
+            node,
+            Box::pin(async move {
+                runtime::sleep_until(deadline).await;
+                arrival.arrive();
+            }),
+        );
     }
 }
 

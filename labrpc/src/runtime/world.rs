@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
@@ -58,7 +59,36 @@ pub(crate) struct World {
 /// Spawn sites by number.
 #[derive(Default)]
 struct SiteTable {
-    numbers: HashMap<(usize, u32, u32), u32>,
+    numbers: HashMap<(usize, u32, u32), u32, BuildHasherDefault<SiteHasher>>,
+}
+
+/// A cheap hasher for spawn-site keys (looked up on every spawn). Only lookups use it;
+/// nothing iterates the table, so its order cannot leak into a run.
+#[derive(Default)]
+struct SiteHasher(u64);
+
+impl Hasher for SiteHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u32(&mut self, word: u32) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = super::fingerprint::mix(self.0, word);
+    }
 }
 
 /// What a finished run reports about itself.
@@ -680,6 +710,14 @@ impl World {
     pub(crate) fn spawn_handler(node: Node, handler: BoxTask) {
         let spawned_at = Location::caller();
         super::context::with_world(|w| w.spawn_detached(node, handler, spawned_at));
+    }
+
+    /// Starts a task that carries a request on from a caller that went away, from a
+    /// destructor: nothing happens if the world is gone or busy (the run is ending).
+    #[track_caller]
+    pub(crate) fn spawn_carrier(node: Node, carrier: BoxTask) {
+        let spawned_at = Location::caller();
+        let _ = super::context::try_with_world(|w| w.spawn_detached(node, carrier, spawned_at));
     }
 
     /// Folds a message (request or reply) into the trace of the current world.
