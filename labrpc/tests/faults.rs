@@ -2,8 +2,8 @@
 //!
 //! Each test makes thousands of concurrent calls and timestamps each one in virtual time
 //! (when it is sent, when its handler starts, when it returns), then checks the measured
-//! delays and drop rates against the numbers of the course's Go `labrpc` (see
-//! `/work/shared/6824-parity.md`, "labrpc fault model"):
+//! delays and drop rates against the numbers of the course's Go `labrpc` (listed, with
+//! their Go sources, in `docs/fault-model.md`, section 1):
 //!
 //! - unreliable: each request delayed uniformly 0..=26 ms, requests and replies each lost
 //!   with probability 10% (so about 19% of calls fail);

@@ -4,7 +4,8 @@
 //! errors.
 //!
 //! Where the Go tests wait on the real clock ("finishes within 30 ms"), these tests read
-//! the virtual clock, so every bound is exact and independent of machine load.
+//! the virtual clock, so every bound is exact and independent of machine load. Where a
+//! port differs from its Go test in other ways, `docs/fault-model.md`, section 4, says how.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -664,7 +665,7 @@ fn disable_during_handler() {
 /// effects stand), and the caller gets failure. Go's `processReq` reads the end's state
 /// once, when the request arrives; after the unreliable 0..=26 ms delay it runs the
 /// handler unconditionally, and only `isServerDead`, checked while and after the handler
-/// runs, turns the reply into a failure. This is the parity sheet's steps 1-3: a
+/// runs, turns the reply into a failure (`docs/fault-model.md`, section 1, steps 2-4): a
 /// partition does not recall messages already sent.
 #[test]
 fn request_in_flight_when_end_disabled_still_reaches_handler() {
