@@ -360,8 +360,8 @@ fn bytes() {
     });
 }
 
-/// Go `TestConcurrentMany`: 20 clients, each with its own end, each making 10 concurrent
-/// calls; all 200 succeed and reach the server.
+/// Go `TestConcurrentMany`: 20 clients, each with its own end, running concurrently, each
+/// making 10 calls one after another; all 200 succeed and reach the server.
 #[test]
 fn concurrent_many() {
     const CLIENTS: u32 = 20;
@@ -378,16 +378,10 @@ fn concurrent_many() {
                 let net = net.clone();
                 labrpc::spawn(async move {
                     let end = connected_end(&net, &format!("end-{i}"), "server99");
-                    let calls: Vec<_> = (0..RPCS)
-                        .map(|j| {
-                            let arg = i * 100 + j;
-                            let call = end.call(&Hold(arg));
-                            labrpc::spawn(async move { (arg, call.await) })
-                        })
-                        .collect();
                     let mut n = 0;
-                    for call in calls {
-                        let (arg, reply) = call.await.expect("call task cancelled");
+                    for j in 0..RPCS {
+                        let arg = i * 100 + j;
+                        let reply = end.call(&Hold(arg)).await;
                         assert_eq!(reply, Ok(arg), "wrong reply on end-{i}");
                         n += 1;
                     }
@@ -405,12 +399,12 @@ fn concurrent_many() {
             u64::from(CLIENTS * RPCS),
             "per-server count"
         );
-        // Every call was sent at time 0 and each handler holds for 10 ms, so all of them
-        // were in their handlers at once.
+        // The clients' first calls were all sent at time 0 and each handler holds for
+        // 10 ms, so one call of every client was in its handler at once.
         assert_eq!(
             gauge.max.load(Ordering::SeqCst),
-            (CLIENTS * RPCS) as usize,
-            "the 200 calls should all have been served concurrently"
+            CLIENTS as usize,
+            "the 20 clients should have been served concurrently"
         );
     });
 }
@@ -491,10 +485,66 @@ fn concurrent_one() {
     });
 }
 
-/// Go `TestRegression1`: calls pending on a disabled end (with long delays, they hang for
-/// up to 7 s) neither reach the server once it is enabled nor hold up a new call.
+/// Go `TestRegression1` (long delays off, as in Go): calls made on a disabled end neither
+/// reach the server once it is enabled nor hold up a new call.
 #[test]
 fn regression1() {
+    const PENDING: i64 = 20;
+    Sim::builder().run_test(|| async {
+        let net = Network::new();
+        junk_server(&net, "server99");
+        let end = net.make_end("end1-99");
+        net.connect("end1-99", "server99");
+        net.enable("end1-99", false);
+
+        let start = labrpc::now();
+        let pending: Vec<_> = (0..PENDING)
+            .map(|i| {
+                let call = end.call(&Handler2(100 + i));
+                labrpc::spawn(async move { (call.await, labrpc::now()) })
+            })
+            .collect();
+        labrpc::sleep(Duration::from_millis(100)).await;
+
+        net.enable("end1-99", true);
+        let t0 = labrpc::now();
+        let reply = end.call(&Handler2(99)).await;
+        let took = t0.elapsed();
+        assert_eq!(
+            reply,
+            Ok("handler2-99".to_string()),
+            "the call after enable"
+        );
+        assert!(
+            took <= Duration::from_millis(30),
+            "RPC took too long ({took:?}) after enable"
+        );
+
+        for call in pending {
+            let (result, done) = call.await.expect("call task cancelled");
+            assert_eq!(
+                result,
+                Err(RpcError::Failed),
+                "a call made while the end was disabled must fail"
+            );
+            assert!(
+                done - start < Duration::from_millis(100),
+                "a dead-end call without long delays fails within 100 ms, took {:?}",
+                done - start
+            );
+        }
+        assert_eq!(
+            net.rpc_count("server99"),
+            1,
+            "only the call made after enable may reach the server"
+        );
+    });
+}
+
+/// Beyond the course: [`regression1`] with long delays on, so that the 20 calls on the
+/// disabled end are still pending (up to 7 s) when the end is enabled again.
+#[test]
+fn regression1_with_long_delays() {
     const PENDING: i64 = 20;
     Sim::builder().run_test(|| async {
         let net = Network::new();
