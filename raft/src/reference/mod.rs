@@ -117,7 +117,9 @@ impl Raft {
         self.peer.persist(&state);
     }
 
-    /// Stops the server: its tasks end and it answers nothing more.
+    /// Stops the server: its background tasks end, and `start` and `state` say it is not
+    /// the leader. (Its handlers still answer; the tester takes a crashed server off the
+    /// network first.)
     pub fn kill(&self) {
         let mut state = self.peer.state.lock();
         state.dead = true;

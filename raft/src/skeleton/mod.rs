@@ -110,8 +110,9 @@ use crate::{ApplySender, Persister};
 
 /// One Raft server (a "peer" in the paper).
 ///
-/// The tester holds one and calls the methods below from its own task; your background
-/// tasks and RPC handlers each hold a clone. Cloning is cheap and gives another handle to
+/// The tester holds one and calls the methods below from its own task, as this server's
+/// node (so anything they spawn belongs to this server); your background tasks and RPC
+/// handlers each hold a clone. Cloning is cheap and gives another handle to
 /// the same server: the clones share the lock-protected state and the peers.
 #[derive(Clone)]
 pub struct Raft {
@@ -235,7 +236,7 @@ impl Raft {
     }
 
     /// Stops this server. The tester calls it when it crashes the server, right before it
-    /// kills the server's node.
+    /// kills the server's node, and on every server still running when a test ends.
     ///
     /// Killing the node already drops every task the server spawned, so nothing of a
     /// killed server runs on. The flag set here lets your loops stop cleanly, and lets

@@ -71,7 +71,7 @@ impl Config {
             self.note_leaders(&mut claims);
             for (term, leaders) in &claims.0 {
                 if leaders.len() > 1 {
-                    panic!(
+                    fail!(
                         "term {term} has {} (>1) leaders: {}. {TWO_LEADERS_HINT}",
                         leaders.len(),
                         names(leaders.iter().copied())
@@ -84,7 +84,7 @@ impl Config {
                 return leader;
             }
         }
-        panic!(
+        fail!(
             "expected one leader, got none (after 10 checks over ~5 s; connected: {}). \
              {NO_LEADER_HINT}",
             names(self.connected_servers())
@@ -99,7 +99,7 @@ impl Config {
             match agreed {
                 None => agreed = Some((i, term)),
                 Some((first, t)) if t != term => {
-                    panic!("servers disagree on term: S{first} is in term {t}, S{i} in term {term}")
+                    fail!("servers disagree on term: S{first} is in term {t}, S{i} in term {term}")
                 }
                 Some(_) => {}
             }
@@ -114,7 +114,7 @@ impl Config {
         for i in self.connected_servers() {
             let (term, is_leader) = self.state(i);
             if is_leader {
-                panic!(
+                fail!(
                     "expected no leader among connected servers, but S{i} claims to be leader \
                      (term {term})"
                 );
@@ -126,7 +126,7 @@ impl Config {
     /// Fails the test if any applier recorded an error.
     pub fn check_apply_errors(&self) {
         if let Some(error) = self.inner.applied.lock().first_error() {
-            panic!("apply error: {error}");
+            fail!("apply error: {error}");
         }
     }
 
@@ -135,7 +135,7 @@ impl Config {
     pub fn n_committed(&self, index: u64) -> (usize, Option<u64>) {
         self.check_apply_errors();
         let committed = self.inner.applied.lock().committed_at(index);
-        committed.unwrap_or_else(|error| panic!("{error}"))
+        committed.unwrap_or_else(|error| fail!("{error}"))
     }
 
     /// `wait(index, n, start_term)`: waits (10 ms, doubling to ~1 s, 30 times) until at
@@ -167,7 +167,7 @@ impl Config {
         }
         let (count, command) = self.n_committed(index);
         if count < n {
-            panic!("only {count} decided for index {index}; wanted {n}");
+            fail!("only {count} decided for index {index}; wanted {n}");
         }
         tracing::debug!(target: "tester", "wait({index}): {count} servers applied it");
         command
@@ -230,7 +230,7 @@ impl Config {
                 labrpc::sleep(Duration::from_millis(20)).await;
             }
             if !retry {
-                panic!(
+                fail!(
                     "one({command}) failed to reach agreement: a leader accepted it at index \
                      {index}, but {expected_servers} servers had not applied it 2 s later \
                      ({} had). Connected servers that claimed leadership meanwhile: {claims}.",
@@ -239,13 +239,13 @@ impl Config {
             }
         }
         if ever_accepted {
-            panic!(
+            fail!(
                 "one({command}) failed to reach agreement within 10 s: leaders accepted it, \
                  but {expected_servers} servers never applied it. Connected servers that \
                  claimed leadership meanwhile: {claims}."
             )
         }
-        panic!(
+        fail!(
             "one({command}) failed to reach agreement: for 10 s no connected server accepted \
              the command (start() returned None on every one). Connected servers that claimed \
              leadership meanwhile: {claims}. Is there a leader (2A), and does the leader's \

@@ -157,7 +157,7 @@ impl Config {
             if !snapshot.is_empty()
                 && let Err(e) = ingest_snapshot(&mut applied, i, &snapshot, None)
             {
-                panic!("{e}");
+                fail!("{e}");
             }
         }
 

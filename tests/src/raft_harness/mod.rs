@@ -20,6 +20,16 @@
 //! What the tester does (connect, crash, checks and their outcomes) is logged with
 //! `tracing` under the target `tester`: `LAB_LOG=debug` shows it beside Raft's own logs.
 
+/// Fails the test: logs the message under the target `tester`, so that it shows among the
+/// logs right after what led to it, then panics with it.
+macro_rules! fail {
+    ($($message:tt)*) => {{
+        let message = format!($($message)*);
+        tracing::info!(target: "tester", "FAILED: {message}");
+        panic!("{message}")
+    }};
+}
+
 mod apply;
 mod checks;
 mod cluster;
