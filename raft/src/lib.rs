@@ -9,8 +9,8 @@
 //! The tests in the `tests` crate use whichever one is built:
 //!
 //! ```text
-//! cargo test -p tests 2a                          # your code (the skeleton you filled in)
-//! cargo test -p tests 2a --features raft/reference  # the reference
+//! cargo test -p tests 2a                            # your code (the skeleton you filled in)
+//! cargo test -p tests 2a --features raft-reference  # the reference
 //! ```
 //!
 //! # The API

@@ -37,16 +37,16 @@ impl Persister {
         }
     }
 
-    /// Saves the Raft state and the snapshot together, atomically.
+    /// Saves the Raft state and the snapshot together, atomically, replacing both.
+    ///
+    /// There is no way to save one without the other (as in the course since 2023): every
+    /// save must pass the latest snapshot (empty until there is one), or the snapshot is
+    /// lost. In particular a server restarted from a snapshot must keep it, from
+    /// [`Persister::read_snapshot`], and save it again with its next state.
     pub fn save(&self, raft_state: Vec<u8>, snapshot: Vec<u8>) {
         let mut stored = self.stored.lock();
         stored.raft_state = raft_state;
         stored.snapshot = snapshot;
-    }
-
-    /// Saves the Raft state, keeping the current snapshot.
-    pub fn save_raft_state(&self, raft_state: Vec<u8>) {
-        self.stored.lock().raft_state = raft_state;
     }
 
     /// The last Raft state saved (empty on first boot).

@@ -12,7 +12,8 @@
 
 use std::time::{Duration, Instant};
 
-use tests::suites::{RAFT, TestCase};
+use tests::registry::TestCase;
+use tests::suites::RAFT;
 
 /// CPU time this thread has used.
 fn thread_cpu_time() -> Option<Duration> {
@@ -35,7 +36,7 @@ fn measure(case: &TestCase, seed: u64) -> Measured {
     let cpu0 = thread_cpu_time();
     let wall0 = Instant::now();
     let ((), report) = labrpc::tester::Sim::new(seed)
-        .time_limit(tests::TEST_TIME_LIMIT)
+        .time_limit(case.time_limit)
         .run_with_report((case.body)());
     let wall = wall0.elapsed();
     let cpu = thread_cpu_time()
@@ -76,7 +77,6 @@ fn main() {
         .iter()
         .filter(|c| filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
     {
-        // Tests print their summary lines; keep the table readable.
         let m = measure(case, seed);
         total_virtual += m.virtual_time;
         total_wall += m.wall;

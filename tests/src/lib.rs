@@ -1,26 +1,61 @@
-//! The tester harness for the labs, ported from the course's `config.go`, and helpers the
-//! suites share.
+//! The tester harness for the labs, ported from the course's `config.go`, and the suites.
 //!
-//! The test bodies live in [`suites`]; `tests/tests/` wraps each in a `#[test]` named with
-//! its part as a suffix (`initial_election_2a`), so `cargo test -p tests 2a` runs one part.
+//! The test bodies live in [`suites`], each registered once in a
+//! [`registry!`](macro@registry), which makes the catalogue ([`suites::RAFT`]) and the
+//! `#[test]` functions in `tests/tests/`, named with their part as a suffix
+//! (`initial_election_2a`), so that `cargo test -p tests 2a` runs one part.
+//!
+//! Cargo features choose what the tests run against: by default the student's code; with
+//! `raft-reference` the reference Raft; with `reference` every reference implementation.
 
 pub mod raft_harness;
+pub mod registry;
 pub mod suites;
 
-use std::future::Future;
 use std::time::Duration;
+
+use registry::TestCase;
 
 /// The course's limit for one test: 120 s (virtual, here).
 pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(120);
 
-/// Runs one test body in the simulation, over the seeds the environment asks for
-/// (`LAB_SEED`, `LAB_RUNS`, `LAB_CHECK_DETERMINISM`; see the README).
-pub fn run<F, Fut>(test: F)
-where
-    F: Fn() -> Fut + Sync,
-    Fut: Future<Output = ()>,
-{
+/// Runs a registered test in the simulation, over the seeds the environment asks for
+/// (`LAB_SEED`, `LAB_RUNS`, `LAB_CHECK_DETERMINISM`; see the README). Its report says which
+/// implementation ran, and a failure prints the command that replays it with this build's
+/// features.
+pub fn run(case: &TestCase) {
     labrpc::tester::Sim::builder()
-        .time_limit(TEST_TIME_LIMIT)
-        .run_test(test);
+        .test_name(case.name)
+        .cargo_args(replay_cargo_args())
+        .time_limit(case.time_limit)
+        .run_test(|| {
+            labrpc::tester::say(format!("raft: {}", raft_implementation()));
+            (case.body)()
+        });
+}
+
+/// Which Raft this build runs, in words.
+pub fn raft_implementation() -> &'static str {
+    if raft::IS_REFERENCE {
+        "reference implementation (raft/src/reference)"
+    } else {
+        "your code (raft/src/skeleton)"
+    }
+}
+
+/// What `cargo test` needs before `--` to rebuild this very test binary: the profile, the
+/// package and the features it was built with.
+fn replay_cargo_args() -> String {
+    let mut args = Vec::new();
+    if !cfg!(debug_assertions) {
+        args.push("--release");
+    }
+    args.extend(["-p", "tests"]);
+    if cfg!(feature = "reference") {
+        args.extend(["--features", "reference"]);
+    } else if cfg!(feature = "raft-reference") || raft::IS_REFERENCE {
+        // `raft::IS_REFERENCE` alone: built with `--features raft/reference`.
+        args.extend(["--features", "raft-reference"]);
+    }
+    args.join(" ")
 }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use super::state::{Shared, State};
+use super::state::{Peer, State};
 use crate::ApplyMsg;
 
-impl Shared {
+impl Peer {
     /// Delivers everything between `last_applied` and `commit_index` whenever woken.
     ///
     /// Messages are taken from the state under the lock, and sent after releasing it: the

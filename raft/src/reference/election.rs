@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::rpc::{RequestVoteArgs, RequestVoteReply};
-use super::state::{Role, Shared, State, new_election_deadline};
+use super::state::{Peer, Role, State, new_election_deadline};
 
-impl Shared {
+impl Peer {
     /// The election timer: a follower or candidate that hears nothing from a leader until
     /// its deadline starts an election. Runs for the server's whole life.
     pub(crate) async fn run_election_timer(self: Arc<Self>) {
@@ -50,13 +50,13 @@ impl Shared {
             self.become_leader(state);
             return;
         }
-        for peer in (0..self.peers.len()).filter(|&p| p != self.me) {
-            let call = self.peers[peer].call(&args);
-            let shared = self.clone();
+        for voter in (0..self.peers.len()).filter(|&p| p != self.me) {
+            let call = self.peers[voter].call(&args);
+            let candidate = self.clone();
             let term = args.term;
             labrpc::spawn(async move {
                 if let Ok(reply) = call.await {
-                    shared.handle_vote(term, reply);
+                    candidate.handle_vote(term, reply);
                 }
             });
         }

@@ -28,13 +28,13 @@ use labrpc::{ClientEnd, Service};
 
 use self::log::Entry;
 use self::rpc::{AppendEntriesArgs, InstallSnapshotArgs, RequestVoteArgs};
-use self::state::{Role, Shared};
+use self::state::{Peer, Role};
 use crate::{ApplySender, Persister};
 
 /// One Raft server. Cloning gives another handle to the same server.
 #[derive(Clone)]
 pub struct Raft {
-    shared: Arc<Shared>,
+    peer: Arc<Peer>,
 }
 
 impl Raft {
@@ -54,7 +54,7 @@ impl Raft {
             peers.len()
         );
         let state = state::restore(&persister);
-        let shared = Arc::new(Shared {
+        let peer = Arc::new(Peer {
             me,
             peers,
             persister,
@@ -62,16 +62,16 @@ impl Raft {
             apply_tx,
             applier: Default::default(),
         });
-        labrpc::spawn(shared.clone().run_election_timer());
-        labrpc::spawn(shared.clone().run_applier());
-        Raft { shared }
+        labrpc::spawn(peer.clone().run_election_timer());
+        labrpc::spawn(peer.clone().run_applier());
+        Raft { peer }
     }
 
     /// Appends `command` to the log if this server is the leader, returning the index it
     /// will have if it is ever committed, and the current term. Returns `None` at once
     /// otherwise; never waits for agreement.
     pub fn start(&self, command: Vec<u8>) -> Option<(u64, u64)> {
-        let mut state = self.shared.state.lock();
+        let mut state = self.peer.state.lock();
         if state.dead {
             return None;
         }
@@ -81,20 +81,20 @@ impl Raft {
             return None;
         };
         let index = state.log.push(Entry { term, command });
-        leader.match_index[self.shared.me] = index;
+        leader.match_index[self.peer.me] = index;
         leader.wake_all();
-        self.shared.persist(state);
-        if self.shared.peers.len() == 1 {
+        self.peer.persist(state);
+        if self.peer.peers.len() == 1 {
             // A cluster of one commits on its own.
             state.commit_index = index;
-            self.shared.wake_applier();
+            self.peer.wake_applier();
         }
         Some((index, term))
     }
 
     /// The current term, and whether this server believes it is the leader.
     pub fn state(&self) -> (u64, bool) {
-        let state = self.shared.state.lock();
+        let state = self.peer.state.lock();
         (
             state.current_term,
             matches!(state.role, Role::Leader(_)) && !state.dead,
@@ -104,7 +104,7 @@ impl Raft {
     /// The service has made `snapshot`, covering every entry up to and including `index`:
     /// discard them from the log (§7) and persist the snapshot with the state.
     pub fn snapshot(&self, index: u64, snapshot: Vec<u8>) {
-        let mut state = self.shared.state.lock();
+        let mut state = self.peer.state.lock();
         if index <= state.log.snapshot_index() || index > state.last_applied {
             return; // stale, or not yet applied: nothing to compact
         }
@@ -114,28 +114,26 @@ impl Raft {
             .expect("applied entries are in the log");
         state.log.compact_to(index, term);
         state.snapshot = snapshot;
-        self.shared.persist_with_snapshot(&state);
+        self.peer.persist(&state);
     }
 
-    /// Stops the server: its tasks end and it answers nothing more.
+    /// Stops the server: its background tasks end, and `start` and `state` say it is not
+    /// the leader. (Its handlers still answer; the tester takes a crashed server off the
+    /// network first.)
     pub fn kill(&self) {
-        let mut state = self.shared.state.lock();
+        let mut state = self.peer.state.lock();
         state.dead = true;
         if let Role::Leader(leader) = &state.role {
             leader.wake_all();
         }
         drop(state);
-        self.shared.wake_applier();
+        self.peer.wake_applier();
     }
 
     /// The RPC handlers (`Raft.RequestVote`, `Raft.AppendEntries`,
     /// `Raft.InstallSnapshot`), to add to this server's `labrpc::Server`.
     pub fn service(&self) -> Service {
-        let (votes, appends, snapshots) = (
-            self.shared.clone(),
-            self.shared.clone(),
-            self.shared.clone(),
-        );
+        let (votes, appends, snapshots) = (self.peer.clone(), self.peer.clone(), self.peer.clone());
         Service::new("Raft")
             .method(move |args: RequestVoteArgs| {
                 let reply = votes.request_vote(args);

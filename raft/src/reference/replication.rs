@@ -9,7 +9,7 @@ use super::rpc::{
     AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
 };
 use super::signal::Signal;
-use super::state::{HEARTBEAT, LeaderState, Role, Shared, State};
+use super::state::{HEARTBEAT, LeaderState, Peer, Role, State};
 
 /// What a replicator sends next to its follower.
 enum Message {
@@ -17,7 +17,7 @@ enum Message {
     Snapshot(InstallSnapshotArgs),
 }
 
-impl Shared {
+impl Peer {
     /// Takes office: every follower gets its own replicator task for this term.
     pub(crate) fn become_leader(self: &Arc<Self>, state: &mut State) {
         let peers = self.peers.len();
@@ -27,10 +27,10 @@ impl Shared {
         match_index[self.me] = state.log.last_index();
         let term = state.current_term;
         tracing::debug!(term, last_index = next - 1, "became leader");
-        for (peer, signal) in wake.iter().enumerate() {
-            if peer != self.me {
+        for (follower, signal) in wake.iter().enumerate() {
+            if follower != self.me {
                 signal.notify(); // the first heartbeat goes out at once
-                let replicator = self.clone().run_replicator(term, peer, signal.clone());
+                let replicator = self.clone().run_replicator(term, follower, signal.clone());
                 labrpc::spawn(replicator);
             }
         }
@@ -50,7 +50,7 @@ impl Shared {
     /// own task, so an unreachable follower (whose calls take seconds to fail) never holds
     /// up anything. Not re-sending on every piece of news is what keeps a leader from
     /// flooding a disconnected follower with ever longer copies of its log.
-    async fn run_replicator(self: Arc<Self>, term: u64, peer: usize, wake: Arc<Signal>) {
+    async fn run_replicator(self: Arc<Self>, term: u64, follower: usize, wake: Arc<Signal>) {
         let mut next_heartbeat = labrpc::now();
         loop {
             select(pin!(wake.wait()), labrpc::sleep_until(next_heartbeat)).await;
@@ -62,28 +62,28 @@ impl Shared {
                     Role::Leader(leader) if state.current_term == term && !state.dead => leader,
                     _ => return,
                 };
-                let lacks_entries = leader.next_index[peer] <= state.log.last_index();
-                if !heartbeat_due && (leader.in_flight[peer] > 0 || !lacks_entries) {
+                let lacks_entries = leader.next_index[follower] <= state.log.last_index();
+                if !heartbeat_due && (leader.in_flight[follower] > 0 || !lacks_entries) {
                     continue;
                 }
-                leader.in_flight[peer] += 1;
-                self.next_message(state, peer)
+                leader.in_flight[follower] += 1;
+                self.next_message(state, follower)
             };
             next_heartbeat = labrpc::now() + HEARTBEAT;
-            let shared = self.clone();
+            let peer = self.clone();
             match message {
                 Message::Append(args) => {
-                    let call = self.peers[peer].call(&args);
+                    let call = self.peers[follower].call(&args);
                     labrpc::spawn(async move {
                         let reply = call.await.ok();
-                        shared.handle_append_reply(peer, &args, reply);
+                        peer.handle_append_reply(follower, &args, reply);
                     });
                 }
                 Message::Snapshot(args) => {
-                    let call = self.peers[peer].call(&args);
+                    let call = self.peers[follower].call(&args);
                     labrpc::spawn(async move {
                         let reply = call.await.ok();
-                        shared.handle_snapshot_reply(peer, &args, reply);
+                        peer.handle_snapshot_reply(follower, &args, reply);
                     });
                 }
             }
@@ -92,11 +92,11 @@ impl Shared {
 
     /// AppendEntries with everything from the follower's `next_index`, or the snapshot
     /// if the leader has already discarded those entries.
-    fn next_message(&self, state: &State, peer: usize) -> Message {
+    fn next_message(&self, state: &State, follower: usize) -> Message {
         let Role::Leader(leader) = &state.role else {
             unreachable!("only leaders replicate");
         };
-        let next = leader.next_index[peer];
+        let next = leader.next_index[follower];
         if next <= state.log.snapshot_index() {
             return Message::Snapshot(InstallSnapshotArgs {
                 term: state.current_term,
@@ -123,14 +123,14 @@ impl Shared {
     /// Handles the outcome of an AppendEntries: `None` if the RPC failed.
     fn handle_append_reply(
         &self,
-        peer: usize,
+        follower: usize,
         args: &AppendEntriesArgs,
         reply: Option<AppendEntriesReply>,
     ) {
         let mut state = self.state.lock();
         let state = &mut *state;
         let reply_term = reply.as_ref().map(|r| r.term);
-        if !self.reply_still_matters(state, args.term, peer, reply_term) {
+        if !self.reply_still_matters(state, args.term, follower, reply_term) {
             return;
         }
         let (Some(reply), Role::Leader(leader)) = (reply, &mut state.role) else {
@@ -138,10 +138,10 @@ impl Shared {
         };
         if reply.success {
             let matched = args.prev_log_index + args.entries.len() as u64;
-            if matched > leader.match_index[peer] {
-                leader.match_index[peer] = matched;
+            if matched > leader.match_index[follower] {
+                leader.match_index[follower] = matched;
             }
-            leader.next_index[peer] = leader.next_index[peer].max(matched + 1);
+            leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
             self.advance_commit(state);
             return;
         }
@@ -155,33 +155,33 @@ impl Shared {
         };
         // Never below what the follower is known to hold, never past our log.
         let next = next
-            .max(leader.match_index[peer] + 1)
+            .max(leader.match_index[follower] + 1)
             .min(state.log.last_index() + 1);
-        leader.next_index[peer] = next;
-        leader.wake[peer].notify();
+        leader.next_index[follower] = next;
+        leader.wake[follower].notify();
     }
 
     /// Handles the outcome of an InstallSnapshot: `None` if the RPC failed.
     fn handle_snapshot_reply(
         &self,
-        peer: usize,
+        follower: usize,
         args: &InstallSnapshotArgs,
         reply: Option<InstallSnapshotReply>,
     ) {
         let mut state = self.state.lock();
         let reply_term = reply.map(|r| r.term);
-        if !self.reply_still_matters(&mut state, args.term, peer, reply_term) {
+        if !self.reply_still_matters(&mut state, args.term, follower, reply_term) {
             return;
         }
         if let Role::Leader(leader) = &mut state.role {
             let matched = args.last_included_index;
-            leader.match_index[peer] = leader.match_index[peer].max(matched);
-            leader.next_index[peer] = leader.next_index[peer].max(matched + 1);
-            leader.wake[peer].notify(); // send the entries after the snapshot
+            leader.match_index[follower] = leader.match_index[follower].max(matched);
+            leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
+            leader.wake[follower].notify(); // send the entries after the snapshot
         }
     }
 
-    /// The common start of handling the outcome of an RPC sent to `peer` in `sent_term`:
+    /// The common start of handling the outcome of an RPC sent to `follower` in `sent_term`:
     /// notes that it is over (so the replicator may send again), and steps down if the
     /// reply carries a newer term (§5.1). Returns whether the reply still matters: it
     /// arrived, and this server still leads in the term it was sent in.
@@ -189,15 +189,15 @@ impl Shared {
         &self,
         state: &mut State,
         sent_term: u64,
-        peer: usize,
+        follower: usize,
         reply_term: Option<u64>,
     ) -> bool {
         let leading_then = state.current_term == sent_term;
         if let Role::Leader(leader) = &mut state.role
             && leading_then
         {
-            leader.in_flight[peer] = leader.in_flight[peer].saturating_sub(1);
-            leader.wake[peer].notify();
+            leader.in_flight[follower] = leader.in_flight[follower].saturating_sub(1);
+            leader.wake[follower].notify();
         }
         let Some(reply_term) = reply_term else {
             return false;
@@ -323,7 +323,7 @@ impl Shared {
             state.snapshot = args.data;
             state.commit_index = args.last_included_index;
             state.snapshot_to_apply = true;
-            self.persist_with_snapshot(&state);
+            self.persist(&state);
             self.wake_applier();
         }
         InstallSnapshotReply {

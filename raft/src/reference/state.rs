@@ -83,8 +83,9 @@ struct Persistent<L> {
     log: L,
 }
 
-/// What every task of a server shares.
-pub(crate) struct Shared {
+/// One Raft peer: who it is, how it reaches the others, where it saves its state, and
+/// that state behind one lock. Every task of the server holds an `Arc<Peer>`.
+pub(crate) struct Peer {
     pub(crate) me: usize,
     pub(crate) peers: Vec<ClientEnd>,
     pub(crate) persister: Persister,
@@ -94,19 +95,15 @@ pub(crate) struct Shared {
     pub(crate) applier: Signal,
 }
 
-impl Shared {
+impl Peer {
     pub(crate) fn majority(&self) -> usize {
         self.peers.len() / 2 + 1
     }
 
-    /// Saves term, vote and log. Called before a reply or message reveals the change.
+    /// Saves term, vote and log, and the snapshot with them: the persister replaces both
+    /// at once, so the current snapshot goes along every time (the one restored after a
+    /// restart included). Called before a reply or message reveals the change.
     pub(crate) fn persist(&self, state: &State) {
-        self.persister
-            .save_raft_state(self.encode_persistent(state));
-    }
-
-    /// Saves term, vote and log together with the snapshot, atomically.
-    pub(crate) fn persist_with_snapshot(&self, state: &State) {
         self.persister
             .save(self.encode_persistent(state), state.snapshot.clone());
     }

@@ -110,8 +110,9 @@ use crate::{ApplySender, Persister};
 
 /// One Raft server (a "peer" in the paper).
 ///
-/// The tester holds one and calls the methods below from its own task; your background
-/// tasks and RPC handlers each hold a clone. Cloning is cheap and gives another handle to
+/// The tester holds one and calls the methods below from its own task, as this server's
+/// node (so anything they spawn belongs to this server); your background tasks and RPC
+/// handlers each hold a clone. Cloning is cheap and gives another handle to
 /// the same server: the clones share the lock-protected state and the peers.
 #[derive(Clone)]
 pub struct Raft {
@@ -235,7 +236,7 @@ impl Raft {
     }
 
     /// Stops this server. The tester calls it when it crashes the server, right before it
-    /// kills the server's node.
+    /// kills the server's node, and on every server still running when a test ends.
     ///
     /// Killing the node already drops every task the server spawned, so nothing of a
     /// killed server runs on. The flag set here lets your loops stop cleanly, and lets
@@ -317,9 +318,11 @@ impl Raft {
         // type needs the same derive.
         let raft_state = labrpc::codec::encode(&(state.current_term, state.voted_for))
             .expect("the Raft state always encodes");
-        // `save_raft_state` keeps the snapshot already saved. In 2D, when the snapshot
-        // changes too, save both at once: `self.persister.save(raft_state, snapshot)`.
-        self.persister.save_raft_state(raft_state);
+        // `save` replaces the Raft state and the snapshot together. Until 2D there is no
+        // snapshot: pass an empty one. In 2D, keep the latest snapshot in your state (after a
+        // restart, the one from `self.persister.read_snapshot()`) and pass it here every
+        // time: an empty one would erase it (test snapshot_init_2d checks).
+        self.persister.save(raft_state, Vec::new());
     }
 
     /// Restores the state saved by `persist` before a crash (2C). `data` is empty when

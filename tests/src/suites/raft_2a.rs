@@ -1,13 +1,14 @@
 //! Lab 2A: leader election (Raft paper §5.2).
+//!
+//! Each test is registered, with a one-line description, in `suites/mod.rs`.
 
 use std::time::Duration;
 
 use crate::raft_harness::{Applier, Config, ELECTION_TIMEOUT};
 use rand::RngExt;
 
-/// A leader is elected with no failures, and stays leader while nothing fails.
-pub async fn initial_election() {
-    let mut cfg = Config::new(3, false, Applier::Plain);
+pub(crate) async fn initial_election_2a() {
+    let cfg = Config::new(3, false, Applier::Plain);
     cfg.begin("Test (2A): initial election");
 
     // Is a leader elected?
@@ -23,7 +24,7 @@ pub async fn initial_election() {
     labrpc::sleep(2 * ELECTION_TIMEOUT).await;
     let term2 = cfg.check_terms();
     if term1 != term2 {
-        println!("warning: term changed even though there were no failures");
+        labrpc::tester::warn("term changed even though there were no failures");
     }
 
     // There should still be a leader.
@@ -31,10 +32,9 @@ pub async fn initial_election() {
     cfg.end();
 }
 
-/// A new leader is elected when the old one is cut off; no leader without a majority.
-pub async fn re_election() {
+pub(crate) async fn re_election_2a() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2A): election after network failure");
 
     let leader1 = cfg.check_one_leader().await;
@@ -64,10 +64,9 @@ pub async fn re_election() {
     cfg.end();
 }
 
-/// Seven servers; nine rounds of cutting off three at random: a leader each time.
-pub async fn many_elections() {
+pub(crate) async fn many_elections_2a() {
     let servers = 7;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2A): multiple elections");
 
     cfg.check_one_leader().await;

@@ -1,4 +1,6 @@
 //! Lab 2B: log replication (Raft paper §5.3, §5.4).
+//!
+//! Each test is registered, with a one-line description, in `suites/mod.rs`.
 
 use std::time::Duration;
 
@@ -12,10 +14,22 @@ fn random_command() -> u64 {
     labrpc::rng().random_range(0..1u64 << 62)
 }
 
-/// Three commands agreed on in order, none committed before it was started.
-pub async fn basic_agree() {
+/// What `rpc_bytes_2b` allows per RPC beyond the commands it carries.
+///
+/// The course allows `3 × sent + 50 000` bytes. The factor 3 already leaves one spare copy
+/// of each command (the leader sends none to itself); the 50 000 is for the framing of Go's
+/// gob, about 300 bytes per RPC (a fresh encoder per call sends type descriptors), some
+/// 12 000 bytes over the test's ~40 RPCs. Postcard frames an AppendEntries and its reply in
+/// about 11 bytes, so a fixed 50 000 would let through about ten more copies of the
+/// 5000-byte commands, against the test's intent ("each command is sent to each peer just
+/// once"). The slack is per RPC instead: 100 bytes, room for any reasonable RPC layout in
+/// postcard (about 9 times ours), which over ~40 RPCs comes to 4000 bytes, less than one
+/// extra copy.
+const RPC_FRAMING_ALLOWANCE: u64 = 100;
+
+pub(crate) async fn basic_agree_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): basic agreement");
 
     for index in 1..=3u64 {
@@ -29,14 +43,14 @@ pub async fn basic_agree() {
     cfg.end();
 }
 
-/// Each command is sent to each peer just once, judging by the bytes on the wire.
-pub async fn rpc_bytes() {
+pub(crate) async fn rpc_bytes_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): RPC byte count");
 
     cfg.one(99, servers, false).await;
     let bytes0 = cfg.bytes_total();
+    let rpcs0 = cfg.rpc_total();
 
     let mut sent = 0u64;
     for index in 2..12u64 {
@@ -50,18 +64,20 @@ pub async fn rpc_bytes() {
 
     let got = cfg.bytes_total() - bytes0;
     let expected = servers as u64 * sent;
+    let rpcs = cfg.rpc_total() - rpcs0;
+    let slack = rpcs * RPC_FRAMING_ALLOWANCE;
     assert!(
-        got <= expected + 50_000,
-        "too many RPC bytes; got {got}, expected {expected}"
+        got <= expected + slack,
+        "too many RPC bytes; got {got}, expected {expected} (+ {slack} for the framing of \
+         {rpcs} RPCs): is each command sent to each peer just once?"
     );
 
     cfg.end();
 }
 
-/// Followers fail one by one: agreement continues with a majority, and stops without.
-pub async fn follower_failure() {
+pub(crate) async fn follower_failure_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): test progressive failure of followers");
 
     cfg.one(101, servers, false).await;
@@ -95,10 +111,9 @@ pub async fn follower_failure() {
     cfg.end();
 }
 
-/// Leaders fail one by one: a new leader takes over, until no majority is left.
-pub async fn leader_failure() {
+pub(crate) async fn leader_failure_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): test failure of leaders");
 
     cfg.one(101, servers, false).await;
@@ -128,10 +143,9 @@ pub async fn leader_failure() {
     cfg.end();
 }
 
-/// Agreement goes on while one follower is disconnected; it catches up when it returns.
-pub async fn fail_agree() {
+pub(crate) async fn fail_agree_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): agreement after follower reconnects");
 
     cfg.one(101, servers, false).await;
@@ -159,10 +173,9 @@ pub async fn fail_agree() {
     cfg.end();
 }
 
-/// With three of five followers gone, nothing commits; after repair, agreement resumes.
-pub async fn fail_no_agree() {
+pub(crate) async fn fail_no_agree_2b() {
     let servers = 5;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): no agreement if too many followers disconnect");
 
     cfg.one(10, servers, false).await;
@@ -201,10 +214,9 @@ pub async fn fail_no_agree() {
     cfg.end();
 }
 
-/// Five Start()s issued concurrently in one term all commit.
-pub async fn concurrent_starts() {
+pub(crate) async fn concurrent_starts_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): concurrent Start()s");
 
     let mut success = false;
@@ -223,11 +235,10 @@ pub async fn concurrent_starts() {
         let (sender, receiver) = mpsc::unbounded();
         let handles: Vec<_> = (0..iters)
             .map(|i| {
-                let raft = cfg.raft(leader).clone();
+                let cfg = cfg.clone();
                 let sender = sender.clone();
                 labrpc::spawn(async move {
-                    let command = crate::raft_harness::encode_command(100 + i);
-                    if let Some((index, term1)) = raft.start(command)
+                    if let Some((index, term1)) = cfg.start(leader, 100 + i)
                         && term1 == term
                     {
                         let _ = sender.unbounded_send(index);
@@ -269,10 +280,9 @@ pub async fn concurrent_starts() {
     cfg.end();
 }
 
-/// A partitioned leader's uncommitted entries are replaced when it rejoins.
-pub async fn rejoin() {
+pub(crate) async fn rejoin_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): rejoin of partitioned leader");
 
     cfg.one(101, servers, true).await;
@@ -306,10 +316,9 @@ pub async fn rejoin() {
     cfg.end();
 }
 
-/// A leader backs up quickly over long runs of conflicting follower entries.
-pub async fn backup() {
+pub(crate) async fn backup_2b() {
     let servers = 5;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): leader backs up quickly over incorrect follower logs");
 
     cfg.one(random_command(), servers, true).await;
@@ -377,10 +386,9 @@ pub async fn backup() {
     cfg.end();
 }
 
-/// Elections and agreement use few RPCs, and an idle leader sends few heartbeats.
-pub async fn count() {
+pub(crate) async fn count_2b() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2B): RPC counts aren't too high");
 
     let rpcs = |cfg: &Config| (0..servers).map(|j| cfg.rpc_count(j)).sum::<u64>();

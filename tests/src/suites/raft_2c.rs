@@ -1,5 +1,7 @@
 //! Lab 2C: persistence (Raft paper §5.4, Figure 8), and agreement under crashes, restarts
 //! and an unreliable network.
+//!
+//! Each test is registered, with a one-line description, in `suites/mod.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,10 +31,9 @@ async fn figure8_pause() {
     labrpc::sleep(Duration::from_millis(ms)).await;
 }
 
-/// Agreement survives restarting every server, then the leader, then a follower.
-pub async fn persist1() {
+pub(crate) async fn persist1_2c() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2C): basic persistence");
 
     cfg.one(11, servers, true).await;
@@ -75,10 +76,9 @@ pub async fn persist1() {
     cfg.end();
 }
 
-/// Five servers, five rounds of partitioning and restarting minorities and majorities.
-pub async fn persist2() {
+pub(crate) async fn persist2_2c() {
     let servers = 5;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2C): more persistence");
 
     let mut index = 1;
@@ -122,9 +122,9 @@ pub async fn persist2() {
 
 /// A partitioned leader and one follower crash; the leader restarts and must not lose
 /// what the majority committed.
-pub async fn persist3() {
+pub(crate) async fn persist3_2c() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2C): partitioned leader and one follower crash, leader restarts");
 
     cfg.one(101, 3, true).await;
@@ -152,9 +152,9 @@ pub async fn persist3() {
 
 /// The scenarios of the Raft paper's Figure 8: leaders crash, usually soon after taking a
 /// command, and new leaders must not commit entries of older terms by counting replicas.
-pub async fn figure8() {
+pub(crate) async fn figure8_2c() {
     let servers = 5;
-    let mut cfg = Config::new(servers, false, Applier::Plain);
+    let cfg = Config::new(servers, false, Applier::Plain);
     cfg.begin("Test (2C): Figure 8");
 
     cfg.one(random_command(), 1, true).await;
@@ -197,25 +197,23 @@ pub async fn figure8() {
     cfg.end();
 }
 
-/// Many concurrent agreements on an unreliable network, then all servers agree.
-pub async fn unreliable_agree() {
+pub(crate) async fn unreliable_agree_2c() {
     let servers = 5;
-    let mut cfg = Config::new(servers, true, Applier::Plain);
+    let cfg = Config::new(servers, true, Applier::Plain);
     cfg.begin("Test (2C): unreliable agreement");
 
-    let handle = cfg.cluster();
     let mut clients = Vec::new();
     for iters in 1..50u64 {
         for j in 0..4u64 {
-            let handle = handle.clone();
+            let cfg = cfg.clone();
             clients.push(labrpc::spawn(async move {
-                handle.one(100 * iters + j, 1, true).await;
+                cfg.one(100 * iters + j, 1, true).await;
             }));
         }
         cfg.one(iters, 1, true).await;
     }
 
-    cfg.net().set_reliable(true);
+    cfg.set_reliable(true);
 
     for client in clients {
         client.await.expect("an agreement task was cancelled");
@@ -228,9 +226,9 @@ pub async fn unreliable_agree() {
 
 /// Figure 8 on an unreliable network with long reordering: leaders are cut off rather
 /// than crashed, and old messages arrive late.
-pub async fn figure8_unreliable() {
+pub(crate) async fn figure8_unreliable_2c() {
     let servers = 5;
-    let mut cfg = Config::new(servers, true, Applier::Plain);
+    let cfg = Config::new(servers, true, Applier::Plain);
     cfg.begin("Test (2C): Figure 8 (unreliable)");
 
     cfg.one(labrpc::rng().random_range(0..10_000), 1, true)
@@ -239,7 +237,7 @@ pub async fn figure8_unreliable() {
     let mut nup = servers;
     for iters in 0..1000 {
         if iters == 200 {
-            cfg.net().set_long_reordering(true);
+            cfg.set_long_reordering(true);
         }
         let mut leader = None;
         for i in 0..servers {
@@ -286,7 +284,7 @@ pub async fn figure8_unreliable() {
 /// final log.
 async fn internal_churn(unreliable: bool) {
     let servers = 5;
-    let mut cfg = Config::new(servers, unreliable, Applier::Plain);
+    let cfg = Config::new(servers, unreliable, Applier::Plain);
     if unreliable {
         cfg.begin("Test (2C): unreliable churn");
     } else {
@@ -294,27 +292,26 @@ async fn internal_churn(unreliable: bool) {
     }
 
     let stop = Arc::new(AtomicBool::new(false));
-    let handle = cfg.cluster();
 
     // A client: offers random values to every server, and keeps the ones it sees committed.
     let client = |me: u64| {
         let stop = stop.clone();
-        let handle = handle.clone();
+        let cfg = cfg.clone();
         async move {
             let mut values = Vec::new();
             while !stop.load(Ordering::SeqCst) {
                 let x = random_command();
                 let mut index = None;
-                for i in 0..handle.n() {
+                for i in 0..cfg.n() {
                     // Try them all: maybe one of them is a leader.
-                    if let Some((index1, _)) = handle.start(i, x) {
+                    if let Some((index1, _)) = cfg.start(i, x) {
                         index = Some(index1);
                     }
                 }
                 if let Some(index) = index {
                     // Maybe the leader will commit our value, maybe not; don't wait forever.
                     for to in [10, 20, 50, 100, 200] {
-                        let (nd, cmd) = handle.n_committed(index);
+                        let (nd, cmd) = cfg.n_committed(index);
                         if nd > 0 {
                             if cmd == Some(x) {
                                 values.push(x);
@@ -361,7 +358,7 @@ async fn internal_churn(unreliable: bool) {
     }
 
     labrpc::sleep(ELECTION_TIMEOUT).await;
-    cfg.net().set_reliable(true);
+    cfg.set_reliable(true);
     for i in 0..servers {
         if !cfg.is_up(i) {
             cfg.start1(i);
@@ -400,12 +397,10 @@ async fn internal_churn(unreliable: bool) {
     cfg.end();
 }
 
-/// Churn on a reliable network.
-pub async fn reliable_churn() {
+pub(crate) async fn reliable_churn_2c() {
     internal_churn(false).await;
 }
 
-/// Churn on an unreliable network.
-pub async fn unreliable_churn() {
+pub(crate) async fn unreliable_churn_2c() {
     internal_churn(true).await;
 }

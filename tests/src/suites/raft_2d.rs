@@ -1,7 +1,11 @@
 //! Lab 2D: log compaction (Raft paper §7): snapshots, InstallSnapshot, and restarting
 //! from a snapshot plus the tail of the log.
+//!
+//! Each test is registered, with a one-line description, in `suites/mod.rs`.
 
-use crate::raft_harness::{Applier, Config, MAX_LOG_SIZE, SNAPSHOT_INTERVAL};
+use crate::raft_harness::{
+    Applier, COURSE_MAX_LOG_ENTRIES, Config, MAX_LOG_SIZE, SNAPSHOT_INTERVAL,
+};
 use rand::RngExt;
 
 /// A random command value, as the course's `rand.Int()`.
@@ -16,7 +20,7 @@ fn random_command() -> u64 {
 async fn snap_common(name: &str, disconnect: bool, reliable: bool, crash: bool) {
     let iters = 30;
     let servers = 3;
-    let mut cfg = Config::new(servers, !reliable, Applier::Snapshot);
+    let cfg = Config::new(servers, !reliable, Applier::Snapshot);
     cfg.begin(name);
 
     cfg.one(random_command(), servers, true).await;
@@ -52,8 +56,13 @@ async fn snap_common(name: &str, disconnect: bool, reliable: bool, crash: bool) 
             cfg.one(random_command(), servers - 1, true).await;
         }
 
-        if cfg.max_log_size() >= MAX_LOG_SIZE {
-            panic!("Log size too large");
+        let log_size = cfg.max_log_size();
+        if log_size >= MAX_LOG_SIZE {
+            panic!(
+                "Log size too large: a server saved {log_size} bytes of Raft state, over the \
+                 bound of {MAX_LOG_SIZE} (about {COURSE_MAX_LOG_ENTRIES} entries). Does \
+                 snapshot() trim the log, and persist the trimmed state?"
+            );
         }
         if disconnect {
             // The victim may be far behind, and need a snapshot to catch up.
@@ -71,13 +80,11 @@ async fn snap_common(name: &str, disconnect: bool, reliable: bool, crash: bool) 
     cfg.end();
 }
 
-/// Snapshots with no faults: the log stays small and every server keeps up.
-pub async fn snapshot_basic() {
+pub(crate) async fn snapshot_basic_2d() {
     snap_common("Test (2D): snapshots basic", false, true, false).await;
 }
 
-/// A disconnected server catches up through InstallSnapshot.
-pub async fn snapshot_install() {
+pub(crate) async fn snapshot_install_2d() {
     snap_common(
         "Test (2D): install snapshots (disconnect)",
         true,
@@ -87,8 +94,7 @@ pub async fn snapshot_install() {
     .await;
 }
 
-/// A disconnected server catches up through InstallSnapshot on an unreliable network.
-pub async fn snapshot_install_unreliable() {
+pub(crate) async fn snapshot_install_unreliable_2d() {
     snap_common(
         "Test (2D): install snapshots (disconnect+unreliable)",
         true,
@@ -98,13 +104,11 @@ pub async fn snapshot_install_unreliable() {
     .await;
 }
 
-/// A crashed server restarts from its snapshot and catches up.
-pub async fn snapshot_install_crash() {
+pub(crate) async fn snapshot_install_crash_2d() {
     snap_common("Test (2D): install snapshots (crash)", false, true, true).await;
 }
 
-/// A crashed server restarts from its snapshot and catches up on an unreliable network.
-pub async fn snapshot_install_uncrash() {
+pub(crate) async fn snapshot_install_uncrash_2d() {
     snap_common(
         "Test (2D): install snapshots (unreliable+crash)",
         false,
@@ -114,11 +118,10 @@ pub async fn snapshot_install_uncrash() {
     .await;
 }
 
-/// All servers crash and restart from their snapshots plus log tails; no index is lost.
-pub async fn snapshot_all_crash() {
+pub(crate) async fn snapshot_all_crash_2d() {
     let servers = 3;
     let iters = 5;
-    let mut cfg = Config::new(servers, false, Applier::Snapshot);
+    let cfg = Config::new(servers, false, Applier::Snapshot);
     cfg.begin("Test (2D): crash and restart all servers");
 
     cfg.one(random_command(), servers, true).await;
@@ -151,9 +154,9 @@ pub async fn snapshot_all_crash() {
 
 /// A server restarted from a snapshot keeps it: later persists must not drop the restored
 /// snapshot, so a second crash and restart still works.
-pub async fn snapshot_init() {
+pub(crate) async fn snapshot_init_2d() {
     let servers = 3;
-    let mut cfg = Config::new(servers, false, Applier::Snapshot);
+    let cfg = Config::new(servers, false, Applier::Snapshot);
     cfg.begin("Test (2D): snapshot initialization after crash");
 
     cfg.one(random_command(), servers, true).await;

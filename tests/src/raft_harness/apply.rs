@@ -1,0 +1,117 @@
+//! Apply checking: what each server applied, and the plain applier that checks it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use parking_lot::Mutex;
+use raft::{ApplyMsg, ApplyReceiver};
+
+use super::commands::decode_command;
+
+/// What the appliers have seen, shared between them and the tester.
+pub(super) struct Applied {
+    /// For each server, the command it applied at each index.
+    pub(super) logs: Vec<BTreeMap<u64, u64>>,
+    /// For each server, the last index it applied (snapshot applier only).
+    pub(super) last_applied: Vec<u64>,
+    /// For each server, the first apply error it made.
+    errors: Vec<Option<String>>,
+    /// The highest index any server applied.
+    pub(super) max_index: u64,
+}
+
+impl Applied {
+    pub(super) fn new(n: usize) -> Applied {
+        Applied {
+            logs: vec![BTreeMap::new(); n],
+            last_applied: vec![0; n],
+            errors: vec![None; n],
+            max_index: 0,
+        }
+    }
+
+    /// Server `i` restarts: it has applied nothing yet (until its snapshot is ingested).
+    pub(super) fn restart(&mut self, i: usize) {
+        self.last_applied[i] = 0;
+    }
+
+    /// The course's `checkLogs`: records `command` at `index` for server `i`. An error if
+    /// another server applied something else there, or if `i` had not applied the index
+    /// before (out of order).
+    pub(super) fn check_and_record(
+        &mut self,
+        i: usize,
+        index: u64,
+        command: u64,
+    ) -> Result<(), String> {
+        let mut error = None;
+        for (j, log) in self.logs.iter().enumerate() {
+            if let Some(&old) = log.get(&index)
+                && old != command
+            {
+                error = Some(format!(
+                    "commit index={index} server={i} {command} != server={j} {old}"
+                ));
+            }
+        }
+        let had_previous = self.logs[i].contains_key(&(index - 1));
+        self.logs[i].insert(index, command);
+        self.max_index = self.max_index.max(index);
+        if index > 1 && !had_previous {
+            return Err(format!("server S{i} apply out of order {index}"));
+        }
+        error.map_or(Ok(()), Err)
+    }
+
+    /// Records server `i`'s first apply error.
+    pub(super) fn record_error(&mut self, i: usize, error: String) {
+        self.errors[i].get_or_insert(error);
+    }
+
+    /// The first apply error any server made.
+    pub(super) fn first_error(&self) -> Option<&str> {
+        self.errors.iter().flatten().next().map(String::as_str)
+    }
+
+    /// How many servers applied `index`, and the command there. An error if two servers
+    /// applied different commands.
+    pub(super) fn committed_at(&self, index: u64) -> Result<(usize, Option<u64>), String> {
+        let mut count = 0;
+        let mut command = None;
+        for log in &self.logs {
+            if let Some(&c) = log.get(&index) {
+                if let Some(previous) = command
+                    && previous != c
+                {
+                    return Err(format!(
+                        "committed values do not match: index {index}, {previous}, {c}"
+                    ));
+                }
+                count += 1;
+                command = Some(c);
+            }
+        }
+        Ok((count, command))
+    }
+}
+
+/// The plain applier (`applier` in config.go): checks that commands arrive in order and
+/// agree with what other servers applied. Runs as a task of server `i`.
+pub(super) async fn run_applier(
+    i: usize,
+    mut apply_rx: ApplyReceiver,
+    applied: Arc<Mutex<Applied>>,
+) {
+    while let Some(msg) = apply_rx.next().await {
+        let ApplyMsg::Command { index, command, .. } = msg else {
+            continue;
+        };
+        let mut applied = applied.lock();
+        let checked = decode_command(i, index, &command)
+            .and_then(|command| applied.check_and_record(i, index, command));
+        if let Err(error) = checked {
+            applied.record_error(i, error);
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Cluster control: starting and crashing servers, connecting and disconnecting them, the
+//! network's settings, and the calls the tester makes on a server (each in the server's
+//! node context). Every action is logged under the target `tester`.
+
+use labrpc::ClientEnd;
+use labrpc::tester::{Node, Server};
+use raft::{Persister, Raft, apply_channel};
+
+use super::apply::run_applier;
+use super::commands::encode_command;
+use super::snapshots::{ingest_snapshot, run_snapshot_applier};
+use super::{Applier, Config, server_name};
+
+/// Which servers run and which are connected, and what each has saved.
+pub(super) struct Servers {
+    /// Server `i`'s running instance; `None` while it is crashed.
+    running: Vec<Option<Running>>,
+    /// Whether server `i` is connected (the course's `connected[i]`).
+    connected: Vec<bool>,
+    /// Server `i`'s stable storage, kept across crashes.
+    saved: Vec<Persister>,
+    /// `end_names[i][j]`: the end server `i`'s current incarnation uses to reach `j`.
+    end_names: Vec<Vec<String>>,
+    /// How many servers have been started so far, to give every incarnation fresh end
+    /// names (an end connects once, and a crashed instance's ends must stay dead).
+    incarnations: u64,
+}
+
+/// A running server: the node it runs on, and its Raft.
+#[derive(Clone)]
+pub(super) struct Running {
+    pub(super) node: Node,
+    pub(super) raft: Raft,
+}
+
+impl Servers {
+    pub(super) fn new(n: usize) -> Servers {
+        Servers {
+            running: vec![None; n],
+            connected: vec![false; n],
+            saved: (0..n).map(|_| Persister::new()).collect(),
+            end_names: vec![Vec::new(); n],
+            incarnations: 0,
+        }
+    }
+
+    /// Takes every running server out of the cluster (for the final cleanup).
+    pub(super) fn take_all_running(&mut self) -> Vec<Running> {
+        self.running.iter_mut().filter_map(Option::take).collect()
+    }
+
+    /// The saved Raft state sizes, one per server.
+    pub(super) fn raft_state_sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.saved.iter().map(Persister::raft_state_size)
+    }
+}
+
+impl Config {
+    /// Runs `call` on server `i`'s Raft in the server's node context, so that whatever it
+    /// spawns belongs to the server; `None` if the server is crashed.
+    pub(super) fn on_server<R>(&self, i: usize, call: impl FnOnce(&Raft) -> R) -> Option<R> {
+        // Clone out of the lock: the call must not run with the cluster locked.
+        let running = self.inner.servers.lock().running[i].clone()?;
+        Some(running.node.enter(|| call(&running.raft)))
+    }
+
+    /// `Start(cmd)` on server `i`, whether connected or not: `Some((index, term))` if it
+    /// accepted the command as leader; `None` if it did not, or is crashed.
+    pub fn start(&self, i: usize, command: u64) -> Option<(u64, u64)> {
+        self.start_encoded(i, encode_command(command))
+    }
+
+    /// [`Config::start`] with a command already encoded.
+    pub(super) fn start_encoded(&self, i: usize, command: Vec<u8>) -> Option<(u64, u64)> {
+        self.on_server(i, |raft| raft.start(command)).flatten()
+    }
+
+    /// `GetState()` of server `i`: its term, and whether it believes it is the leader.
+    ///
+    /// # Panics
+    ///
+    /// If server `i` is crashed (a tester bug: check [`Config::is_up`] first).
+    pub fn state(&self, i: usize) -> (u64, bool) {
+        self.on_server(i, Raft::state)
+            .unwrap_or_else(|| panic!("tester bug: state() of S{i}, which is crashed"))
+    }
+
+    /// Whether server `i` is running (not crashed).
+    pub fn is_up(&self, i: usize) -> bool {
+        self.inner.servers.lock().running[i].is_some()
+    }
+
+    /// Whether server `i` is connected.
+    pub fn is_connected(&self, i: usize) -> bool {
+        self.inner.servers.lock().connected[i]
+    }
+
+    /// The connected servers, in order.
+    pub fn connected_servers(&self) -> Vec<usize> {
+        let servers = self.inner.servers.lock();
+        (0..self.inner.n)
+            .filter(|&i| servers.connected[i])
+            .collect()
+    }
+
+    /// `crash1(i)`: disconnects server `i`, deletes it from the network, calls its `kill()`
+    /// and kills its node (every task it had stops), and keeps a copy of its persisted
+    /// state so that nothing the dead instance could still do touches what the next one
+    /// starts from.
+    pub fn crash1(&self, i: usize) {
+        self.set_connected(i, false);
+        self.inner.net.delete_server(&server_name(i));
+        let crashed = {
+            let mut servers = self.inner.servers.lock();
+            servers.saved[i] = servers.saved[i].copy();
+            servers.running[i].take()
+        };
+        if let Some(crashed) = crashed {
+            tracing::info!(target: "tester", "crash S{i}");
+            crashed.node.enter(|| crashed.raft.kill());
+            crashed.node.kill();
+        }
+    }
+
+    /// `start1(i)`: (re)starts server `i` on a fresh node, with fresh ends, from a copy of
+    /// its persisted state, re-ingesting its snapshot as the service would. Does not
+    /// connect it.
+    pub fn start1(&self, i: usize) {
+        self.crash1(i);
+        let n = self.inner.n;
+        let net = &self.inner.net;
+        let (ends, persister, incarnation) = {
+            let mut servers = self.inner.servers.lock();
+            servers.incarnations += 1;
+            let incarnation = servers.incarnations;
+            servers.end_names[i] = (0..n)
+                .map(|j| format!("S{i}->S{j}#{incarnation}"))
+                .collect();
+            let ends: Vec<ClientEnd> = servers.end_names[i]
+                .iter()
+                .enumerate()
+                .map(|(j, name)| {
+                    let end = net.make_end(name.as_str());
+                    net.connect(name, server_name(j));
+                    end
+                })
+                .collect();
+            servers.saved[i] = servers.saved[i].copy();
+            (ends, servers.saved[i].clone(), incarnation)
+        };
+        tracing::info!(target: "tester", incarnation, "start S{i}");
+
+        {
+            let mut applied = self.inner.applied.lock();
+            applied.restart(i);
+            let snapshot = persister.read_snapshot();
+            if !snapshot.is_empty()
+                && let Err(e) = ingest_snapshot(&mut applied, i, &snapshot, None)
+            {
+                fail!("{e}");
+            }
+        }
+
+        let node = Node::new(server_name(i));
+        let applied = self.inner.applied.clone();
+        let applier = self.inner.applier;
+        let (raft, service) = node.enter(|| {
+            let (apply_tx, apply_rx) = apply_channel();
+            let raft = Raft::new(ends, i, persister, apply_tx);
+            // The applier is a task of the server, so the `snapshot` calls it makes run
+            // in the server's context, and it dies with the server.
+            let for_applier = raft.clone();
+            labrpc::spawn(async move {
+                match applier {
+                    Applier::Plain => run_applier(i, apply_rx, applied).await,
+                    Applier::Snapshot => {
+                        run_snapshot_applier(i, apply_rx, applied, for_applier).await
+                    }
+                }
+            });
+            let service = raft.service();
+            (raft, service)
+        });
+        net.add_server(server_name(i), Server::on(node).with_service(service));
+        self.inner.servers.lock().running[i] = Some(Running { node, raft });
+    }
+
+    /// Attaches server `i` to the network: enables its ends to and from every connected
+    /// server.
+    pub fn connect(&self, i: usize) {
+        tracing::info!(target: "tester", "connect S{i}");
+        self.set_connected(i, true);
+    }
+
+    /// Detaches server `i` from the network: disables its ends to and from every server.
+    pub fn disconnect(&self, i: usize) {
+        tracing::info!(target: "tester", "disconnect S{i}");
+        self.set_connected(i, false);
+    }
+
+    fn set_connected(&self, i: usize, connected: bool) {
+        let mut servers = self.inner.servers.lock();
+        servers.connected[i] = connected;
+        for j in 0..self.inner.n {
+            // Connecting links `i` only with connected servers; disconnecting cuts all.
+            if connected && !servers.connected[j] {
+                continue;
+            }
+            if let Some(name) = servers.end_names[i].get(j) {
+                self.inner.net.enable(name, connected);
+            }
+            if let Some(name) = servers.end_names[j].get(i) {
+                self.inner.net.enable(name, connected);
+            }
+        }
+    }
+
+    /// Makes the network reliable (`true`) or lossy (`false`), as the course's
+    /// `setunreliable`.
+    pub fn set_reliable(&self, reliable: bool) {
+        tracing::info!(target: "tester", reliable, "set network reliability");
+        self.inner.net.set_reliable(reliable);
+    }
+
+    /// Turns long reordering of replies on or off.
+    pub fn set_long_reordering(&self, on: bool) {
+        tracing::info!(target: "tester", on, "set long reordering");
+        self.inner.net.set_long_reordering(on);
+    }
+}

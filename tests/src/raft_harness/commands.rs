@@ -1,0 +1,51 @@
+//! The commands the tester submits: a value the checks compare, encoded as Raft sees it.
+
+use serde::{Deserialize, Serialize};
+
+/// The largest encoding of a 2D command (a random value below 2^63 with no padding): 9
+/// bytes of varint for the value and 1 for the empty padding's length. Sizes the 2D log
+/// bound ([`MAX_LOG_SIZE`](super::MAX_LOG_SIZE)).
+pub const MAX_2D_COMMAND_BYTES: usize = 10;
+
+/// A command as the tester submits it: a value the checks compare, and optional padding
+/// (the RPC byte-count test sends 5000-byte commands).
+#[derive(Serialize, Deserialize)]
+struct TestCommand {
+    value: u64,
+    #[serde(with = "serde_bytes")]
+    padding: Vec<u8>,
+}
+
+/// Encodes a test command the way the tester hands it to `start`.
+pub fn encode_command(value: u64) -> Vec<u8> {
+    encode_padded_command(value, Vec::new())
+}
+
+/// Encodes a test command carrying `padding` bytes besides its value.
+pub fn encode_padded_command(value: u64, padding: Vec<u8>) -> Vec<u8> {
+    labrpc::codec::encode(&TestCommand { value, padding }).expect("commands encode")
+}
+
+/// Decodes a command server `i` applied at `index`.
+pub(super) fn decode_command(i: usize, index: u64, bytes: &[u8]) -> Result<u64, String> {
+    let command: Result<TestCommand, _> = labrpc::codec::decode(bytes);
+    command.map(|c| c.value).map_err(|e| {
+        format!(
+            "server S{i} applied something at index {index} that is not a command the tester \
+             submitted ({} bytes: {e})",
+            bytes.len()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_2d_command_encodes_to_at_most_max_2d_command_bytes() {
+        // 2D draws its values below 2^63.
+        assert_eq!(encode_command((1 << 63) - 1).len(), MAX_2D_COMMAND_BYTES);
+        assert_eq!(encode_command(1 << 62).len(), MAX_2D_COMMAND_BYTES);
+    }
+}

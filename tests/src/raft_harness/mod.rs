@@ -1,0 +1,189 @@
+//! The Raft tester: a cluster of Raft servers on a simulated network, and the checks the
+//! 2A–2D tests are made of. A port of the course's `raft/config.go`, with the same helpers
+//! and the same numbers (`one`, `check_one_leader`, `wait`, `crash1`, `start1`, ...).
+//!
+//! One job per file:
+//!
+//! - `cluster.rs`: starting, crashing, connecting and disconnecting servers, the network's
+//!   settings, and the calls the tester makes on a server (`start`, `state`);
+//! - `apply.rs`: what each server applied, and the applier that checks it;
+//! - `snapshots.rs`: the 2D applier, which also makes and installs snapshots;
+//! - `checks.rs`: the checks (`check_one_leader`, `n_committed`, `wait`, `one`, ...);
+//! - `report.rs`: the per-test description and summary line, and the counters;
+//! - `commands.rs`: how the tester encodes the commands it submits.
+//!
+//! Every failure panics with the course's message, or a more helpful one, on the tester's
+//! task; the runner adds the seed and the command that replays it. Apply errors found by a
+//! server's applier are recorded, and reported by the next check that looks (as in the
+//! course, where `nCommitted` reports them), so they fail only their own test.
+//!
+//! What the tester does (connect, crash, checks and their outcomes) is logged with
+//! `tracing` under the target `tester`: `LAB_LOG=debug` shows it beside Raft's own logs.
+
+/// Fails the test: logs the message under the target `tester`, so that it shows among the
+/// logs right after what led to it, then panics with it.
+macro_rules! fail {
+    ($($message:tt)*) => {{
+        let message = format!($($message)*);
+        tracing::info!(target: "tester", "FAILED: {message}");
+        panic!("{message}")
+    }};
+}
+
+mod apply;
+mod checks;
+mod cluster;
+mod commands;
+mod report;
+mod snapshots;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use labrpc::tester::Network;
+use parking_lot::Mutex;
+
+pub use self::commands::{MAX_2D_COMMAND_BYTES, encode_command, encode_padded_command};
+
+use self::apply::Applied;
+use self::cluster::Servers;
+use self::report::Report;
+
+/// The course's `RaftElectionTimeout`: an election must complete within about this long
+/// once it is possible.
+pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// The snapshot applier asks Raft to snapshot after every this many entries.
+pub const SNAPSHOT_INTERVAL: u64 = 10;
+
+/// How many log entries the course's 2D bound lets a server keep: its 2000 bytes of Go gob
+/// are 82 bytes of fixed cost plus about 20 bytes per entry, so about 96 entries.
+pub const COURSE_MAX_LOG_ENTRIES: usize = 96;
+
+/// Upper bound for the Raft state a 2D server may keep once snapshots are in use: the
+/// course's [`COURSE_MAX_LOG_ENTRIES`] entries, in our encoding.
+///
+/// The course's 2000 bytes cannot be kept as they are: postcard is denser than gob, and
+/// 2000 of its bytes hold about 165 entries, so a Raft that trims its log too late would
+/// pass here and fail in the course. The tester cannot count the entries in a state it
+/// cannot decode, so the bound stays in bytes, rescaled to what 96 entries take here. A
+/// saved entry is its command (at most [`MAX_2D_COMMAND_BYTES`], 10 bytes), the command's
+/// length (1 byte), its term (1 byte) and, in many Rafts, its index (2 bytes): 14 bytes.
+/// The fixed part (term, vote, snapshot index and term, the log's length) gets 64 bytes,
+/// several times what it needs. So 64 + 96 × 14 = 1408 bytes: about 96 entries for a Raft
+/// that saves an index with each entry, about 115 for one that does not. (The reference
+/// saves at most 115 bytes in 2D, some 8 entries: it trims at every snapshot.)
+pub const MAX_LOG_SIZE: usize = 64 + COURSE_MAX_LOG_ENTRIES * (MAX_2D_COMMAND_BYTES + 4);
+
+/// Which applier reads each server's apply channel.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Applier {
+    /// Checks commands only (2A–2C).
+    Plain,
+    /// Also makes a snapshot every [`SNAPSHOT_INTERVAL`] entries and installs snapshots
+    /// Raft sends up (2D).
+    Snapshot,
+}
+
+/// A cluster of Raft servers on a simulated network, as the tests see it: the course's
+/// `cfg`.
+///
+/// Cloning gives another handle to the same cluster, for the tasks a test spawns (the
+/// course's goroutines share `cfg` the same way); every handle sees the current state.
+///
+/// Every call the tester makes on a server (`start`, `state`, `kill`, and `snapshot` from
+/// the 2D applier) runs in that server's node context, so whatever it spawns belongs to
+/// the server and dies with it.
+///
+/// When the last handle goes (at the end of the test), every server still running is
+/// killed, as the course's `cleanup` does; then the world ends.
+#[derive(Clone)]
+pub struct Config {
+    inner: Arc<Inner>,
+}
+
+/// What the handles of one cluster share.
+struct Inner {
+    /// Number of servers.
+    n: usize,
+    /// Which applier each server gets.
+    applier: Applier,
+    net: Network,
+    /// Which servers run, which are connected, and their stable storage.
+    servers: Mutex<Servers>,
+    /// What the appliers have seen; shared with the appliers, which run on the servers'
+    /// nodes.
+    applied: Arc<Mutex<Applied>>,
+    /// What `begin` recorded, for the summary line.
+    report: Mutex<Report>,
+}
+
+impl Config {
+    /// `make_config`: `n` servers, all started and connected. The network is reliable
+    /// unless `unreliable`; long delays are always on, to catch leaders that send RPCs
+    /// one after another.
+    pub fn new(n: usize, unreliable: bool, applier: Applier) -> Config {
+        let net = Network::new();
+        net.set_reliable(!unreliable);
+        net.set_long_delays(true);
+        tracing::info!(
+            target: "tester",
+            servers = n,
+            reliable = !unreliable,
+            ?applier,
+            "make_config"
+        );
+        let cfg = Config {
+            inner: Arc::new(Inner {
+                n,
+                applier,
+                net,
+                servers: Mutex::new(Servers::new(n)),
+                applied: Arc::new(Mutex::new(Applied::new(n))),
+                report: Mutex::new(Report::default()),
+            }),
+        };
+        for i in 0..n {
+            cfg.start1(i);
+        }
+        for i in 0..n {
+            cfg.connect(i);
+        }
+        cfg
+    }
+
+    /// Number of servers.
+    pub fn n(&self) -> usize {
+        self.inner.n
+    }
+}
+
+impl Drop for Inner {
+    /// The course's `cleanup`: kills every server still running, in its node context.
+    /// Skipped while a failed test unwinds (a panic inside `drop` would abort the whole
+    /// test binary); the world then drops the servers' tasks anyway.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        tracing::debug!(target: "tester", "cleanup: killing every running server");
+        for running in self.servers.get_mut().take_all_running() {
+            running.node.enter(|| running.raft.kill());
+        }
+    }
+}
+
+/// The network name of server `i`.
+fn server_name(i: usize) -> String {
+    format!("S{i}")
+}
+
+/// `S0, S2, S3`, or `none`.
+fn names(ids: impl IntoIterator<Item = usize>) -> String {
+    let list: Vec<String> = ids.into_iter().map(server_name).collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
+}
