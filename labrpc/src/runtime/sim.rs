@@ -193,6 +193,7 @@ impl Sim {
         Fut: Future<Output = ()>,
     {
         let plan = SeedPlan::from_env();
+        install_panic_hook();
         let test = self.test_name.clone().unwrap_or_else(current_test_name);
         let settings = self.test_name(test.clone());
         for (i, seed) in plan.seeds().enumerate() {
@@ -293,6 +294,30 @@ thread_local! {
     /// What the test running on this thread has said (see [`say`]), when a
     /// [`Sim::run_test`] collects it.
     static OUTPUT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Makes a failing test's report read in order: what the test said so far, then the
+/// panic's message (printed by the previous hook), then what labrpc adds after it.
+fn install_panic_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let said = OUTPUT
+                .try_with(|output| {
+                    output
+                        .try_borrow_mut()
+                        .ok()
+                        .and_then(|mut output| output.as_mut().map(std::mem::take))
+                })
+                .ok()
+                .flatten();
+            if let Some(said) = said.filter(|said| !said.is_empty()) {
+                eprint!("{said}");
+            }
+            previous(info);
+        }));
+    });
 }
 
 /// Adds a line to the test's report: shown when a single run ends, or when its seed
