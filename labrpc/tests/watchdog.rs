@@ -261,3 +261,82 @@ fn subprocess_route_a_pure_spin_loop_ends_the_process_with_an_explanation() {
         run.status, run.wall
     );
 }
+
+/// A task that takes a lock it already holds blocks in the kernel, using no CPU: the
+/// watchdog notices a thread asleep inside one poll, says so, and names the usual cause.
+#[test]
+#[ignore = "a child process of the watchdog tests; run by them"]
+fn child_lock_taken_twice() {
+    if !is_child() {
+        return;
+    }
+    Sim::new(80).watchdog(LIMIT).run(async {
+        let state = std::sync::Arc::new(parking_lot::Mutex::new(0));
+        drop(Node::new("Locker").spawn(async move {
+            let _first = state.lock();
+            let _second = state.lock(); // waits for itself forever
+        }));
+        labrpc::sleep(Duration::from_secs(1)).await;
+    });
+    println!("CHILD-RETURNED (must not happen)");
+}
+
+#[test]
+fn a_lock_taken_twice_is_reported_as_blocked_not_busy() {
+    let run = run_child("child_lock_taken_twice", &[]);
+    assert!(!run.status.success(), "{}", run.output());
+    run.assert_mentions("labrpc watchdog: in child_lock_taken_twice (seed 80), a task of Locker");
+    if std::path::Path::new("/proc/thread-self").exists() {
+        run.assert_mentions("has been blocked for");
+        run.assert_mentions("one taken again while already held");
+    }
+    run.assert_mentions("exiting the process");
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Spin;
+
+impl labrpc::Rpc for Spin {
+    type Reply = ();
+    const METHOD: &'static str = "Spinner.Spin";
+}
+
+/// A handler that never yields is named by its RPC method, not by the place inside labrpc
+/// that spawned it.
+#[test]
+#[ignore = "a child process of the watchdog tests; run by them"]
+fn child_spinning_handler() {
+    if !is_child() {
+        return;
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        Sim::new(81).watchdog(LIMIT).run(async {
+            let net = labrpc::tester::Network::new();
+            let service = labrpc::Service::new("Spinner").method(|Spin| async {
+                let never = Instant::START + Duration::from_secs(1);
+                while labrpc::now() < never {}
+            });
+            net.add_server(
+                "S1",
+                labrpc::tester::Server::on(Node::new("S1")).with_service(service),
+            );
+            let end = net.make_end("c->S1");
+            net.connect("c->S1", "S1");
+            net.enable("c->S1", true);
+            let _ = end.call(&Spin).await;
+        });
+    }));
+    let message = result.map_or_else(panic_message, |()| "no failure".into());
+    println!("{MESSAGE_BEGIN}\n{message}\n{MESSAGE_END}");
+}
+
+#[test]
+fn a_spinning_handler_is_named_by_its_method() {
+    let run = run_child("child_spinning_handler", &[]);
+    assert!(run.status.success(), "{}", run.output());
+    let message = caught_message(&run);
+    assert!(
+        message.contains("the Spinner.Spin handler on S1"),
+        "the watchdog should name the handler's RPC; it said:\n{message}"
+    );
+}

@@ -513,6 +513,7 @@ impl Arrival {
                     Box::pin(async move {
                         let _ = handler.await;
                     }),
+                    method,
                 );
                 return;
             }
@@ -533,6 +534,7 @@ impl Arrival {
             Box::pin(async move {
                 let _ = reply.send(handler.await);
             }),
+            method,
         );
     }
 }

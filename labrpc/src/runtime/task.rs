@@ -18,6 +18,33 @@ use super::context::with_world;
 use super::live::LiveToken;
 use super::node::Node;
 
+/// Where a task came from, for failure reports: the place that spawned it, and for an
+/// RPC handler the method it serves (its spawn site, inside labrpc, says nothing useful).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct Site {
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) rpc: Option<&'static str>,
+}
+
+impl Site {
+    /// Names a task from this site running on `node`.
+    pub(crate) fn task_on(self, node: &str) -> String {
+        match self.rpc {
+            Some(method) => format!("the {method} handler on {node}"),
+            None => format!("a task of {node} spawned at {}", self.location),
+        }
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rpc {
+            Some(method) => write!(f, "{method} handler"),
+            None => write!(f, "spawned at {}", self.location),
+        }
+    }
+}
+
 /// A spawned task's future, boxed and type-erased.
 pub(crate) type BoxTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
@@ -100,7 +127,7 @@ pub(crate) struct TaskSlot {
     pub(crate) future: Option<BoxTask>,
     pub(crate) header: Arc<TaskWaker>,
     pub(crate) waker: Waker,
-    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) spawned_at: Site,
     /// `spawned_at`'s number in the world's table of spawn sites.
     pub(crate) site: u32,
     pub(crate) _live: LiveToken,

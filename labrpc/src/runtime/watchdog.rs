@@ -19,7 +19,6 @@
 //! (blocked on a lock, or on `std::thread::sleep`). A thread that is merely waiting for a
 //! CPU on a busy machine is neither. Elsewhere it falls back to wall-clock time.
 
-use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Once, Weak};
 use std::time::{Duration, Instant as WallInstant};
@@ -27,6 +26,7 @@ use std::time::{Duration, Instant as WallInstant};
 use parking_lot::Mutex;
 
 use super::sim::Sim;
+use super::task::Site;
 
 /// How often the watchdog looks.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
@@ -46,7 +46,7 @@ pub(crate) struct Monitor {
     /// The spawn site number of the task being polled (`u32::MAX`: the test body).
     site: AtomicU32,
     node_names: Mutex<Vec<String>>,
-    sites: Mutex<Vec<&'static Location<'static>>>,
+    sites: Mutex<Vec<Site>>,
     /// Set by the watchdog; the stuck code panics at its next runtime call.
     flagged: AtomicBool,
     /// Why it was flagged.
@@ -123,7 +123,7 @@ impl Monitor {
     }
 
     /// Learns spawn site number `sites.len()`.
-    pub(crate) fn add_site(&self, site: &'static Location<'static>) {
+    pub(crate) fn add_site(&self, site: Site) {
         self.sites.lock().push(site);
     }
 
@@ -165,7 +165,7 @@ impl Monitor {
             return "the test body".into();
         }
         match self.sites.lock().get(site as usize) {
-            Some(place) => format!("a task of {} spawned at {place}", self.node_name()),
+            Some(place) => place.task_on(&self.node_name()),
             None => format!("a task of {}", self.node_name()),
         }
     }

@@ -21,7 +21,9 @@ use super::fingerprint::{Divergence, Event, EventKind, Recorder, SharedRecorder,
 use super::live::{LIVE, LiveToken};
 use super::node::{Node, NodeInfo};
 use super::sim::Sim;
-use super::task::{BoxTask, JoinHandle, ROOT, ReadyQueue, TaskRef, TaskSlot, TaskTable, TaskWaker};
+use super::task::{
+    BoxTask, JoinHandle, ROOT, ReadyQueue, Site, TaskRef, TaskSlot, TaskTable, TaskWaker,
+};
 use super::time::{Instant, Timers};
 use super::watchdog::Monitor;
 
@@ -47,7 +49,7 @@ pub(crate) struct World {
     pub(crate) monitor: Arc<Monitor>,
     polls: Cell<u64>,
     /// The task being polled, for failure reports.
-    running: Cell<Option<(Node, &'static Location<'static>)>>,
+    running: Cell<Option<(Node, Site)>>,
     /// Spawn sites, numbered, so the watchdog thread can name the one running.
     sites: RefCell<SiteTable>,
     /// Run when the world ends, after every task is gone: they break the reference
@@ -59,7 +61,7 @@ pub(crate) struct World {
 /// Spawn sites by number.
 #[derive(Default)]
 struct SiteTable {
-    numbers: HashMap<(usize, u32, u32), u32, BuildHasherDefault<SiteHasher>>,
+    numbers: HashMap<(usize, u32, u32, usize), u32, BuildHasherDefault<SiteHasher>>,
 }
 
 /// A cheap hasher for spawn-site keys (looked up on every spawn). Only lookups use it;
@@ -185,8 +187,15 @@ impl World {
     }
 
     /// The number of a spawn site, telling the watchdog about new ones.
-    fn site_number(&self, site: &'static Location<'static>) -> u32 {
-        let key = (site.file().as_ptr() as usize, site.line(), site.column());
+    fn site_number(&self, site: Site) -> u32 {
+        let location = site.location;
+        let rpc = site.rpc.map_or(0, |m| m.as_ptr() as usize);
+        let key = (
+            location.file().as_ptr() as usize,
+            location.line(),
+            location.column(),
+            rpc,
+        );
         let mut sites = self.sites.borrow_mut();
         let next = sites.numbers.len() as u32;
         *sites.numbers.entry(key).or_insert_with(|| {
@@ -266,7 +275,10 @@ impl World {
                 let output = future.await;
                 let _ = sender.send(output);
             }),
-            spawned_at,
+            Site {
+                location: spawned_at,
+                rpc: None,
+            },
         );
         JoinHandle::new(receiver, task, self.id)
     }
@@ -277,7 +289,7 @@ impl World {
         &self,
         node: Node,
         future: BoxTask,
-        spawned_at: &'static Location<'static>,
+        spawned_at: Site,
     ) -> Option<TaskRef> {
         if !self.is_alive(node) {
             self.drop_as(node, vec![future]);
@@ -286,7 +298,7 @@ impl World {
         let task = self.tasks.borrow_mut().reserve();
         let header = TaskWaker::new(task, self.ready.clone());
         let task_waker = waker(header.clone());
-        self.record(EventKind::Spawn, node, task.id, Some(spawned_at));
+        self.record(EventKind::Spawn, node, task.id, Some(spawned_at.location));
         let site = self.site_number(spawned_at);
         self.tasks.borrow_mut().insert(
             task,
@@ -331,7 +343,7 @@ impl World {
                 slot.site,
             )
         };
-        self.record(EventKind::Poll, node, task.id, Some(spawned_at));
+        self.record(EventKind::Poll, node, task.id, Some(spawned_at.location));
         self.current_node.set(node);
         self.running.set(Some((node, spawned_at)));
         self.nodes.borrow_mut()[node.index as usize].idle_since = None;
@@ -580,7 +592,7 @@ impl World {
             let mut places: Vec<(String, usize)> = places.into_iter().collect();
             places.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             for (place, n) in places.iter().take(TOP_SITES) {
-                let _ = writeln!(text, "      {n} spawned at {place}");
+                let _ = writeln!(text, "      {n} {place}");
             }
             if places.len() > TOP_SITES {
                 let rest: usize = places[TOP_SITES..].iter().map(|p| p.1).sum();
@@ -598,10 +610,7 @@ impl World {
     /// and every pending task. Appended to every failure report.
     pub(crate) fn failure_context(&self) -> String {
         let running = match self.running.get() {
-            Some((node, site)) => format!(
-                "running: a task of {} spawned at {site}\n",
-                self.node_name(node)
-            ),
+            Some((node, site)) => format!("running: {}\n", site.task_on(&self.node_name(node))),
             None => String::new(),
         };
         format!(
@@ -623,7 +632,7 @@ impl World {
         }
         let list: String = tasks
             .iter()
-            .map(|(place, n)| format!("      {n} spawned at {place}\n"))
+            .map(|(place, n)| format!("      {n} {place}\n"))
             .collect();
         panic!(
             "labrpc: {name} is stuck: every task waits and none has a timer. Since {since} \
@@ -671,13 +680,7 @@ impl World {
             self.tasks
                 .borrow_mut()
                 .get_mut(task)
-                .map(|slot| {
-                    format!(
-                        "a task of {} spawned at {}",
-                        self.node_name(slot.node),
-                        slot.spawned_at
-                    )
-                })
+                .map(|slot| slot.spawned_at.task_on(&self.node_name(slot.node)))
                 .unwrap_or_else(|| "a finished task".into())
         };
         panic!(
@@ -707,17 +710,23 @@ fn stale_handle(what: &str) -> ! {
 impl World {
     /// Starts an RPC handler on the server's node (nothing, if the node is dead).
     #[track_caller]
-    pub(crate) fn spawn_handler(node: Node, handler: BoxTask) {
-        let spawned_at = Location::caller();
-        super::context::with_world(|w| w.spawn_detached(node, handler, spawned_at));
+    pub(crate) fn spawn_handler(node: Node, handler: BoxTask, method: &'static str) {
+        let site = Site {
+            location: Location::caller(),
+            rpc: Some(method),
+        };
+        super::context::with_world(|w| w.spawn_detached(node, handler, site));
     }
 
     /// Starts a task that carries a request on from a caller that went away, from a
     /// destructor: nothing happens if the world is gone or busy (the run is ending).
     #[track_caller]
     pub(crate) fn spawn_carrier(node: Node, carrier: BoxTask) {
-        let spawned_at = Location::caller();
-        let _ = super::context::try_with_world(|w| w.spawn_detached(node, carrier, spawned_at));
+        let site = Site {
+            location: Location::caller(),
+            rpc: None,
+        };
+        let _ = super::context::try_with_world(|w| w.spawn_detached(node, carrier, site));
     }
 
     /// Folds a message (request or reply) into the trace of the current world.
