@@ -244,6 +244,7 @@ fn exit_zero_in_lab_code_is_a_failure_naming_the_test_and_seed() {
     let run = run_child("child_exit_zero_in_a_handler");
     assert_eq!(run.status.code(), Some(101), "{}", run.output());
     run.assert_mentions("std::process::exit was called while a simulation was running");
+    run.assert_mentions("it happened in this simulation's code:");
     run.assert_mentions("while child_exit_zero_in_a_handler (seed ");
     run.assert_mentions("replay:  LAB_SEED=");
     run.assert_mentions("-- --exact child_exit_zero_in_a_handler");
@@ -292,4 +293,26 @@ fn a_stack_overflow_names_the_test_and_seed() {
     run.assert_mentions("thread 'child_runaway_recursion seed=");
     run.assert_mentions("has overflowed its stack");
     run.assert_mentions("-- --exact child_runaway_recursion");
+}
+
+#[test]
+#[ignore = "a child process of the guard tests; run by them"]
+fn child_task_leak() {
+    if is_child() {
+        Sim::builder().run_test(|| async {
+            let server = Node::new("S3");
+            for _ in 0..1500 {
+                drop(server.spawn(futures::future::pending::<()>()));
+            }
+            labrpc::sleep(ms(5)).await;
+        });
+    }
+}
+
+#[test]
+fn a_passing_test_that_leaks_thousands_of_tasks_is_warned_about() {
+    let run = run_child("child_task_leak");
+    assert!(run.status.success(), "{}", run.output());
+    run.assert_mentions("S3 had 1500 live tasks when the test ended");
+    run.assert_mentions("a task leak?");
 }

@@ -15,6 +15,7 @@
 
 #![allow(unsafe_code)] // atexit, signal, write and _exit have no safe wrappers in std
 
+use std::cell::Cell;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -29,6 +30,12 @@ static DELIBERATE: AtomicBool = AtomicBool::new(false);
 
 static INSTALL: Once = Once::new();
 
+thread_local! {
+    /// The world running on this thread, if any (0: none). A plain `Cell` with no
+    /// destructor, so the exit hook and the signal handler can read it safely.
+    static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
+}
+
 /// Registers a running simulation until the returned guard is dropped.
 pub(crate) fn running(world: u64, test: &str, seed: u64, replay: &str) -> RunningGuard {
     INSTALL.call_once(install);
@@ -37,17 +44,20 @@ pub(crate) fn running(world: u64, test: &str, seed: u64, replay: &str) -> Runnin
          finish, and counts as failed.\nreplay:  {replay}\n"
     );
     RUNNING.lock().push((world, report));
-    RunningGuard { world }
+    let previous = ON_THIS_THREAD.replace(world);
+    RunningGuard { world, previous }
 }
 
 /// Unregisters a simulation when it ends, however it ends.
 pub(crate) struct RunningGuard {
     world: u64,
+    previous: u64,
 }
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
         RUNNING.lock().retain(|(world, _)| *world != self.world);
+        ON_THIS_THREAD.set(self.previous);
     }
 }
 
@@ -78,7 +88,13 @@ fn write_reports(prefix: &str) -> bool {
         return false;
     }
     write_stderr(prefix.as_bytes());
-    for (_, report) in running.iter() {
+    let here = ON_THIS_THREAD.try_with(Cell::get).unwrap_or(0);
+    // The simulation whose thread is ending the process first, then the others.
+    for (_, report) in running.iter().filter(|(world, _)| *world == here) {
+        write_stderr(b"\nlabrpc: it happened in this simulation's code:");
+        write_stderr(report.as_bytes());
+    }
+    for (_, report) in running.iter().filter(|(world, _)| *world != here) {
         write_stderr(report.as_bytes());
     }
     true

@@ -481,6 +481,7 @@ impl World {
             polls: self.polls.get(),
             virtual_time: self.clock.get().since_start(),
         };
+        self.warn_of_task_leaks();
         self.tear_down();
         (output, report)
     }
@@ -507,6 +508,35 @@ impl World {
                 Some(timer.set_at),
             );
             timer.waker.wake();
+        }
+    }
+
+    /// Warns, at the end of a run that passed, of any node that still has so many live
+    /// tasks that they look leaked (for example a task spawned per RPC that never ends).
+    fn warn_of_task_leaks(&self) {
+        const LEAK_WARNING: usize = 1000;
+        let mut by_node: BTreeMap<Node, BTreeMap<String, usize>> = BTreeMap::new();
+        for slot in self.tasks.borrow().iter() {
+            *by_node
+                .entry(slot.node)
+                .or_default()
+                .entry(slot.spawned_at.to_string())
+                .or_default() += 1;
+        }
+        for (node, sites) in by_node {
+            let count: usize = sites.values().sum();
+            if count < LEAK_WARNING {
+                continue;
+            }
+            let (site, n) = sites
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .expect("a node with tasks has a site");
+            super::sim::warn(format_args!(
+                "{} had {count} live tasks when the test ended ({n} {site}): a task leak? \
+                 Tasks that wait forever still cost memory and time.",
+                self.node_name(node)
+            ));
         }
     }
 
