@@ -670,9 +670,11 @@ impl World {
              come.\n\
              This is almost always an async deadlock: a task waits for a lock, a channel or \
              a signal that only another waiting task would provide (for example an async \
-             mutex held across an .await on something that needs the same mutex). A \
-             healthy server always has a timer armed (an election timeout, a heartbeat). \
-             {name}'s tasks:\n{list}",
+             mutex held across an .await on something that needs the same mutex). Or the \
+             node's timers are not in the simulation at all: a ticker on an OS thread \
+             (std::thread::spawn, std::thread::sleep) instead of a task that awaits \
+             labrpc::sleep. A healthy server always has a timer armed (an election timeout, \
+             a heartbeat). {name}'s tasks:\n{list}",
             now = self.clock.get(),
             count = tasks.values().sum::<usize>(),
         )
