@@ -629,3 +629,57 @@ fn fresh_seeds_differ() {
         seeds.len()
     );
 }
+
+#[test]
+#[ignore = "a child process of the determinism tests; run by them"]
+fn child_fails_on_even_seeds() {
+    if is_child() {
+        Sim::builder().run_test(|| async {
+            labrpc::sleep(ms(7)).await;
+            assert!(
+                labrpc::seed() % 2 == 1,
+                "an even seed\twith a tab\nand a second line"
+            );
+        });
+    }
+}
+
+/// For a grader: `LAB_KEEP_GOING` runs every seed despite failures, and `LAB_RESULTS`
+/// receives one line per seed as it ends.
+#[test]
+fn keep_going_runs_every_seed_and_results_get_a_line_per_seed() {
+    let dir = std::env::temp_dir().join(format!("labrpc-results-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("results.tsv");
+    let _ = std::fs::remove_file(&file);
+    let path = file.to_str().unwrap();
+    let run = run_child(
+        "child_fails_on_even_seeds",
+        &[
+            ("LAB_SEED", "10"),
+            ("LAB_RUNS", "4"),
+            ("LAB_KEEP_GOING", "1"),
+            ("LAB_RESULTS", path),
+        ],
+    );
+    assert!(!run.status.success(), "{}", run.output());
+    run.assert_mentions("labrpc: child_fails_on_even_seeds: 2 of 4 seeds failed: 10, 12");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    for (line, seed) in lines.iter().zip(10..) {
+        assert_eq!(line.len(), 7, "{text}");
+        assert_eq!(line[0], "labrpc-result");
+        assert_eq!(line[2], "child_fails_on_even_seeds");
+        assert_eq!(line[3], seed.to_string());
+        if seed % 2 == 0 {
+            assert_eq!(line[1], "fail", "{text}");
+            assert_eq!(line[6], "an even seed with a tab", "{text}");
+        } else {
+            assert_eq!(line[1], "pass", "{text}");
+            assert_eq!(line[4], "7000000", "virtual time in ns: {text}");
+            assert!(line[5].parse::<u64>().is_ok(), "CPU time in ns: {text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

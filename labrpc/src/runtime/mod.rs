@@ -44,6 +44,7 @@
 //! sleep, network, end) belongs to the run that made it, and panics if used in another.
 
 pub(crate) mod context;
+mod cpu;
 mod exit_guard;
 mod fingerprint;
 pub(crate) mod live;

@@ -196,24 +196,58 @@ impl Sim {
         install_panic_hook();
         let test = self.test_name.clone().unwrap_or_else(current_test_name);
         let settings = self.test_name(test.clone());
+        let mut failed: Vec<u64> = Vec::new();
         for (i, seed) in plan.seeds().enumerate() {
             let settings = settings.clone().seed(seed);
-            let check = plan.check_determinism || (i == 0 && plan.runs > 1);
+            let check = plan.check_determinism.unwrap_or(i == 0 && plan.runs > 1);
             let (result, output) = run_on_own_thread(&test, seed, || {
-                if check {
-                    check_determinism(&settings, &make_test);
+                let cpu0 = super::cpu::thread_cpu_time();
+                let report = if check {
+                    check_determinism(&settings, &make_test)
                 } else {
-                    settings.clone().run(make_test());
-                }
+                    settings.clone().run_with_report(make_test()).1
+                };
+                let cpu = super::cpu::thread_cpu_time()
+                    .zip(cpu0)
+                    .map(|(after, before)| after.saturating_sub(before));
+                (report.virtual_time, cpu)
             });
-            if let Err(panic) = result {
-                eprint!("{output}");
-                eprintln!("{}", settings.replay_hint(seed, check));
-                resume_unwind(panic);
+            let outcome = match &result {
+                Ok((virtual_time, cpu)) => SeedOutcome::Passed {
+                    virtual_time: *virtual_time,
+                    cpu: *cpu,
+                },
+                Err(panic) => SeedOutcome::Failed {
+                    message: panic_text(panic.as_ref()),
+                },
+            };
+            if let Some(results) = &plan.results {
+                results.record(&test, seed, &outcome);
             }
-            if plan.runs == 1 {
-                print!("{output}");
+            match result {
+                Err(panic) => {
+                    eprint!("{output}");
+                    eprintln!("{}", settings.replay_hint(seed, check));
+                    if !plan.keep_going {
+                        resume_unwind(panic);
+                    }
+                    failed.push(seed);
+                }
+                Ok(_) if plan.runs == 1 => print!("{output}"),
+                Ok(_) => {}
             }
+        }
+        if !failed.is_empty() {
+            panic!(
+                "labrpc: {test}: {} of {} seeds failed: {}",
+                failed.len(),
+                plan.runs,
+                failed
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         if plan.runs > 1 {
             let first = plan.first.map_or_else(String::new, |f| {
@@ -269,11 +303,11 @@ const SIM_STACK: usize = 16 << 20;
 
 /// Runs one seed on a fresh thread named `"<test> seed=<seed>"`, and returns how it ended
 /// and what the test said.
-fn run_on_own_thread(
+fn run_on_own_thread<T: Send>(
     test: &str,
     seed: u64,
-    run: impl FnOnce() + Send,
-) -> (std::thread::Result<()>, String) {
+    run: impl FnOnce() -> T + Send,
+) -> (std::thread::Result<T>, String) {
     std::thread::scope(|scope| {
         let thread = std::thread::Builder::new()
             .name(format!("{test} seed={seed}"))
@@ -353,7 +387,7 @@ impl Drop for FinishOnDrop {
 }
 
 /// Runs `make_test` twice on one seed and compares the two traces.
-fn check_determinism<F, Fut>(settings: &Sim, make_test: &F)
+fn check_determinism<F, Fut>(settings: &Sim, make_test: &F) -> RunReport
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()>,
@@ -434,6 +468,7 @@ where
                 e1 = first.events,
                 e2 = second.events,
             );
+            first
         }
     }
 }
@@ -451,19 +486,25 @@ Everything in a simulation must come from the seed. The usual culprits:
 struct SeedPlan {
     first: Option<u64>,
     runs: u64,
-    check_determinism: bool,
+    /// `LAB_CHECK_DETERMINISM`: every seed (`Some(true)`), none (`Some(false)`), or,
+    /// unset, the first seed of several.
+    check_determinism: Option<bool>,
+    /// `LAB_KEEP_GOING=1`: run every seed even after a failure, and fail at the end.
+    keep_going: bool,
+    /// `LAB_RESULTS=<file>`: a line per seed, for the grader.
+    results: Option<ResultsFile>,
 }
 
 impl SeedPlan {
     fn from_env() -> SeedPlan {
         let first = env_number("LAB_SEED");
         let runs = env_number("LAB_RUNS").unwrap_or(1).max(1);
-        let check_determinism = std::env::var("LAB_CHECK_DETERMINISM")
-            .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         SeedPlan {
             first,
             runs,
-            check_determinism,
+            check_determinism: env_flag("LAB_CHECK_DETERMINISM"),
+            keep_going: env_flag("LAB_KEEP_GOING").unwrap_or(false),
+            results: std::env::var_os("LAB_RESULTS").map(|path| ResultsFile(path.into())),
         }
     }
 
@@ -472,6 +513,75 @@ impl SeedPlan {
             Some(first) => first.wrapping_add(i),
             None => fresh_seed(),
         })
+    }
+}
+
+/// A yes/no variable: unset or empty is `None`; `0`, `false` and `no` are no.
+fn env_flag(name: &str) -> Option<bool> {
+    let text = std::env::var(name).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| !matches!(text, "0" | "false" | "no"))
+}
+
+/// How one seed of a test ended.
+enum SeedOutcome {
+    Passed {
+        virtual_time: Duration,
+        cpu: Option<Duration>,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// The file a grader reads: one line per seed, appended as soon as the seed ends, so
+/// that a process that dies later (an abort, an exit) loses nothing already decided.
+///
+/// A line is tab-separated: `labrpc-result`, `pass` or `fail`, the test, the seed, the
+/// virtual time and the CPU time in nanoseconds (empty when unknown), and for a failure
+/// the first line of its message.
+struct ResultsFile(std::path::PathBuf);
+
+impl ResultsFile {
+    fn record(&self, test: &str, seed: u64, outcome: &SeedOutcome) {
+        use std::io::Write as _;
+        let line = match outcome {
+            SeedOutcome::Passed { virtual_time, cpu } => format!(
+                "labrpc-result\tpass\t{test}\t{seed}\t{}\t{}\t\n",
+                virtual_time.as_nanos(),
+                cpu.map(|c| c.as_nanos().to_string()).unwrap_or_default()
+            ),
+            SeedOutcome::Failed { message } => {
+                let first_line: String = message
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .map(|c| if c == '\t' { ' ' } else { c })
+                    .take(500)
+                    .collect();
+                format!("labrpc-result\tfail\t{test}\t{seed}\t\t\t{first_line}\n")
+            }
+        };
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.0)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            panic!("labrpc: cannot write LAB_RESULTS={}: {e}", self.0.display());
+        }
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic with a non-text payload".to_owned()
     }
 }
 
