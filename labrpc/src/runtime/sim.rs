@@ -520,7 +520,7 @@ impl SeedPlan {
 fn env_flag(name: &str) -> Option<bool> {
     let text = std::env::var(name).ok()?;
     let text = text.trim();
-    (!text.is_empty()).then(|| !matches!(text, "0" | "false" | "no"))
+    (!text.is_empty()).then_some(!matches!(text, "0" | "false" | "no"))
 }
 
 /// How one seed of a test ended.
