@@ -50,7 +50,8 @@ impl From<CodecError> for RpcError {
     }
 }
 
-/// The simulated network: a switchboard of client ends and named servers.
+/// The simulated network: a switchboard of client ends and named servers. (Tester side:
+/// every method panics when lab code calls it.)
 ///
 /// Cloning gives another handle to the same network. Its faults follow the course's Go
 /// `labrpc` exactly (see [`crate::net::faults`]):
@@ -562,7 +563,8 @@ impl fmt::Debug for Network {
     }
 }
 
-/// A client end: one caller's line to one server (Go's `ClientEnd`).
+/// A client end: one caller's line to one server (Go's `ClientEnd`). (Lab code and
+/// tester: the tester makes ends and hands them to servers, which call through them.)
 ///
 /// Cheap to clone; clones are the same end.
 #[derive(Clone)]

@@ -42,6 +42,7 @@ type Handler =
     Arc<dyn Fn(Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, CodecError>> + Send + Sync>;
 
 /// A named group of RPC handlers, like a Go receiver type registered with `MakeService`.
+/// (Lab code builds it; the tester adds it to a [`Server`].)
 pub struct Service {
     name: String,
     methods: BTreeMap<&'static str, Handler>,
@@ -98,7 +99,8 @@ impl Service {
     }
 }
 
-/// A server: a set of services on one node, added to the network under a name.
+/// A server: a set of services on one node, added to the network under a name. (Tester
+/// side.)
 ///
 /// A server may host several services (a KV server hosts its KV service and its Raft).
 pub struct Server {

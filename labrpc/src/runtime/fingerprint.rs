@@ -34,7 +34,7 @@ pub(crate) struct Event {
     pub(crate) location: Option<&'static Location<'static>>,
 }
 
-/// Where two runs of one seed first did different things.
+/// Where two runs of one seed first did different things. (Tester side.)
 #[derive(Clone, Debug)]
 pub struct Divergence {
     /// How many events both runs agreed on before this one.

@@ -24,6 +24,7 @@ pub struct SimRng {
 }
 
 /// A handle to the simulation's random number generator. Use it with `rand::RngExt`.
+/// (Lab code and tester.)
 pub fn rng() -> SimRng {
     SimRng { _private: () }
 }

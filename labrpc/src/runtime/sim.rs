@@ -16,7 +16,7 @@ use super::watchdog::{Monitor, shout};
 use super::world::{RunReport, World};
 use crate::log;
 
-/// Settings for simulations, and the way to run them.
+/// Settings for simulations, and the way to run them. (Tester side.)
 ///
 /// ```
 /// use std::time::Duration;

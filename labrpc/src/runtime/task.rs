@@ -210,7 +210,7 @@ impl TaskTable {
     }
 }
 
-/// Spawns a task on the current node.
+/// Spawns a task on the current node. (Lab code and tester.)
 ///
 /// The task runs concurrently with its spawner, interleaved by the simulation's scheduler.
 /// It belongs to the node whose code spawned it: when that node is killed, the task is

@@ -79,7 +79,7 @@ impl fmt::Display for Instant {
     }
 }
 
-/// The current virtual time.
+/// The current virtual time. (Lab code and tester.)
 pub fn now() -> Instant {
     with_world(|w| w.clock.get())
 }
@@ -228,7 +228,7 @@ impl Drop for Sleep {
     }
 }
 
-/// Waits for `duration` of virtual time.
+/// Waits for `duration` of virtual time. (Lab code and tester.)
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(now() + duration)
@@ -257,7 +257,7 @@ impl fmt::Display for Elapsed {
 
 impl std::error::Error for Elapsed {}
 
-/// Runs `future` for at most `duration` of virtual time.
+/// Runs `future` for at most `duration` of virtual time. (Lab code and tester.)
 ///
 /// The future is polled before the timer, so a future that is ready at the deadline wins.
 #[track_caller]

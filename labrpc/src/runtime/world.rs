@@ -93,7 +93,7 @@ impl Hasher for SiteHasher {
     }
 }
 
-/// What a finished run reports about itself.
+/// What a finished run reports about itself. (Tester side.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunReport {
     /// The seed the run used.
