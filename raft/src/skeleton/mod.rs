@@ -84,16 +84,18 @@
 //! labrpc. Use `labrpc::now`, `labrpc::sleep` and `labrpc::rng()`, never
 //! `std::time::Instant` or `rand::rng()`; spawn with `labrpc::spawn`, never
 //! `std::thread`; use `futures::select_biased!`, not `select!`; and don't iterate over a
-//! `HashMap` (a `BTreeMap` or a `Vec` is fine). `LAB_CHECK_DETERMINISM=1` catches mistakes.
+//! `HashMap` (a `BTreeMap` or a `Vec` is fine). `LAB_CHECK_DETERMINISM=1` catches mistakes,
+//! and runs by itself on the first seed whenever `LAB_RUNS` is more than 1.
 //!
 //! **3. Only `.await` lets anything else happen.** The simulation runs one task at a time.
 //! A loop that waits for something without awaiting (spinning on a flag), or a second
 //! `self.state.lock()` while this task already holds the lock, stops the whole world: no
 //! other task runs and virtual time stands still. (parking_lot locks are not reentrant:
 //! a function that locks must not be called with the lock held; pass it `&mut State`
-//! instead.) A watchdog notices after five seconds of real time and fails the test with a
-//! message naming the node; if the stuck code never returns to the runtime, it ends the
-//! test process a few seconds later (run the test with `--nocapture` to see why).
+//! instead.) A watchdog notices after five seconds of CPU time in one step (or five
+//! seconds blocked on a lock) and fails the test with a message naming the test, the seed,
+//! the node and the task or RPC handler; if the stuck code never returns to the runtime,
+//! it ends the test process a few seconds later, with the same message.
 
 mod rpc;
 
