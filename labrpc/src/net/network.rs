@@ -376,20 +376,16 @@ impl Network {
                 long_reordering,
             } => (server, unreliable, long_reordering),
         };
-        let (reply_sender, reply) = oneshot::channel();
-        let (cancel, cancelled) = oneshot::channel();
         let _registered = Unregister { net: self, call };
         let arrival = Arrival {
             net: self.clone(),
             end,
             call,
-            server: server.clone(),
+            server,
             method,
             request,
-            reply: reply_sender,
-            cancel,
         };
-        if unreliable {
+        let waiting = if unreliable {
             // The request's delay: spent here, by the caller, but a caller that goes
             // away meanwhile hands the request on to a carrier task (see `InTransit`).
             let lost = faults::lost();
@@ -400,14 +396,19 @@ impl Network {
             };
             runtime::sleep_until(transit.deadline).await;
             let arrival = transit.arrival.take().expect("still in transit");
-            if !lost {
-                arrival.arrive();
+            if lost {
+                // The caller fails now, after the request's delay, as in Go.
+                tracing::trace!(end = %end_name, method, "failed: request lost");
+                return Err(RpcError::Failed);
             }
-            // A lost request drops its reply sender: the caller fails now, after the
-            // request's delay, as in Go.
+            arrival.arrive(true)
         } else {
-            arrival.arrive();
-        }
+            arrival.arrive(true)
+        };
+        let Some((reply, cancelled)) = waiting else {
+            tracing::trace!(end = %end_name, method, "failed: end or server gone on arrival");
+            return Err(RpcError::Failed);
+        };
         let reply = match select(reply, cancelled).await {
             Either::Left((Ok(reply), _)) => reply,
             // The request was lost, the handler's node was killed, or the end or server
@@ -458,7 +459,7 @@ impl Drop for InTransit {
             node,
             Box::pin(async move {
                 runtime::sleep_until(deadline).await;
-                arrival.arrive();
+                arrival.arrive(false);
             }),
         );
     }
@@ -473,20 +474,25 @@ struct Arrival {
     server: Arc<ServerCore>,
     method: &'static str,
     request: Vec<u8>,
-    reply: oneshot::Sender<Result<Vec<u8>, CodecError>>,
-    /// Fires to fail the call at once if its end or server goes away while the handler
-    /// runs.
-    cancel: oneshot::Sender<()>,
 }
 
+/// What a caller waits on once its request has arrived: the handler's reply, and the
+/// signal that fails the call at once if its end or server goes away meanwhile.
+type Waiting = (
+    oneshot::Receiver<Result<Vec<u8>, CodecError>>,
+    oneshot::Receiver<()>,
+);
+
 impl Arrival {
-    /// The request reaches the server: its handler starts on the server's node. If the
-    /// end has been disabled, or the server deleted or replaced, since the request was
-    /// sent, the handler still runs (as in Go: a request already on the wire is
-    /// delivered, and its effects stand) but the caller hears nothing back. Otherwise the
-    /// call is registered as in flight, so that such a change while the handler runs
-    /// fails it at once.
-    fn arrive(self) {
+    /// The request reaches the server: its handler starts on the server's node.
+    ///
+    /// If the end has been disabled, or the server deleted or replaced, since the request
+    /// was sent, the handler still runs (as in Go: a request already on the wire is
+    /// delivered, and its effects stand) but the caller hears nothing back: `None`.
+    /// Otherwise, if a caller is `waiting`, the call is registered as in flight, so that
+    /// such a change while the handler runs fails it at once, and the caller gets what to
+    /// wait on. (A request carried on for a caller that went away is served all the same.)
+    fn arrive(self, waiting: bool) -> Option<Waiting> {
         let Arrival {
             net,
             end,
@@ -494,31 +500,15 @@ impl Arrival {
             server,
             method,
             request,
-            reply,
-            cancel,
         } = self;
-        {
+        let channels = {
             let mut state = net.state.lock();
             let still_there = match state.route(end) {
                 Route::Live { server: now, .. } => Arc::ptr_eq(&now, &server),
                 Route::Dead { .. } => false,
             };
-            // A caller that has already given up (its future dropped) needs no
-            // registration; its request is served all the same.
-            if !still_there {
-                drop(state);
-                drop(reply); // the caller fails now
-                let handler = server.dispatch(method, request);
-                runtime::World::spawn_handler(
-                    server.node,
-                    Box::pin(async move {
-                        let _ = handler.await;
-                    }),
-                    method,
-                );
-                return;
-            }
-            if !cancel.is_canceled() {
+            (still_there && waiting).then(|| {
+                let (cancel, cancelled) = oneshot::channel();
                 state.in_flight.insert(
                     call,
                     InFlight {
@@ -527,16 +517,23 @@ impl Arrival {
                         cancel,
                     },
                 );
-            }
-        }
+                let (reply_sender, reply) = oneshot::channel();
+                (reply_sender, (reply, cancelled))
+            })
+        };
         let handler = server.dispatch(method, request);
+        let (reply_sender, waiting) = channels.unzip();
         runtime::World::spawn_handler(
             server.node,
             Box::pin(async move {
-                let _ = reply.send(handler.await);
+                let reply = handler.await;
+                if let Some(sender) = reply_sender {
+                    let _ = sender.send(reply);
+                }
             }),
             method,
         );
+        waiting
     }
 }
 
