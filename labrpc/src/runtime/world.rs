@@ -589,7 +589,7 @@ impl World {
             stuck
         };
         if let Some((index, since)) = stuck {
-            self.fail_stuck_node(index, since);
+            self.fail_stuck_node(index, since, next);
         }
     }
 
@@ -650,7 +650,7 @@ impl World {
         )
     }
 
-    fn fail_stuck_node(&self, index: usize, since: Instant) -> ! {
+    fn fail_stuck_node(&self, index: usize, since: Instant, next: Instant) -> ! {
         let node = Node {
             world: self.id,
             index: index as u32,
@@ -665,9 +665,9 @@ impl World {
             .map(|(place, n)| format!("      {n} {place}\n"))
             .collect();
         panic!(
-            "labrpc: {name} is stuck: every task waits and none has a timer. Since {since} \
-             (now {now}) none of its {count} tasks has run, and nothing it waits for has \
-             come.\n\
+            "labrpc: {name} is stuck: every task waits and none has a timer. None of its \
+             {count} tasks has run since {since}, and none can run before {next} (the next \
+             timer of the whole world, now {now}): nothing it waits for is coming.\n\
              This is almost always an async deadlock: a task waits for a lock, a channel or \
              a signal that only another waiting task would provide (for example an async \
              mutex held across an .await on something that needs the same mutex). Or the \
