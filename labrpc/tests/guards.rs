@@ -180,7 +180,7 @@ fn a_node_whose_tasks_all_wait_without_a_timer_is_reported_stuck() {
         &message,
         "S2 is stuck: every task waits and none has a timer",
     );
-    assert_contains(&message, "none of its 2 tasks has run");
+    assert_contains(&message, "None of its 2 tasks has run since 0.010000s");
     assert_contains(&message, "1 spawned at labrpc/tests/guards.rs:");
     assert_contains(&message, "async deadlock");
 }
