@@ -17,7 +17,9 @@ pub struct Ending<'a> {
     pub memory_limit: u64,
 }
 
-/// Why the seed did not finish, and one line saying so.
+/// Why the seed did not finish, and one line saying so. The most specific cause wins: a
+/// failed allocation or a stack overflow ends in an abort, and slow runaway code may have
+/// drawn a watchdog warning before it blew up.
 pub fn classify(ending: &Ending<'_>) -> (Reason, String) {
     if let Some(limit) = ending.timed_out {
         return (
@@ -36,9 +38,6 @@ pub fn classify(ending: &Ending<'_>) -> (Reason, String) {
             .find(|line| line.contains(needle))
             .map(|line| line.trim().to_owned())
     };
-    if let Some(line) = line_with("labrpc watchdog:") {
-        return (Reason::Watchdog, line);
-    }
     if let Some(line) = line_with("has overflowed its stack") {
         return (Reason::StackOverflow, line);
     }
@@ -48,6 +47,9 @@ pub fn classify(ending: &Ending<'_>) -> (Reason, String) {
             Reason::OutOfMemory,
             format!("{line} (the memory limit is {limit:.2} GiB)"),
         );
+    }
+    if let Some(line) = line_with("labrpc watchdog:") {
+        return (Reason::Watchdog, line);
     }
     if stderr.contains("std::process::exit was called") {
         return (
