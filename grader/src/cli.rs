@@ -36,11 +36,6 @@ pub struct Cli {
 pub enum Command {
     /// Combines the JSON reports of shards (`--shard i/n --json FILE`) into one grade.
     Merge(MergeArgs),
-    /// Writes the student handout: this tree without the reference implementation.
-    Handout(HandoutArgs),
-    /// Grades a submission: copies only the student-editable files from SUBMISSION onto a
-    /// pristine copy of this tree, and grades that.
-    Grade(SubmissionArgs),
 }
 
 /// `grader merge`.
@@ -52,23 +47,6 @@ pub struct MergeArgs {
     /// Where to write the merged grade.
     #[command(flatten)]
     pub outputs: Outputs,
-}
-
-/// `grader handout`.
-#[derive(Debug, Args)]
-pub struct HandoutArgs {
-    /// The directory to create (it must not exist yet).
-    pub dir: PathBuf,
-}
-
-/// `grader grade`.
-#[derive(Debug, Args)]
-pub struct SubmissionArgs {
-    /// The submitted tree (or just its `raft/src/skeleton` files, at their paths).
-    pub submission: PathBuf,
-    /// How to grade it.
-    #[command(flatten)]
-    pub grade: GradeArgs,
 }
 
 /// What to run and how.

@@ -37,9 +37,6 @@ fn main() -> ExitCode {
             .collect::<Result<Vec<_>, _>>()
             .and_then(report::merge)
             .and_then(|report| finish(&report, &args.outputs)),
-        Some(Command::Handout(_)) | Some(Command::Grade(_)) => {
-            Err("not available in this version of the grader".to_owned())
-        }
     };
     match result {
         Ok(code) => code,
