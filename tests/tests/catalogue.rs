@@ -1,5 +1,6 @@
-//! The registry's catalogue, which the benchmark and the grader read, is complete and
-//! consistent, and every registered part has its `#[test]` functions.
+//! The catalogue, which the grader reads, is complete and consistent, the registry (which the
+//! benchmark and the `#[test]`s read) agrees with it, and every registered part has its
+//! `#[test]` functions.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -27,6 +28,16 @@ fn raft_catalogue_lists_the_course_tests_once_each_in_order() {
     assert_eq!(
         parts, expected,
         "the parts, in order, with the course's test counts"
+    );
+}
+
+#[test]
+fn the_registry_has_the_catalogue_entries_in_order() {
+    let registered: Vec<catalogue::Test> = RAFT.iter().map(|case| case.test).collect();
+    assert_eq!(
+        registered,
+        catalogue::RAFT,
+        "the registry and the catalogue differ"
     );
 }
 

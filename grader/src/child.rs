@@ -1,0 +1,185 @@
+//! Running one batch of seeds of one test in a child process, and reading what it decided.
+
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::RecvTimeoutError;
+
+use crate::crash::{self, Ending};
+use crate::outcome::{Outcome, Reason, SeedRecord};
+use crate::results;
+use crate::sandbox::{self, GroupSet};
+
+/// How every child runs.
+pub struct ChildSettings {
+    /// Wall-clock limit for one child.
+    pub timeout: Duration,
+    /// Address-space limit for one child, in bytes.
+    pub memory: u64,
+    /// Run every seed twice and compare.
+    pub check_determinism: bool,
+    /// Where the children's result and stderr files go.
+    pub scratch: PathBuf,
+    /// The process groups running now (for Ctrl-C).
+    pub groups: GroupSet,
+    /// Set by Ctrl-C: start nothing new.
+    pub stop: AtomicBool,
+}
+
+/// A batch: seeds `first .. first + count` of one test, from one test binary.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The test binary.
+    pub binary: PathBuf,
+    /// The test's name.
+    pub test: &'static str,
+    /// The first seed.
+    pub first: u64,
+    /// How many seeds.
+    pub count: u64,
+}
+
+/// What one child decided.
+#[derive(Debug)]
+pub struct BatchRun {
+    /// The seeds it decided, in order: those with a result line, then, if the process
+    /// ended mid-seed, that seed as a failure with the reason.
+    pub records: Vec<SeedRecord>,
+    /// The seeds left to run after a crash (`first .. first + count` of the batch).
+    pub rest: Option<(u64, u64)>,
+    /// The child's wall-clock time.
+    pub wall: Duration,
+    /// Set if Ctrl-C killed it: its undecided seeds were not run, not failed.
+    pub interrupted: bool,
+}
+
+/// Runs `batch` in a child process and returns what it decided.
+pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun> {
+    static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
+    let results_path = settings.scratch.join(format!("{n}.results"));
+    let stderr_path = settings.scratch.join(format!("{n}.stderr"));
+    let stderr = File::create(&stderr_path)?;
+    let mut command = Command::new(&batch.binary);
+    command
+        .args(["--exact", batch.test, "--test-threads=1", "-q"])
+        .env("LAB_SEED", batch.first.to_string())
+        .env("LAB_RUNS", batch.count.to_string())
+        .env("LAB_KEEP_GOING", "1")
+        .env("LAB_RESULTS", &results_path)
+        .env(
+            "LAB_CHECK_DETERMINISM",
+            if settings.check_determinism { "1" } else { "0" },
+        )
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("LAB_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    let started = Instant::now();
+    let mut child = sandbox::spawn_isolated(&mut command, settings.memory)?;
+    let group = child.id();
+    settings.groups.insert(group);
+    if settings.stop.load(Ordering::SeqCst) {
+        sandbox::kill_group(group); // Ctrl-C came between the check and the spawn
+    }
+    let (done, wait_done) = crossbeam_channel::bounded::<()>(0);
+    let timeout = settings.timeout;
+    let timer = std::thread::spawn(move || match wait_done.recv_timeout(timeout) {
+        Err(RecvTimeoutError::Timeout) => {
+            sandbox::kill_group(group);
+            true
+        }
+        _ => false,
+    });
+    let status = child.wait();
+    drop(done);
+    let timed_out = timer.join().unwrap_or(false);
+    // Whatever the child left behind in its group goes with it.
+    sandbox::kill_group(group);
+    settings.groups.remove(group);
+    let wall = started.elapsed();
+
+    let text = std::fs::read_to_string(&results_path).unwrap_or_default();
+    let mut records = Vec::new();
+    let mut next = batch.first;
+    let end = batch.first + batch.count;
+    for line in results::parse(&text) {
+        // Seeds run in order; a line for any other test or seed is not this batch's.
+        if line.test != batch.test || line.seed != next || next >= end {
+            continue;
+        }
+        records.push(SeedRecord {
+            seed: line.seed,
+            outcome: line.outcome,
+        });
+        next += 1;
+    }
+    let stderr_tail = read_tail(&stderr_path, 256 << 10);
+    if settings.check_determinism {
+        mark_nondeterminism(&mut records, &stderr_tail);
+    }
+    let _ = std::fs::remove_file(&results_path);
+    let _ = std::fs::remove_file(&stderr_path);
+
+    let interrupted = settings.stop.load(Ordering::SeqCst) && next < end;
+    let mut rest = None;
+    if next < end && !interrupted {
+        let (reason, message) = crash::classify(&Ending {
+            stderr: &stderr_tail,
+            status: status.ok(),
+            timed_out: timed_out.then_some(timeout),
+            memory_limit: settings.memory,
+        });
+        records.push(SeedRecord {
+            seed: next,
+            outcome: Outcome::Fail { reason, message },
+        });
+        if next + 1 < end {
+            rest = Some((next + 1, end - next - 1));
+        }
+    }
+    Ok(BatchRun {
+        records,
+        rest,
+        wall,
+        interrupted,
+    })
+}
+
+/// Relabels the failures that were determinism failures: labrpc's message says so, or, when
+/// the second run of a seed panicked, its stderr does.
+fn mark_nondeterminism(records: &mut [SeedRecord], stderr: &str) {
+    for record in records {
+        let Outcome::Fail { reason, message } = &mut record.outcome else {
+            continue;
+        };
+        let second_run_failed = format!(
+            "the second run of seed {} failed although the first passed",
+            record.seed
+        );
+        if message.contains("determinism check failed") {
+            *reason = Reason::NotDeterministic;
+        } else if stderr.contains(&second_run_failed) {
+            *reason = Reason::NotDeterministic;
+            *message = format!("{second_run_failed}: {message}");
+        }
+    }
+}
+
+/// The last `limit` bytes of a file, as text (lab code may print without bound; what
+/// names a crash comes last).
+fn read_tail(path: &Path, limit: u64) -> String {
+    let Ok(mut file) = File::open(path) else {
+        return String::new();
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = file.seek(SeekFrom::Start(length.saturating_sub(limit)));
+    let mut bytes = Vec::new();
+    let _ = file.take(limit).read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
+}

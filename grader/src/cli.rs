@@ -1,0 +1,189 @@
+//! The command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The first seed when `--seed` is not given: fixed, so that grading the same code twice
+/// gives the same grade, and every failure it reports replays.
+pub const DEFAULT_FIRST_SEED: u64 = 1;
+
+/// Seeds per test when `--seeds` is not given: about three minutes on two cores for the
+/// reference Raft (one seed of all 28 tests costs about 0.12 s of CPU).
+pub const DEFAULT_SEEDS: u64 = 2000;
+
+/// Grades the Raft lab: runs every test over many seeds, each batch of seeds in a child
+/// process of its own, and scores the result by part.
+///
+/// With no subcommand it grades the code in this tree (raft/src/skeleton, the student's);
+/// `--reference` grades the reference implementation instead. Seeds are fixed (from 1 unless
+/// `--seed` says otherwise), so the same code gets the same grade, and every failure comes
+/// with the command that replays it.
+#[derive(Debug, Parser)]
+#[command(name = "grader", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; grading the tree when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// How to grade (when no subcommand is given).
+    #[command(flatten)]
+    pub grade: GradeArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Combines the JSON reports of shards (`--shard i/n --json FILE`) into one grade.
+    Merge(MergeArgs),
+}
+
+/// `grader merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' JSON reports.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Where to write the merged grade.
+    #[command(flatten)]
+    pub outputs: Outputs,
+}
+
+/// What to run and how.
+#[derive(Debug, Args, Clone)]
+pub struct GradeArgs {
+    /// Grade the reference implementation (raft/src/reference) instead of the student's code.
+    #[arg(long)]
+    pub reference: bool,
+    /// Only these parts, e.g. `--part 2a,2b`.
+    #[arg(long, value_delimiter = ',')]
+    pub part: Vec<String>,
+    /// Only this test (repeatable), e.g. `--test figure8_2c`.
+    #[arg(long)]
+    pub test: Vec<String>,
+    /// Seeds per test.
+    #[arg(long, default_value_t = DEFAULT_SEEDS)]
+    pub seeds: u64,
+    /// The first seed (seeds run from it upwards). The default is fixed, so grades are
+    /// reproducible.
+    #[arg(long, default_value_t = DEFAULT_FIRST_SEED)]
+    pub seed: u64,
+    /// Child processes at once (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Wall-clock limit for one child process (a batch of seeds of one test), e.g. `300s`
+    /// or `5m`; then its whole process group is killed.
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Address-space limit for one child process, e.g. `2G` or `512M`.
+    #[arg(long, default_value = "2G", value_parser = parse_size)]
+    pub memory: u64,
+    /// Run every seed twice and fail a seed whose two runs differ.
+    #[arg(long)]
+    pub check_determinism: bool,
+    /// Take only share i of n of the (test, seed) work, e.g. `--shard 1/4`; combine the
+    /// shards' `--json` reports with `grader merge`.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// After this many crashes (exit, abort, watchdog, timeout, out of memory) of a test,
+    /// its remaining seeds are skipped: the test has lost its points already.
+    #[arg(long, default_value_t = 1)]
+    pub max_crashes: usize,
+    /// Where to write the reports.
+    #[command(flatten)]
+    pub outputs: Outputs,
+}
+
+/// The report files asked for (the table always goes to the terminal).
+#[derive(Debug, Args, Clone, Default)]
+pub struct Outputs {
+    /// Everything, as JSON (what `grader merge` reads).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Gradescope's `results.json`.
+    #[arg(long, value_name = "FILE")]
+    pub gradescope: Option<PathBuf>,
+    /// JUnit XML, one testcase per test.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// A Markdown summary (e.g. for `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// A share of the work: `index` (from 1) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// Which share, from 1.
+    pub index: u64,
+    /// How many shares.
+    pub count: u64,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let (index, count) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected i/n, e.g. 1/4, not {text:?}"))?;
+    let index: u64 = index
+        .trim()
+        .parse()
+        .map_err(|e| format!("{index:?}: {e}"))?;
+    let count: u64 = count
+        .trim()
+        .parse()
+        .map_err(|e| format!("{count:?}: {e}"))?;
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("a shard is i/n with 1 <= i <= n, not {text:?}"));
+    }
+    Ok(Shard { index, count })
+}
+
+/// `300`, `300s`, `5m`, `1h` or `1500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {text:?} (e.g. 300s, 5m)"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// `2G`, `512M`, `65536K` or a number of bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("not a size: {text:?} (e.g. 2G)"))?;
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return Err(format!("unknown unit {unit:?} in {text:?} (use K, M or G)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}

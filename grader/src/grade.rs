@@ -1,0 +1,137 @@
+//! Grading a tree: build its test binaries, run the selected seeds, score them.
+
+use std::path::{Path, PathBuf};
+
+use crate::child::ChildSettings;
+use crate::cli::{GradeArgs, Outputs};
+use crate::compile::{self, Implementation};
+use crate::progress::Progress;
+use crate::report::{self, Header, Report, SeedSpan, Submission, TestResults};
+use crate::schedule::{self, Work};
+use crate::{select, source};
+
+/// What to grade.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The workspace to build and run.
+    pub tree: PathBuf,
+    /// Which Raft in it.
+    pub implementation: Implementation,
+    /// The submission copied into it, if any.
+    pub submission: Option<Submission>,
+}
+
+/// Builds and runs what `args` select in `target`; an error is a mistake in the arguments.
+/// A build failure is a report with no points, not an error.
+pub fn grade(
+    target: &Target,
+    args: &GradeArgs,
+    settings: &ChildSettings,
+    quiet: bool,
+) -> Result<Report, String> {
+    let selected = select::tests(&args.part, &args.test)?;
+    let (first, count) = select::shard_seeds(args.seed, args.seeds, args.shard);
+    let header = Header {
+        implementation: target.implementation.describe().to_owned(),
+        reference: target.implementation == Implementation::Reference,
+        commit: source::git_commit(&target.tree),
+        submission: target.submission.clone(),
+        cargo_args: target.implementation.cargo_args().to_owned(),
+        seeds: SeedSpan {
+            first: args.seed,
+            count: args.seeds,
+        },
+        shard: args.shard,
+        check_determinism: args.check_determinism,
+    };
+    let planned = |_: &catalogue::Test| count;
+    let binaries = match compile::build(&target.tree, target.implementation) {
+        Ok(binaries) => binaries,
+        Err(failure) => {
+            let errors = format!("{}\n\n{}", failure.command, failure.errors);
+            let results = selected
+                .iter()
+                .map(|&test| TestResults {
+                    test,
+                    planned: planned(test),
+                    skipped: 0,
+                    seeds: Vec::new(),
+                })
+                .collect();
+            let mut report = Report::new(header, results, false);
+            report.build_error = Some(errors);
+            return Ok(report);
+        }
+    };
+    let mut work = Vec::new();
+    for &test in &selected {
+        let binary = binaries.get(test.target).ok_or_else(|| {
+            format!(
+                "the build made no test binary {:?} for {} (is tests/tests/{}.rs there?)",
+                test.target, test.name, test.target
+            )
+        })?;
+        work.push(Work {
+            test,
+            binary: binary.clone(),
+            first,
+            count,
+        });
+    }
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    if !quiet {
+        eprintln!(
+            "grader: running {} tests × {count} seeds (from seed {first}) on {jobs} workers",
+            work.len()
+        );
+    }
+    let totals: Vec<(&'static str, u64)> = work.iter().map(|w| (w.test.name, w.count)).collect();
+    let progress = Progress::new(&totals, quiet);
+    let decided = schedule::run(&work, jobs, args.max_crashes, settings, &progress);
+    progress.finish();
+    let mut decided = decided;
+    let results = selected
+        .iter()
+        .map(|&test| TestResults {
+            test,
+            planned: planned(test),
+            skipped: decided.skipped.get(test.name).copied().unwrap_or(0),
+            seeds: decided.records.remove(test.name).unwrap_or_default(),
+        })
+        .collect();
+    Ok(Report::new(header, results, decided.interrupted))
+}
+
+/// One worker per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// Writes the report files `outputs` asks for.
+pub fn write_outputs(report: &Report, outputs: &Outputs) -> Result<(), String> {
+    let write = |path: &Option<PathBuf>, text: String| -> Result<(), String> {
+        let Some(path) = path else { return Ok(()) };
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    write(&outputs.json, pretty_json(report))?;
+    write(
+        &outputs.gradescope,
+        pretty_json(&report::gradescope::render(report)),
+    )?;
+    write(&outputs.junit, report::junit::render(report))?;
+    write(&outputs.markdown, report::markdown::render(report))?;
+    Ok(())
+}
+
+/// Reads a report written with `--json`.
+pub fn read_report(path: &Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a grader report: {e}", path.display()))
+}
+
+/// `value` as indented JSON.
+fn pretty_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

@@ -1,0 +1,50 @@
+//! Gradescope's `results.json` (its autograder specification: `score`, and `tests` each with
+//! `name`, `score`, `max_score`, `output`, `visibility`).
+
+use serde_json::{Value, json};
+
+use super::Report;
+use super::table;
+
+/// The report in Gradescope's format.
+pub fn render(report: &Report) -> Value {
+    let tests: Vec<Value> = report
+        .tests
+        .iter()
+        .map(|test| {
+            let mut output = format!("{}\n", test.description);
+            if test.first_failure.is_none() && test.skipped == 0 && test.passed == test.planned {
+                output.push_str(&format!("Passed on all {} seeds.", test.planned));
+            } else {
+                output.push_str(&table::failure_counts(test));
+                if let Some(failure) = &test.first_failure {
+                    output.push_str(&format!(
+                        "\nSeed {}: {}\nReplay: {}",
+                        failure.seed, failure.message, failure.replay
+                    ));
+                }
+            }
+            json!({
+                "name": format!("{} {} ({})", test.part, test.name, test.course_name),
+                "number": test.part,
+                "score": test.score,
+                "max_score": test.max_score,
+                "output": output,
+                "visibility": "visible",
+            })
+        })
+        .collect();
+    let mut output = table::title(report);
+    if let Some(errors) = &report.build_error {
+        output.push_str("\n\nThe code does not build, so no test ran:\n\n");
+        output.push_str(errors);
+    }
+    json!({
+        "score": report.score,
+        "max_score": report.max_score,
+        "output": output,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    })
+}

@@ -1,0 +1,238 @@
+//! Spreading the seeds of the selected tests over `--jobs` child processes at a time.
+//!
+//! Two rounds through a work queue. First a probe of each test (its first two seeds) measures
+//! what a seed of it costs with this code. Then the rest of every test's seeds is cut into
+//! batches sized so that the batches of even the slowest test spread over every core, and
+//! queued longest first, so the last batches to finish are short ones and no core idles
+//! while another works through a long test alone.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::child::{self, Batch, ChildSettings};
+use crate::outcome::{Outcome, SeedRecord};
+use crate::progress::Progress;
+
+/// Seeds of each test run first, to measure it.
+const PROBE_SEEDS: u64 = 2;
+
+/// Process start-up is a few milliseconds: a batch shorter than this wastes a noticeable
+/// share of its time starting.
+const MIN_BATCH: Duration = Duration::from_millis(60);
+
+/// A batch longer than this makes the end of the run wait for it.
+const MAX_BATCH: Duration = Duration::from_secs(2);
+
+/// The seeds of one test to run.
+#[derive(Debug, Clone)]
+pub struct Work {
+    /// The test.
+    pub test: &'static catalogue::Test,
+    /// Its test binary.
+    pub binary: PathBuf,
+    /// The first seed.
+    pub first: u64,
+    /// How many seeds.
+    pub count: u64,
+}
+
+/// What running the work decided.
+#[derive(Debug, Default)]
+pub struct Decided {
+    /// Per test, the seeds decided, in seed order.
+    pub records: BTreeMap<&'static str, Vec<SeedRecord>>,
+    /// Per test, the seeds skipped because it crashed too often.
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// Set if Ctrl-C stopped the run before everything was decided.
+    pub interrupted: bool,
+}
+
+/// Shared by the workers.
+struct Shared<'a> {
+    settings: &'a ChildSettings,
+    progress: &'a Progress,
+    max_crashes: usize,
+    decided: Mutex<Decided>,
+    crashes: Mutex<BTreeMap<&'static str, usize>>,
+}
+
+/// Runs `work` on `jobs` workers and returns every seed's record.
+pub fn run(
+    work: &[Work],
+    jobs: usize,
+    max_crashes: usize,
+    settings: &ChildSettings,
+    progress: &Progress,
+) -> Decided {
+    let shared = Shared {
+        settings,
+        progress,
+        max_crashes: max_crashes.max(1),
+        decided: Mutex::new(Decided::default()),
+        crashes: Mutex::new(BTreeMap::new()),
+    };
+    let jobs = jobs.max(1);
+
+    // Round 1: probes, later parts first (they are the slow ones, as a rule).
+    let mut probes: Vec<(Batch, Duration)> = work
+        .iter()
+        .filter(|w| w.count > 0)
+        .map(|w| {
+            let batch = Batch {
+                binary: w.binary.clone(),
+                test: w.test.name,
+                first: w.first,
+                count: w.count.min(PROBE_SEEDS),
+            };
+            (batch, Duration::ZERO)
+        })
+        .collect();
+    probes.sort_by_key(|(batch, _)| {
+        std::cmp::Reverse(catalogue::find(batch.test).map_or("", |t| t.part))
+    });
+    let measured = drain(&shared, probes, jobs);
+
+    // Round 2: the rest, in batches, longest first.
+    let mut batches = Vec::new();
+    let mut total = Duration::ZERO;
+    let mut rest = Vec::new();
+    for w in work {
+        let left = w.count.saturating_sub(PROBE_SEEDS);
+        if left == 0 {
+            continue;
+        }
+        let per_seed = measured
+            .get(w.test.name)
+            .copied()
+            .unwrap_or(Duration::from_millis(50));
+        total += per_seed * u32::try_from(left).unwrap_or(u32::MAX);
+        rest.push((w, left, per_seed));
+    }
+    let target = (total / u32::try_from(jobs * 8).unwrap_or(u32::MAX)).clamp(MIN_BATCH, MAX_BATCH);
+    for (w, left, per_seed) in rest {
+        let size = (target.as_secs_f64() / per_seed.as_secs_f64().max(1e-6)).floor() as u64;
+        let size = size.clamp(1, left);
+        let mut first = w.first + PROBE_SEEDS;
+        let end = w.first + w.count;
+        while first < end {
+            let count = size.min(end - first);
+            let cost = per_seed * u32::try_from(count).unwrap_or(u32::MAX);
+            batches.push((
+                Batch {
+                    binary: w.binary.clone(),
+                    test: w.test.name,
+                    first,
+                    count,
+                },
+                cost,
+            ));
+            first += count;
+        }
+    }
+    batches.sort_by_key(|(_, cost)| std::cmp::Reverse(*cost));
+    drain(&shared, batches, jobs);
+
+    let mut decided = shared
+        .decided
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    for records in decided.records.values_mut() {
+        records.sort_by_key(|r| r.seed);
+    }
+    decided
+}
+
+/// Runs every batch of the queue on `jobs` workers; returns, per test, the wall-clock time a
+/// seed took in its batches (start-up included).
+fn drain(
+    shared: &Shared<'_>,
+    batches: Vec<(Batch, Duration)>,
+    jobs: usize,
+) -> BTreeMap<&'static str, Duration> {
+    let (queue, work) = crossbeam_channel::unbounded::<Batch>();
+    for (batch, _) in batches {
+        let _ = queue.send(batch);
+    }
+    drop(queue);
+    let measured = Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let work = work.clone();
+            let measured = &measured;
+            scope.spawn(move || {
+                for batch in work.iter() {
+                    if let Some(per_seed) = run_batch(shared, batch) {
+                        lock(measured).insert(per_seed.0, per_seed.1);
+                    }
+                }
+            });
+        }
+    });
+    measured.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs one batch to its end, restarting after each crash at the next seed; returns the
+/// wall-clock time per seed it measured.
+fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Duration)> {
+    let started = std::time::Instant::now();
+    let seeds = batch.count;
+    loop {
+        if shared.settings.stop.load(Ordering::SeqCst) {
+            lock(&shared.decided).interrupted = true;
+            return None;
+        }
+        let crashed = lock(&shared.crashes).get(batch.test).copied().unwrap_or(0);
+        if crashed >= shared.max_crashes {
+            *lock(&shared.decided).skipped.entry(batch.test).or_default() += batch.count;
+            shared.progress.skipped(batch.test, batch.count);
+            return None;
+        }
+        let run = match child::run(&batch, shared.settings) {
+            Ok(run) => run,
+            Err(e) => {
+                // The binary cannot be started at all: nothing else will go better.
+                shared.progress.note(&format!(
+                    "grader: cannot run {}: {e}",
+                    batch.binary.display()
+                ));
+                shared.settings.stop.store(true, Ordering::SeqCst);
+                lock(&shared.decided).interrupted = true;
+                return None;
+            }
+        };
+        let crashes = run
+            .records
+            .iter()
+            .filter(|r| matches!(&r.outcome, Outcome::Fail { reason, .. } if reason.is_crash()))
+            .count();
+        if crashes > 0 {
+            *lock(&shared.crashes).entry(batch.test).or_default() += crashes;
+        }
+        shared.progress.decided(batch.test, &run.records);
+        lock(&shared.decided)
+            .records
+            .entry(batch.test)
+            .or_default()
+            .extend(run.records);
+        if run.interrupted {
+            lock(&shared.decided).interrupted = true;
+            return None;
+        }
+        match run.rest {
+            Some((first, count)) => {
+                batch.first = first;
+                batch.count = count;
+            }
+            None => break,
+        }
+    }
+    let per_seed = started.elapsed() / u32::try_from(seeds.max(1)).unwrap_or(u32::MAX);
+    Some((batch.test, per_seed))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,185 @@
+//! A child whose lab code exits, aborts, overflows its stack, leaks memory, spins or hangs
+//! fails that seed with the right reason, and the seeds after it still run; no seed passes
+//! without its own pass line.
+//!
+//! The children are `examples/hostile_tests.rs`, a stand-in test binary built on labrpc that
+//! misbehaves on seed 3 of each test.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use grader::child::{self, Batch, ChildSettings};
+use grader::outcome::{Outcome, Reason, SeedRecord};
+use grader::sandbox::GroupSet;
+
+/// The example binary, built by `cargo test` beside this test's binary.
+fn hostile_binary() -> PathBuf {
+    let deps = std::env::current_exe().expect("the test binary's path");
+    let profile = deps
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps");
+    let binary = profile.join("examples").join("hostile_tests");
+    assert!(
+        binary.exists(),
+        "{} is missing: cargo test builds the examples",
+        binary.display()
+    );
+    binary
+}
+
+fn settings(test: &str, check_determinism: bool) -> ChildSettings {
+    let scratch = std::env::temp_dir().join(format!(
+        "grader-test-{}-{test}-{check_determinism}",
+        std::process::id(),
+    ));
+    std::fs::create_dir_all(&scratch).expect("a scratch directory");
+    ChildSettings {
+        timeout: Duration::from_secs(3),
+        memory: 1 << 30,
+        check_determinism,
+        scratch,
+        groups: GroupSet::default(),
+        stop: AtomicBool::new(false),
+    }
+}
+
+/// Runs seeds 1..=5 of `test`, restarting after a crash as the grader does; returns every
+/// record and how many processes it took.
+fn run_seeds(test: &'static str, check_determinism: bool) -> (Vec<SeedRecord>, usize) {
+    let settings = settings(test, check_determinism);
+    let mut batch = Batch {
+        binary: hostile_binary(),
+        test,
+        first: 1,
+        count: 5,
+    };
+    let mut records = Vec::new();
+    let mut processes = 0;
+    loop {
+        let run = child::run(&batch, &settings).expect("the child starts");
+        processes += 1;
+        records.extend(run.records);
+        match run.rest {
+            Some((first, count)) => {
+                batch.first = first;
+                batch.count = count;
+            }
+            None => break,
+        }
+    }
+    let _ = std::fs::remove_dir_all(&settings.scratch);
+    (records, processes)
+}
+
+/// Seeds 1, 2, 4 and 5 pass; seed 3 fails with `reason`, its message containing `says`.
+fn assert_only_seed_3_fails(test: &'static str, reason: Reason, says: &str) {
+    let started = Instant::now();
+    let (records, processes) = run_seeds(test, false);
+    let seeds: Vec<u64> = records.iter().map(|r| r.seed).collect();
+    assert_eq!(seeds, [1, 2, 3, 4, 5], "{test}: {records:?}");
+    for record in &records {
+        match (&record.outcome, record.seed) {
+            (Outcome::Pass { .. }, seed) if seed != 3 => {}
+            (
+                Outcome::Fail {
+                    reason: got,
+                    message,
+                },
+                3,
+            ) => {
+                assert_eq!(*got, reason, "{test}: {message}");
+                assert!(message.contains(says), "{test}: {message:?} lacks {says:?}");
+            }
+            _ => panic!("{test}: unexpected {record:?}"),
+        }
+    }
+    let expected_processes = if reason.is_crash() { 2 } else { 1 };
+    assert_eq!(processes, expected_processes, "{test}");
+    eprintln!("{test}: {reason:?} in {:?}", started.elapsed());
+}
+
+#[test]
+fn a_failing_seed_is_a_test_failure_and_the_others_pass() {
+    assert_only_seed_3_fails("fails", Reason::TestFailed, "expected one leader");
+}
+
+#[test]
+fn exit_in_lab_code_is_a_failure_not_a_pass() {
+    assert_only_seed_3_fails("exits", Reason::ExitCalled, "exit");
+}
+
+#[test]
+fn an_abort_is_a_failure() {
+    assert_only_seed_3_fails("aborts", Reason::Aborted, "aborted");
+}
+
+#[test]
+fn a_stack_overflow_is_a_failure() {
+    assert_only_seed_3_fails("overflows", Reason::StackOverflow, "seed=3");
+}
+
+#[test]
+fn a_memory_blow_up_is_stopped_by_the_limit() {
+    assert_only_seed_3_fails("leaks", Reason::OutOfMemory, "memory allocation");
+}
+
+#[test]
+fn code_that_never_yields_is_ended_by_the_watchdog() {
+    assert_only_seed_3_fails("spins", Reason::Watchdog, "seed 3");
+}
+
+#[test]
+fn a_child_that_hangs_is_killed_at_the_wall_clock_limit() {
+    let settings = settings("hangs", false);
+    let started = Instant::now();
+    let run = child::run(
+        &Batch {
+            binary: hostile_binary(),
+            test: "hangs",
+            first: 1,
+            count: 2,
+        },
+        &settings,
+    )
+    .expect("the child starts");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        matches!(
+            &run.records[..],
+            [SeedRecord {
+                seed: 1,
+                outcome: Outcome::Fail {
+                    reason: Reason::Timeout,
+                    ..
+                }
+            }]
+        ),
+        "{run:?}"
+    );
+    assert_eq!(run.rest, Some((2, 1)));
+    let _ = std::fs::remove_dir_all(&settings.scratch);
+}
+
+#[test]
+fn nondeterminism_is_named_as_such() {
+    let (records, _) = run_seeds("not_deterministic", true);
+    let failed: Vec<&SeedRecord> = records.iter().filter(|r| !r.outcome.passed()).collect();
+    assert!(
+        matches!(
+            &failed[..],
+            [SeedRecord {
+                seed: 3,
+                outcome: Outcome::Fail {
+                    reason: Reason::NotDeterministic,
+                    ..
+                }
+            }]
+        ),
+        "{records:?}"
+    );
+    // Without the check, the same code passes every seed.
+    let (records, _) = run_seeds("not_deterministic", false);
+    assert!(records.iter().all(|r| r.outcome.passed()), "{records:?}");
+}

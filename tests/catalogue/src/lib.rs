@@ -1,0 +1,248 @@
+//! The catalogue of graded tests: for each test its part, name, the course's name, points,
+//! time limit and a one-line description, and nothing else.
+//!
+//! The list is written once, in [`raft_suite!`], as tokens that other macros consume:
+//!
+//! - this crate turns it into data, [`RAFT`], which the grader reads (it must not link the
+//!   lab code it grades, so the list cannot live beside the test bodies);
+//! - the `tests` crate turns the same tokens into its registry, binding each name to its body
+//!   and generating the `#[test]` functions, so a listed test without a body does not compile.
+//!
+//! The points are the rubric: Lab 2 is worth 100 points. Every test of a part is worth the
+//! same, in whole points, and the parts come out about equal, since the course hands each part
+//! out as an assignment of its own: 2A 3 × 6 = 18, 2B 10 × 3 = 30, 2C 8 × 3 = 24, 2D 7 × 4 = 28.
+
+use std::time::Duration;
+
+/// The course's limit for one test: 120 s (virtual, in the simulation).
+pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(120);
+
+/// One graded test, as listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Test {
+    /// The part it belongs to, as the course writes it (`"2A"`).
+    pub part: &'static str,
+    /// The name of its `#[test]` function: its own name with the part as a suffix
+    /// (`"initial_election_2a"`).
+    pub name: &'static str,
+    /// The course's name for it (`"TestInitialElection2A"`).
+    pub course_name: &'static str,
+    /// The cargo test target that holds its `#[test]` function (`"raft_2a"`, i.e.
+    /// `tests/tests/raft_2a.rs`).
+    pub target: &'static str,
+    /// What passing it is worth.
+    pub points: u32,
+    /// Its limit in virtual time.
+    pub time_limit: Duration,
+    /// One line on what it checks, for people reading a grade report.
+    pub description: &'static str,
+}
+
+/// Hands the list of Raft tests to the macro `callback`, as
+///
+/// ```text
+/// callback! {
+///     /// Every Raft test, in the course's order.
+///     pub const RAFT;
+///     /// 2A: leader election.
+///     part raft_2a "2A", 6 points each {
+///         initial_election_2a "TestInitialElection2A"
+///             "A leader is elected with no failures, and stays leader while nothing fails.";
+///         ...
+///     }
+///     ...
+/// }
+/// ```
+///
+/// `raft_2a` names the part's test target (`tests/tests/raft_2a.rs`) and, in the `tests`
+/// crate, the module that holds the part's bodies. This is the one place a test is listed.
+#[macro_export]
+macro_rules! raft_suite {
+    ($($callback:ident)::+) => {
+        $($callback)::+! {
+        /// Every Raft test, in the course's order.
+        pub const RAFT;
+
+        /// 2A: leader election.
+        part raft_2a "2A", 6 points each {
+            initial_election_2a "TestInitialElection2A"
+                "A leader is elected with no failures, and stays leader while nothing fails.";
+            re_election_2a "TestReElection2A"
+                "A new leader is elected when the old one is cut off; no leader without a majority.";
+            many_elections_2a "TestManyElections2A"
+                "Seven servers; nine rounds of cutting off three at random: a leader each time.";
+        }
+
+        /// 2B: log replication.
+        part raft_2b "2B", 3 points each {
+            basic_agree_2b "TestBasicAgree2B"
+                "Three commands agreed on in order, none committed before it was started.";
+            rpc_bytes_2b "TestRPCBytes2B"
+                "Each command is sent to each peer just once, judging by the bytes on the wire.";
+            follower_failure_2b "TestFollowerFailure2B"
+                "Followers fail one by one: agreement continues with a majority, and stops without.";
+            leader_failure_2b "TestLeaderFailure2B"
+                "Leaders fail one by one: a new leader takes over, until no majority is left.";
+            fail_agree_2b "TestFailAgree2B"
+                "Agreement goes on while one follower is disconnected; it catches up when it returns.";
+            fail_no_agree_2b "TestFailNoAgree2B"
+                "With three of five followers gone, nothing commits; after repair, agreement resumes.";
+            concurrent_starts_2b "TestConcurrentStarts2B"
+                "Five Start()s issued concurrently in one term all commit.";
+            rejoin_2b "TestRejoin2B"
+                "A partitioned leader's uncommitted entries are replaced when it rejoins.";
+            backup_2b "TestBackup2B"
+                "A leader backs up quickly over long runs of conflicting follower entries.";
+            count_2b "TestCount2B"
+                "Elections and agreement use few RPCs, and an idle leader sends few heartbeats.";
+        }
+
+        /// 2C: persistence.
+        part raft_2c "2C", 3 points each {
+            persist1_2c "TestPersist12C"
+                "Agreement survives restarting every server, then the leader, then a follower.";
+            persist2_2c "TestPersist22C"
+                "Five servers, five rounds of partitioning and restarting minorities and majorities.";
+            persist3_2c "TestPersist32C"
+                "A partitioned leader and a follower crash; the leader restarts and loses nothing committed.";
+            figure8_2c "TestFigure82C"
+                "Figure 8 of the paper: leaders crash soon after taking commands; no old-term entry commits by counting replicas.";
+            unreliable_agree_2c "TestUnreliableAgree2C"
+                "Many concurrent agreements on an unreliable network, then all servers agree.";
+            figure8_unreliable_2c "TestFigure8Unreliable2C"
+                "Figure 8 on an unreliable network with long reordering: leaders cut off, old messages arriving late.";
+            reliable_churn_2c "TestReliableChurn2C"
+                "Servers disconnect, crash and restart at random while clients start commands; every commit survives.";
+            unreliable_churn_2c "TestUnreliableChurn2C"
+                "Churn as in reliable_churn_2c, on an unreliable network.";
+        }
+
+        /// 2D: log compaction.
+        part raft_2d "2D", 4 points each {
+            snapshot_basic_2d "TestSnapshotBasic2D"
+                "Snapshots with no faults: the log stays small and every server keeps up.";
+            snapshot_install_2d "TestSnapshotInstall2D"
+                "A disconnected server catches up through InstallSnapshot.";
+            snapshot_install_unreliable_2d "TestSnapshotInstallUnreliable2D"
+                "A disconnected server catches up through InstallSnapshot on an unreliable network.";
+            snapshot_install_crash_2d "TestSnapshotInstallCrash2D"
+                "A crashed server restarts from its snapshot and catches up.";
+            snapshot_install_uncrash_2d "TestSnapshotInstallUnCrash2D"
+                "A crashed server restarts from its snapshot and catches up on an unreliable network.";
+            snapshot_all_crash_2d "TestSnapshotAllCrash2D"
+                "All servers crash and restart from their snapshots plus log tails; no index is lost.";
+            snapshot_init_2d "TestSnapshotInit2D"
+                "A server restarted from a snapshot persists it again, so a second restart still finds it.";
+        }
+        }
+    };
+}
+
+/// Turns a suite's list (see [`raft_suite!`]) into a `const` slice of [`Test`]s, checking
+/// every name at compile time.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! catalogue_const {
+    (
+        $(#[$catalogue_doc:meta])*
+        pub const $catalogue:ident;
+        $(
+            $(#[$part_doc:meta])*
+            part $target:ident $part:literal, $points:literal points each {
+                $( $name:ident $course_name:literal $description:literal; )*
+            }
+        )*
+    ) => {
+        $(#[$catalogue_doc])*
+        pub const $catalogue: &[$crate::Test] = &[
+            $($(
+                $crate::Test {
+                    part: $part,
+                    name: stringify!($name),
+                    course_name: $course_name,
+                    target: stringify!($target),
+                    points: $points,
+                    time_limit: $crate::TEST_TIME_LIMIT,
+                    description: $description,
+                },
+            )*)*
+        ];
+
+        $($(
+            const _: () = $crate::check_names(stringify!($name), $part, $course_name);
+        )*)*
+    };
+}
+
+raft_suite!(catalogue_const);
+
+/// Every listed test of every suite, in order.
+pub fn all() -> impl Iterator<Item = &'static Test> {
+    RAFT.iter()
+}
+
+/// The listed test named `name` (e.g. `"initial_election_2a"`), if any.
+pub fn find(name: &str) -> Option<&'static Test> {
+    all().find(|test| test.name == name)
+}
+
+/// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D"]`).
+pub fn parts() -> Vec<&'static str> {
+    let mut parts: Vec<&'static str> = Vec::new();
+    for test in all() {
+        if !parts.contains(&test.part) {
+            parts.push(test.part);
+        }
+    }
+    parts
+}
+
+/// Fails the build unless `name` ends with `_<part>` and, ignoring case and underscores,
+/// `course_name` is `Test` followed by `name` (`initial_election_2a` and
+/// `TestInitialElection2A`, `rpc_bytes_2b` and `TestRPCBytes2B`).
+pub const fn check_names(name: &str, part: &str, course_name: &str) {
+    let (name, part, course) = (name.as_bytes(), part.as_bytes(), course_name.as_bytes());
+    // The suffix `_<part>`.
+    assert!(
+        name.len() > part.len() + 1 && name[name.len() - part.len() - 1] == b'_',
+        "a registered test's name must end with _<part>, e.g. initial_election_2a"
+    );
+    let mut k = 0;
+    while k < part.len() {
+        assert!(
+            name[name.len() - part.len() + k].eq_ignore_ascii_case(&part[k]),
+            "a registered test's name must end with its part, e.g. initial_election_2a in 2A"
+        );
+        k += 1;
+    }
+    // The course's name.
+    let prefix = b"Test";
+    assert!(
+        course.len() > prefix.len(),
+        "a course name starts with Test"
+    );
+    let mut k = 0;
+    while k < prefix.len() {
+        assert!(course[k] == prefix[k], "a course name starts with Test");
+        k += 1;
+    }
+    let (mut i, mut j) = (0, prefix.len());
+    while i < name.len() {
+        if name[i] == b'_' {
+            i += 1;
+            continue;
+        }
+        assert!(
+            j < course.len() && name[i].eq_ignore_ascii_case(&course[j]),
+            "a registered test's name must be its course name in snake case, e.g. \
+             initial_election_2a for TestInitialElection2A"
+        );
+        i += 1;
+        j += 1;
+    }
+    assert!(
+        j == course.len(),
+        "a registered test's name must be its course name in snake case, e.g. \
+         initial_election_2a for TestInitialElection2A"
+    );
+}
