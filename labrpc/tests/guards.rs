@@ -7,12 +7,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
+use labrpc::Service;
 use labrpc::tester::{Network, Node, Server, Sim};
-use labrpc::{ClientEnd, Rpc, Service};
-use serde::{Deserialize, Serialize};
 
 mod common;
-use common::{ChildRun, panic_message};
+use common::{ChildRun, Ping, connected_end, panic_message};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -115,25 +114,10 @@ fn a_join_handle_or_a_sleep_from_another_run_is_refused() {
     assert_contains(&message, "a Sleep (or timeout) from another simulation run");
 }
 
-#[derive(Serialize, Deserialize)]
-struct Ping(u32);
-
-impl Rpc for Ping {
-    type Reply = u32;
-    const METHOD: &'static str = "Echo.Ping";
-}
-
 /// A server `name` on a fresh node, answering `Echo.Ping` with its argument.
 fn echo_server(net: &Network, name: &str) {
     let service = Service::new("Echo").method(|Ping(x): Ping| async move { x });
     net.add_server(name, Server::on(Node::new(name)).with_service(service));
-}
-
-fn connected_end(net: &Network, end: &str, server: &str) -> ClientEnd {
-    let client = net.make_end(end);
-    net.connect(end, server);
-    net.enable(end, true);
-    client
 }
 
 #[test]

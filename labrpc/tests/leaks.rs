@@ -7,24 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use labrpc::tester::{LiveObjects, Network, Node, Server, Sim, live_objects};
-use labrpc::{ClientEnd, Rpc, Service};
+use labrpc::{ClientEnd, Service};
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize)]
-struct Ping(u32);
-
-impl Rpc for Ping {
-    type Reply = u32;
-    const METHOD: &'static str = "Echo.Ping";
-}
-
-fn connected_end(net: &Network, end: &str, server: &str) -> ClientEnd {
-    let client = net.make_end(end);
-    net.connect(end, server);
-    net.enable(end, true);
-    client
-}
+mod common;
+use common::{Ping, connected_end};
 
 /// The cycle network → server → handler → end → network is freed when the run ends, and
 /// so is every task, including detached ones still waiting.

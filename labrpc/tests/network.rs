@@ -489,113 +489,74 @@ fn concurrent_one() {
 /// reach the server once it is enabled nor hold up a new call.
 #[test]
 fn regression1() {
-    const PENDING: i64 = 20;
-    Sim::builder().run_test(|| async {
-        let net = Network::new();
-        junk_server(&net, "server99");
-        let end = net.make_end("end1-99");
-        net.connect("end1-99", "server99");
-        net.enable("end1-99", false);
-
-        let start = labrpc::now();
-        let pending: Vec<_> = (0..PENDING)
-            .map(|i| {
-                let call = end.call(&Handler2(100 + i));
-                labrpc::spawn(async move { (call.await, labrpc::now()) })
-            })
-            .collect();
-        labrpc::sleep(Duration::from_millis(100)).await;
-
-        net.enable("end1-99", true);
-        let t0 = labrpc::now();
-        let reply = end.call(&Handler2(99)).await;
-        let took = t0.elapsed();
-        assert_eq!(
-            reply,
-            Ok("handler2-99".to_string()),
-            "the call after enable"
-        );
-        assert!(
-            took <= Duration::from_millis(30),
-            "RPC took too long ({took:?}) after enable"
-        );
-
-        for call in pending {
-            let (result, done) = call.await.expect("call task cancelled");
-            assert_eq!(
-                result,
-                Err(RpcError::Failed),
-                "a call made while the end was disabled must fail"
-            );
-            assert!(
-                done - start < Duration::from_millis(100),
-                "a dead-end call without long delays fails within 100 ms, took {:?}",
-                done - start
-            );
-        }
-        assert_eq!(
-            net.rpc_count("server99"),
-            1,
-            "only the call made after enable may reach the server"
-        );
-    });
+    Sim::builder().run_test(|| regression1_body(false));
 }
 
 /// Beyond the course: [`regression1`] with long delays on, so that the 20 calls on the
 /// disabled end are still pending (up to 7 s) when the end is enabled again.
 #[test]
 fn regression1_with_long_delays() {
+    Sim::builder().run_test(|| regression1_body(true));
+}
+
+/// The body of [`regression1`], with long delays on or off: a dead-end call fails within
+/// 7 s or 0.1 s accordingly.
+async fn regression1_body(long_delays: bool) {
     const PENDING: i64 = 20;
-    Sim::builder().run_test(|| async {
-        let net = Network::new();
-        net.set_long_delays(true);
-        junk_server(&net, "server99");
-        let end = net.make_end("end1-99");
-        net.connect("end1-99", "server99");
-        net.enable("end1-99", false);
+    let dead_end_limit = if long_delays {
+        Duration::from_secs(7)
+    } else {
+        Duration::from_millis(100)
+    };
+    let net = Network::new();
+    net.set_long_delays(long_delays);
+    junk_server(&net, "server99");
+    let end = net.make_end("end1-99");
+    net.connect("end1-99", "server99");
+    net.enable("end1-99", false);
 
-        let start = labrpc::now();
-        let pending: Vec<_> = (0..PENDING)
-            .map(|i| {
-                let call = end.call(&Handler2(100 + i));
-                labrpc::spawn(async move { (call.await, labrpc::now()) })
-            })
-            .collect();
-        labrpc::sleep(Duration::from_millis(100)).await;
+    let start = labrpc::now();
+    let pending: Vec<_> = (0..PENDING)
+        .map(|i| {
+            let call = end.call(&Handler2(100 + i));
+            labrpc::spawn(async move { (call.await, labrpc::now()) })
+        })
+        .collect();
+    labrpc::sleep(Duration::from_millis(100)).await;
 
-        net.enable("end1-99", true);
-        let t0 = labrpc::now();
-        let reply = end.call(&Handler2(99)).await;
-        let took = t0.elapsed();
+    net.enable("end1-99", true);
+    let t0 = labrpc::now();
+    let reply = end.call(&Handler2(99)).await;
+    let took = t0.elapsed();
+    assert_eq!(
+        reply,
+        Ok("handler2-99".to_string()),
+        "the call after enable"
+    );
+    assert!(
+        took <= Duration::from_millis(30),
+        "RPC took too long ({took:?}) after enable"
+    );
+
+    for call in pending {
+        let (result, done) = call.await.expect("call task cancelled");
         assert_eq!(
-            reply,
-            Ok("handler2-99".to_string()),
-            "the call after enable"
+            result,
+            Err(RpcError::Failed),
+            "a call made while the end was disabled must fail"
         );
         assert!(
-            took <= Duration::from_millis(30),
-            "RPC took too long ({took:?}) after enable"
+            done - start < dead_end_limit,
+            "a dead-end call (long delays {long_delays}) fails within {dead_end_limit:?}, \
+             took {:?}",
+            done - start
         );
-
-        for call in pending {
-            let (result, done) = call.await.expect("call task cancelled");
-            assert_eq!(
-                result,
-                Err(RpcError::Failed),
-                "a call made while the end was disabled must fail"
-            );
-            assert!(
-                done - start < Duration::from_secs(7),
-                "a dead-end call with long delays fails within 7 s, took {:?}",
-                done - start
-            );
-        }
-        assert_eq!(
-            net.rpc_count("server99"),
-            1,
-            "only the call made after enable may reach the server"
-        );
-    });
+    }
+    assert_eq!(
+        net.rpc_count("server99"),
+        1,
+        "only the call made after enable may reach the server"
+    );
 }
 
 /// Go `TestKilled`: a handler that sleeps 20 s on a server that is deleted after 1 s: the

@@ -1,6 +1,6 @@
-//! Running one test of the current test binary in a child process, for the tests that
-//! must watch a process fail (the watchdog ending it, a determinism check failing) without
-//! failing themselves.
+//! What several test binaries share: running one test of the current test binary in a
+//! child process (for the tests that must watch a process fail, such as the watchdog
+//! ending it, without failing themselves), and a tiny echo RPC with a connected end.
 
 // Each test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -137,4 +137,21 @@ pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     } else {
         "<a panic payload that is not a string>".into()
     }
+}
+
+/// `Echo.Ping`: answers its argument.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Ping(pub u32);
+
+impl labrpc::Rpc for Ping {
+    type Reply = u32;
+    const METHOD: &'static str = "Echo.Ping";
+}
+
+/// A new end of `net`, connected to `server` and enabled.
+pub fn connected_end(net: &labrpc::tester::Network, end: &str, server: &str) -> labrpc::ClientEnd {
+    let client = net.make_end(end);
+    net.connect(end, server);
+    net.enable(end, true);
+    client
 }
