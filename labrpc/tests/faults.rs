@@ -735,3 +735,61 @@ fn reorder_distribution_is_skewed_short() {
     let median = d.quantile(0.5);
     assert!((365..=380).contains(&median), "median {median}");
 }
+
+// ----- swarm plans -----
+
+/// A swarm plan keeps every number between the course's and the least, so every run it
+/// makes is a run the course's model could make too; over many draws it covers the range.
+#[test]
+fn swarm_plans_stay_within_the_course_model() {
+    use rand::SeedableRng;
+    let course = faults::FaultPlan::COURSE;
+    let mut lowest = course;
+    for seed in 0..2000 {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
+        let plan = faults::FaultPlan::swarm(&mut rng);
+        assert!((1..=course.request_delay_ms).contains(&plan.request_delay_ms));
+        assert!(plan.drop_per_mille <= course.drop_per_mille);
+        assert!((1..=course.long_dead_delay_ms).contains(&plan.long_dead_delay_ms));
+        assert!((1..=course.short_dead_delay_ms).contains(&plan.short_dead_delay_ms));
+        assert!(plan.reorder_per_900 <= course.reorder_per_900);
+        assert!((1..=course.reorder_spread_ms).contains(&plan.reorder_spread_ms));
+        lowest.drop_per_mille = lowest.drop_per_mille.min(plan.drop_per_mille);
+        lowest.reorder_per_900 = lowest.reorder_per_900.min(plan.reorder_per_900);
+    }
+    assert_eq!(lowest.drop_per_mille, 0, "some plans never lose a message");
+    assert!(lowest.reorder_per_900 < 10, "some plans barely reorder");
+}
+
+/// Under `Sim::swarm`, a network draws its plan from the seed: the same seed replays the
+/// same run, and the plan changes what the run does.
+#[test]
+fn a_swarm_run_replays_from_its_seed() {
+    let workload = || async {
+        let net = Network::new();
+        net.set_reliable(false);
+        net.set_long_reordering(true);
+        net.add_server(
+            "S1",
+            Server::on(Node::new("S1"))
+                .with_service(Service::new("Probe").method(|Probe(x): Probe| async move { x })),
+        );
+        let end = net.make_end("c->S1");
+        net.connect("c->S1", "S1");
+        net.enable("c->S1", true);
+        let mut ok = 0;
+        for i in 0..200 {
+            ok += u32::from(end.call(&Probe(i)).await.is_ok());
+        }
+        ok
+    };
+    let run = |swarm: bool| Sim::new(42).swarm(swarm).run_with_report(workload());
+    let (ok1, first) = run(true);
+    let (ok2, second) = run(true);
+    assert_eq!((ok1, &first), (ok2, &second), "a swarm seed replays");
+    let (_, course) = run(false);
+    assert_ne!(
+        first.trace_hash, course.trace_hash,
+        "the plan changed the run"
+    );
+}

@@ -9,6 +9,8 @@ use std::sync::atomic::Ordering;
 use futures::channel::oneshot;
 use futures::future::{Either, select};
 use parking_lot::Mutex;
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
 
 use super::faults;
 use super::service::{Rpc, Server, ServerCore};
@@ -16,6 +18,9 @@ use crate::codec::{self, CodecError};
 use crate::runtime::context::with_world;
 use crate::runtime::live::{LIVE, LiveToken};
 use crate::runtime::{self, sleep};
+
+/// Mixed into the seed for a swarm plan's own generator.
+const SWARM_SALT: u64 = 0x5357_4152_4d21_0001;
 
 /// What a lab node that touches the network's controls is told.
 const NETWORK_IS_THE_TESTERS: &str = "The network's controls (ends, servers, partitions, \
@@ -84,6 +89,8 @@ struct NetState {
     total_bytes: u64,
     in_flight: BTreeMap<u64, InFlight>,
     next_call: u64,
+    /// The numbers faults are drawn with: the course's, or a swarm plan's.
+    plan: faults::FaultPlan,
     _live: LiveToken,
 }
 
@@ -174,11 +181,20 @@ impl Network {
             total_bytes: 0,
             in_flight: BTreeMap::new(),
             next_call: 0,
+            plan: faults::FaultPlan::COURSE,
             _live: LiveToken::new(&LIVE.networks),
         }));
         let weak = Arc::downgrade(&state);
         let world = with_world(|w| {
             w.require_tester("Network::new", NETWORK_IS_THE_TESTERS);
+            if w.swarm() {
+                // A generator of its own, so that the run's main stream of random numbers
+                // is the same as without swarm.
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(w.seed ^ SWARM_SALT);
+                let plan = faults::FaultPlan::swarm(&mut rng);
+                state.lock().plan = plan;
+                crate::runtime::say(format_args!("labrpc swarm: fault plan: {plan}"));
+            }
             w.on_teardown(Box::new(move || {
                 if let Some(state) = weak.upgrade() {
                     let (servers, in_flight) = {
@@ -355,18 +371,23 @@ impl Network {
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
         with_world(|w| w.check_handle(self.world, "a ClientEnd"));
-        let (route, end_name, call) = {
+        let (route, end_name, call, plan) = {
             let mut state = self.state.lock();
             state.total_rpcs += 1;
             state.total_bytes += request.len() as u64;
             let call = state.next_call;
             state.next_call += 1;
-            (state.route(end), state.ends[end].name.clone(), call)
+            (
+                state.route(end),
+                state.ends[end].name.clone(),
+                call,
+                state.plan,
+            )
         };
         runtime::World::record_message(method, &request);
         let (server, unreliable, long_reordering) = match route {
             Route::Dead { long_delays } => {
-                sleep(faults::dead_end_delay(long_delays)).await;
+                sleep(plan.dead_end_delay(long_delays)).await;
                 tracing::trace!(end = %end_name, method, "failed: dead end");
                 return Err(RpcError::Failed);
             }
@@ -388,10 +409,10 @@ impl Network {
         let waiting = if unreliable {
             // The request's delay: spent here, by the caller, but a caller that goes
             // away meanwhile hands the request on to a carrier task (see `InTransit`).
-            let lost = faults::lost();
+            let lost = plan.lost();
             let mut transit = InTransit {
                 arrival: Some(arrival),
-                deadline: runtime::now() + faults::request_delay(),
+                deadline: runtime::now() + plan.request_delay(),
                 lost,
             };
             runtime::sleep_until(transit.deadline).await;
@@ -419,11 +440,11 @@ impl Network {
             }
         };
         let reply = reply.map_err(RpcError::Codec)?;
-        if unreliable && faults::lost() {
+        if unreliable && plan.lost() {
             tracing::trace!(end = %end_name, method, "failed: reply lost");
             return Err(RpcError::Failed);
         }
-        if long_reordering && let Some(delay) = faults::reorder_delay() {
+        if long_reordering && let Some(delay) = plan.reorder_delay() {
             sleep(delay).await;
         }
         self.state.lock().total_bytes += reply.len() as u64;

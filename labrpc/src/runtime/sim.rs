@@ -35,6 +35,8 @@ pub struct Sim {
     pub(crate) stuck_node_after: Option<Duration>,
     pub(crate) test_name: Option<String>,
     cargo_args: Option<String>,
+    /// Networks draw a swarm fault plan (`LAB_SWARM=1`).
+    pub(crate) swarm: bool,
 }
 
 impl Default for Sim {
@@ -47,6 +49,7 @@ impl Default for Sim {
             stuck_node_after: Some(Self::DEFAULT_STUCK_NODE_AFTER),
             test_name: None,
             cargo_args: None,
+            swarm: false,
         }
     }
 }
@@ -154,6 +157,14 @@ impl Sim {
         world.run(future)
     }
 
+    /// Makes every network of the run draw a swarm fault plan: each fault number between
+    /// the course's and none (see [`FaultPlan`](crate::net::faults::FaultPlan)). `LAB_SWARM=1`
+    /// turns it on in [`Sim::run_test`].
+    pub fn swarm(mut self, on: bool) -> Sim {
+        self.swarm = on;
+        self
+    }
+
     /// Names the test in failure reports, the replay command and the simulation thread
     /// (default: the name of the thread that calls [`Sim::run_test`], which `cargo test`
     /// sets to the test's name).
@@ -195,7 +206,8 @@ impl Sim {
         let plan = SeedPlan::from_env();
         install_panic_hook();
         let test = self.test_name.clone().unwrap_or_else(current_test_name);
-        let settings = self.test_name(test.clone());
+        let swarm = self.swarm || plan.swarm;
+        let settings = self.test_name(test.clone()).swarm(swarm);
         let mut failed: Vec<u64> = Vec::new();
         for (i, seed) in plan.seeds().enumerate() {
             let settings = settings.clone().seed(seed);
@@ -285,7 +297,8 @@ impl Sim {
         } else {
             ""
         };
-        format!("LAB_SEED={seed} {check}cargo test {args} -- --exact {test}")
+        let swarm = if self.swarm { "LAB_SWARM=1 " } else { "" };
+        format!("LAB_SEED={seed} {swarm}{check}cargo test {args} -- --exact {test}")
     }
 }
 
@@ -493,6 +506,8 @@ struct SeedPlan {
     keep_going: bool,
     /// `LAB_RESULTS=<file>`: a line per seed, for the grader.
     results: Option<ResultsFile>,
+    /// `LAB_SWARM=1`: networks draw swarm fault plans.
+    swarm: bool,
 }
 
 impl SeedPlan {
@@ -505,6 +520,7 @@ impl SeedPlan {
             check_determinism: env_flag("LAB_CHECK_DETERMINISM"),
             keep_going: env_flag("LAB_KEEP_GOING").unwrap_or(false),
             results: std::env::var_os("LAB_RESULTS").map(|path| ResultsFile(path.into())),
+            swarm: env_flag("LAB_SWARM").unwrap_or(false),
         }
     }
 

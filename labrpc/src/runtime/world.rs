@@ -144,6 +144,11 @@ impl World {
 
     // ----- identity and sides -----
 
+    /// Whether networks of this run draw swarm fault plans.
+    pub(crate) fn swarm(&self) -> bool {
+        self.settings.swarm
+    }
+
     /// This world's tester node.
     pub(crate) fn tester_node(&self) -> Node {
         Node {
