@@ -22,6 +22,8 @@ pub struct ChildSettings {
     pub memory: u64,
     /// Run every seed twice and compare.
     pub check_determinism: bool,
+    /// Run seeds under swarm fault plans (`LAB_SWARM=1`; `grader swarm`).
+    pub swarm: bool,
     /// Where the children's result and stderr files go.
     pub scratch: PathBuf,
     /// The process groups running now (for Ctrl-C).
@@ -75,6 +77,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
             "LAB_CHECK_DETERMINISM",
             if settings.check_determinism { "1" } else { "0" },
         )
+        .env("LAB_SWARM", if settings.swarm { "1" } else { "0" })
         .env("RUST_BACKTRACE", "0")
         .env_remove("LAB_LOG")
         .stdin(Stdio::null())

@@ -36,6 +36,42 @@ pub struct Cli {
 pub enum Command {
     /// Combines the JSON reports of shards (`--shard i/n --json FILE`) into one grade.
     Merge(MergeArgs),
+    /// Hunts for a failing seed under randomized fault plans (each run's loss, delays and
+    /// reordering drawn between the course's and none), until one fails or time is up;
+    /// prints the failure's replay command.
+    Swarm(SwarmArgs),
+}
+
+/// `grader swarm`.
+#[derive(Debug, Args)]
+pub struct SwarmArgs {
+    /// Hunt in the reference implementation instead of the student's code.
+    #[arg(long)]
+    pub reference: bool,
+    /// Only these parts, e.g. `--part 2c`.
+    #[arg(long, value_delimiter = ',')]
+    pub part: Vec<String>,
+    /// Only this test (repeatable).
+    #[arg(long)]
+    pub test: Vec<String>,
+    /// How long to hunt, e.g. `10m` or `90s`.
+    #[arg(long = "for", default_value = "10m", value_parser = parse_duration)]
+    pub time: Duration,
+    /// The first seed (default: a fresh one, so every hunt explores new seeds).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Seeds per test in each round.
+    #[arg(long, default_value_t = 100)]
+    pub round: u64,
+    /// Child processes at once (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Wall-clock limit for one child process.
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Address-space limit for one child process.
+    #[arg(long, default_value = "2G", value_parser = parse_size)]
+    pub memory: u64,
 }
 
 /// `grader merge`.

@@ -19,3 +19,4 @@ pub mod sandbox;
 pub mod schedule;
 pub mod select;
 pub mod source;
+pub mod swarm;

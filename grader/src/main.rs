@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Parser as _;
 
 use grader::child::ChildSettings;
-use grader::cli::{Cli, Command, GradeArgs};
+use grader::cli::{Cli, Command, GradeArgs, SwarmArgs};
 use grader::compile::Implementation;
 use grader::grade::{self, Target};
 use grader::report::{self, Report};
 use grader::sandbox::GroupSet;
+use grader::swarm::{self, Hunt};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
             };
             run_grade(&target, &cli.grade)
         }
+        Some(Command::Swarm(args)) => run_swarm(&args),
         Some(Command::Merge(args)) => args
             .reports
             .iter()
@@ -63,19 +65,12 @@ fn run_grade(target: &Target, args: &GradeArgs) -> Result<ExitCode, String> {
         timeout: args.timeout,
         memory: args.memory,
         check_determinism: args.check_determinism,
+        swarm: false,
         scratch: scratch.clone(),
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),
     });
-    let on_interrupt = Arc::clone(&settings);
-    // Without a handler, Ctrl-C ends the grader and no report is written; the children,
-    // in their own groups, would not even see it.
-    let _ = ctrlc::set_handler(move || {
-        if !on_interrupt.stop.swap(true, Ordering::SeqCst) {
-            eprintln!("\ngrader: interrupted; stopping the tests and writing what ran");
-        }
-        on_interrupt.groups.kill_all();
-    });
+    stop_children_on_interrupt(&settings);
     let started = std::time::Instant::now();
     let report = grade::grade(target, args, &settings, false);
     let _ = std::fs::remove_dir_all(&scratch);
@@ -83,6 +78,64 @@ fn run_grade(target: &Target, args: &GradeArgs) -> Result<ExitCode, String> {
     let code = finish(&report, &args.outputs)?;
     eprintln!("grader: done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(code)
+}
+
+/// Makes Ctrl-C stop the children and let the run write what it has. Without a handler,
+/// Ctrl-C ends the grader and no report is written; the children, in their own groups,
+/// would not even see it.
+fn stop_children_on_interrupt(settings: &Arc<ChildSettings>) {
+    let on_interrupt = Arc::clone(settings);
+    let _ = ctrlc::set_handler(move || {
+        if !on_interrupt.stop.swap(true, Ordering::SeqCst) {
+            eprintln!("\ngrader: interrupted; stopping the tests and writing what ran");
+        }
+        on_interrupt.groups.kill_all();
+    });
+}
+
+/// `grader swarm`: exits 1 if a seed failed, 0 if none did in the time given.
+fn run_swarm(args: &SwarmArgs) -> Result<ExitCode, String> {
+    let scratch = std::env::temp_dir().join(format!("grader-swarm-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let settings = Arc::new(ChildSettings {
+        timeout: args.timeout,
+        memory: args.memory,
+        check_determinism: false,
+        swarm: true,
+        scratch: scratch.clone(),
+        groups: GroupSet::default(),
+        stop: AtomicBool::new(false),
+    });
+    stop_children_on_interrupt(&settings);
+    let hunt = Hunt {
+        implementation: if args.reference {
+            Implementation::Reference
+        } else {
+            Implementation::Student
+        },
+        parts: args.part.clone(),
+        tests: args.test.clone(),
+        first_seed: args.seed.unwrap_or_else(fresh_seed),
+        seeds_per_round: args.round.max(1),
+        time: args.time,
+        jobs: args.jobs.unwrap_or_else(grade::default_jobs),
+    };
+    let found = swarm::hunt(&this_tree(), &hunt, &settings);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let found = found?;
+    print!("{}", swarm::describe(&found));
+    Ok(match found {
+        swarm::Found::Failure { .. } => ExitCode::FAILURE,
+        swarm::Found::Nothing { .. } => ExitCode::SUCCESS,
+    })
+}
+
+/// A seed nobody chose: from the operating system's randomness. Only the first seed of a
+/// hunt comes from here; it is printed, and every failure has its own replay command.
+fn fresh_seed() -> u64 {
+    use std::hash::BuildHasher as _;
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id()) >> 16
 }
 
 /// Prints the table and writes the reports.

@@ -170,3 +170,36 @@ fn shards_merged_give_the_grade_of_one_run() {
     assert_eq!(without_cpu(merged), without_cpu(whole));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `grader swarm` stops at the first failing seed and prints the command that replays it
+/// under the same fault plan.
+#[test]
+fn swarm_stops_at_the_first_failure_with_its_replay_command() {
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args([
+            "swarm",
+            "--test",
+            "initial_election_2a",
+            "--seed",
+            "11",
+            "--round",
+            "2",
+            "--for",
+            "120s",
+        ])
+        .output()
+        .expect("the grader runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("initial_election_2a failed on seed 11 under a swarm fault plan"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "replay:  LAB_SWARM=1 LAB_SEED=11 cargo test --release -p tests -- --exact \
+             initial_election_2a"
+        ),
+        "{stdout}"
+    );
+}

@@ -39,6 +39,7 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
         timeout: Duration::from_secs(3),
         memory: 1 << 30,
         check_determinism,
+        swarm: false,
         scratch,
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),
