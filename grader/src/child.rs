@@ -24,6 +24,9 @@ pub struct ChildSettings {
     pub check_determinism: bool,
     /// Run seeds under swarm fault plans (`LAB_SWARM=1`; `grader swarm`).
     pub swarm: bool,
+    /// The watchdog's limit in the children (`LAB_WATCHDOG`): how long one step of lab
+    /// code may run (CPU) or block before its test fails.
+    pub watchdog: Duration,
     /// Where the children's result and stderr files go.
     pub scratch: PathBuf,
     /// The process groups running now (for Ctrl-C).
@@ -78,6 +81,10 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
             if settings.check_determinism { "1" } else { "0" },
         )
         .env("LAB_SWARM", if settings.swarm { "1" } else { "0" })
+        .env(
+            "LAB_WATCHDOG",
+            format!("{}ms", settings.watchdog.as_millis().max(1)),
+        )
         .env("RUST_BACKTRACE", "0")
         .env_remove("LAB_LOG")
         .stdin(Stdio::null())

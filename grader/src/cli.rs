@@ -72,6 +72,9 @@ pub struct SwarmArgs {
     /// Address-space limit for one child process.
     #[arg(long, default_value = "2G", value_parser = parse_size)]
     pub memory: u64,
+    /// The watchdog's limit in the children (see the grading options).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub watchdog: Duration,
 }
 
 /// `grader merge`.
@@ -117,6 +120,11 @@ pub struct GradeArgs {
     /// Run every seed twice and fail a seed whose two runs differ.
     #[arg(long)]
     pub check_determinism: bool,
+    /// How long one step of lab code may run (CPU time) or block before the watchdog fails
+    /// its test, e.g. `2s`. A whole Raft test takes milliseconds of CPU, so this only
+    /// bounds how long a stuck submission costs.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub watchdog: Duration,
     /// Take only share i of n of the (test, seed) work, e.g. `--shard 1/4`; combine the
     /// shards' `--json` reports with `grader merge`.
     #[arg(long, value_parser = parse_shard)]

@@ -40,6 +40,7 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
         memory: 1 << 30,
         check_determinism,
         swarm: false,
+        watchdog: Duration::from_millis(300),
         scratch,
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),

@@ -340,3 +340,29 @@ fn a_spinning_handler_is_named_by_its_method() {
         "the watchdog should name the handler's RPC; it said:\n{message}"
     );
 }
+
+/// `LAB_WATCHDOG` sets the limit for tests run by `run_test` (a grader shortens it, so a
+/// stuck submission costs less).
+#[test]
+#[ignore = "a child process of the watchdog tests; run by them"]
+fn child_run_test_spin() {
+    if is_child() {
+        Sim::builder().run_test(|| async {
+            let never = Instant::START + Duration::from_secs(1);
+            while labrpc::now() < never {}
+        });
+    }
+}
+
+#[test]
+fn lab_watchdog_sets_the_limit_of_run_test() {
+    let run = run_child("child_run_test_spin", &[("LAB_WATCHDOG", "250ms")]);
+    assert!(!run.status.success(), "{}", run.output());
+    run.assert_mentions("labrpc watchdog: in child_run_test_spin (seed ");
+    assert!(
+        run.wall < Duration::from_secs(4),
+        "with a 250 ms limit the child should fail within a second or so, took {:?}\n{}",
+        run.wall,
+        run.output()
+    );
+}

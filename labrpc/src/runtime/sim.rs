@@ -188,7 +188,10 @@ impl Sim {
     ///   so code that does not replay is caught without asking;
     /// - `LAB_CHECK_DETERMINISM=1` runs every seed twice and fails if the two runs differ,
     ///   saying where they first diverged;
-    /// - `LAB_LOG=debug` (or any `tracing` filter) prints logs with virtual time and node.
+    /// - `LAB_LOG=debug` (or any `tracing` filter) prints logs with virtual time and node;
+    /// - for graders: `LAB_KEEP_GOING=1` runs every seed despite failures, `LAB_RESULTS=file`
+    ///   appends a line per seed, `LAB_SWARM=1` draws swarm fault plans, and
+    ///   `LAB_WATCHDOG=2s` sets the watchdog's limit.
     ///
     /// Each seed runs on a thread of its own, named after the test and the seed, so that
     /// even a stack overflow, which ends the process, says which test and seed it was.
@@ -207,7 +210,10 @@ impl Sim {
         install_panic_hook();
         let test = self.test_name.clone().unwrap_or_else(current_test_name);
         let swarm = self.swarm || plan.swarm;
-        let settings = self.test_name(test.clone()).swarm(swarm);
+        let mut settings = self.test_name(test.clone()).swarm(swarm);
+        if let Some(limit) = plan.watchdog {
+            settings = settings.watchdog(limit);
+        }
         let mut failed: Vec<u64> = Vec::new();
         for (i, seed) in plan.seeds().enumerate() {
             let settings = settings.clone().seed(seed);
@@ -508,6 +514,8 @@ struct SeedPlan {
     results: Option<ResultsFile>,
     /// `LAB_SWARM=1`: networks draw swarm fault plans.
     swarm: bool,
+    /// `LAB_WATCHDOG=2s`: the watchdog's limit (a grader shortens it).
+    watchdog: Option<Duration>,
 }
 
 impl SeedPlan {
@@ -521,6 +529,7 @@ impl SeedPlan {
             keep_going: env_flag("LAB_KEEP_GOING").unwrap_or(false),
             results: std::env::var_os("LAB_RESULTS").map(|path| ResultsFile(path.into())),
             swarm: env_flag("LAB_SWARM").unwrap_or(false),
+            watchdog: env_duration("LAB_WATCHDOG"),
         }
     }
 
@@ -530,6 +539,27 @@ impl SeedPlan {
             None => fresh_seed(),
         })
     }
+}
+
+/// A duration variable such as `2s`, `500ms` or `3` (seconds); unset or empty is `None`.
+fn env_duration(name: &str) -> Option<Duration> {
+    let text = std::env::var(name).ok()?;
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let parsed = if let Some(ms) = text.strip_suffix("ms") {
+        ms.trim().parse().ok().map(Duration::from_millis)
+    } else {
+        let secs = text.strip_suffix('s').unwrap_or(text).trim();
+        secs.parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64)
+    };
+    Some(parsed.unwrap_or_else(|| {
+        panic!("labrpc: {name}={text:?} is not a duration (expected e.g. {name}=2s or 500ms)")
+    }))
 }
 
 /// A yes/no variable: unset or empty is `None`; `0`, `false` and `no` are no.
