@@ -133,6 +133,10 @@ pub struct GradeArgs {
     /// its remaining seeds are skipped: the test has lost its points already.
     #[arg(long, default_value_t = 1)]
     pub max_crashes: usize,
+    /// An instructor's rubric (TOML: `[parts]` and `[tests]` tables of points) that
+    /// overrides the catalogue's points; see grader/README.md.
+    #[arg(long, value_name = "FILE")]
+    pub rubric: Option<PathBuf>,
     /// Where to write the reports.
     #[command(flatten)]
     pub outputs: Outputs,

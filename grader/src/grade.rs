@@ -7,6 +7,7 @@ use crate::cli::{GradeArgs, Outputs};
 use crate::compile::{self, Implementation};
 use crate::progress::Progress;
 use crate::report::{self, Header, Report, SeedSpan, Submission, TestResults};
+use crate::rubric::Rubric;
 use crate::schedule::{self, Work};
 use crate::{select, source};
 
@@ -30,6 +31,10 @@ pub fn grade(
     quiet: bool,
 ) -> Result<Report, String> {
     let selected = select::tests(&args.part, &args.test)?;
+    let rubric = match &args.rubric {
+        Some(path) => Rubric::load(path)?,
+        None => Rubric::default(),
+    };
     let (first, count) = select::shard_seeds(args.seed, args.seeds, args.shard);
     let header = Header {
         implementation: target.implementation.describe().to_owned(),
@@ -55,6 +60,7 @@ pub fn grade(
                     test,
                     planned: planned(test),
                     skipped: 0,
+                    points: rubric.points(test),
                     seeds: Vec::new(),
                 })
                 .collect();
@@ -96,6 +102,7 @@ pub fn grade(
             test,
             planned: planned(test),
             skipped: decided.skipped.get(test.name).copied().unwrap_or(0),
+            points: rubric.points(test),
             seeds: decided.records.remove(test.name).unwrap_or_default(),
         })
         .collect();

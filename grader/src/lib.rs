@@ -15,6 +15,7 @@ pub mod outcome;
 pub mod progress;
 pub mod report;
 pub mod results;
+pub mod rubric;
 pub mod sandbox;
 pub mod schedule;
 pub mod select;

@@ -203,3 +203,42 @@ fn swarm_stops_at_the_first_failure_with_its_replay_command() {
         "{stdout}"
     );
 }
+
+/// An instructor's rubric overrides the catalogue's points, test by test or part by part.
+#[test]
+fn a_rubric_overrides_the_catalogues_points() {
+    let dir = scratch("rubric");
+    std::fs::create_dir_all(&dir).unwrap();
+    let rubric = dir.join("rubric.toml");
+    std::fs::write(
+        &rubric,
+        "[parts]\n2a = 5\n[tests]\ninitial_election_2a = 10\n",
+    )
+    .unwrap();
+    let report = grade(
+        &dir,
+        &[
+            "--reference",
+            "--part",
+            "2a",
+            "--seeds",
+            "2",
+            "--rubric",
+            rubric.to_str().unwrap(),
+        ],
+    );
+    let points: Vec<(&str, u32)> = report
+        .tests
+        .iter()
+        .map(|t| (t.name.as_str(), t.max_score))
+        .collect();
+    assert_eq!(
+        points,
+        [
+            ("initial_election_2a", 10),
+            ("re_election_2a", 5),
+            ("many_elections_2a", 5)
+        ]
+    );
+    assert_eq!((report.score, report.max_score), (20, 20));
+}

@@ -160,6 +160,8 @@ pub struct TestResults {
     pub planned: u64,
     /// Seeds skipped.
     pub skipped: u64,
+    /// What passing it is worth (the catalogue's points, or the rubric's).
+    pub points: u32,
     /// The records, in any order.
     pub seeds: Vec<SeedRecord>,
 }
@@ -249,6 +251,7 @@ fn score_test(results: TestResults, header: &Header) -> TestReport {
         test,
         planned,
         skipped,
+        points,
         mut seeds,
     } = results;
     seeds.sort_by_key(|r| r.seed);
@@ -282,8 +285,8 @@ fn score_test(results: TestResults, header: &Header) -> TestReport {
         part: test.part.to_owned(),
         course_name: test.course_name.to_owned(),
         description: test.description.to_owned(),
-        score: if earned { test.points } else { 0 },
-        max_score: test.points,
+        score: if earned { points } else { 0 },
+        max_score: points,
         planned,
         run,
         passed,
@@ -338,6 +341,13 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         for test in report.tests {
             match by_test.iter_mut().find(|t| t.name == test.name) {
                 Some(existing) => {
+                    if existing.max_score != test.max_score {
+                        return Err(format!(
+                            "the reports give {} different points ({} and {}): were they \
+                             graded with different rubrics?",
+                            test.name, existing.max_score, test.max_score
+                        ));
+                    }
                     existing.planned += test.planned;
                     existing.skipped += test.skipped;
                     existing.seeds.extend(test.seeds);
@@ -358,6 +368,9 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
             test: entry,
             planned: test.planned,
             skipped: test.skipped,
+            // The shards were scored with the same points (checked above): the
+            // catalogue's, or a rubric's.
+            points: test.max_score,
             seeds: test.seeds,
         });
     }

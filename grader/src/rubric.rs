@@ -1,0 +1,103 @@
+//! An instructor's rubric: points that override the catalogue's.
+//!
+//! ```toml
+//! # Points per test for whole parts ...
+//! [parts]
+//! 2B = 4
+//!
+//! # ... and for single tests (these win over their part's).
+//! [tests]
+//! initial_election_2a = 10
+//! figure8_unreliable_2c = 6
+//! ```
+//!
+//! Tests the rubric does not name keep the catalogue's points. A name that is no part or
+//! test is an error, so a typo cannot silently leave the default in place.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// Points by part and by test.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rubric {
+    /// Points for every test of a part, by part (`2B`, any case).
+    #[serde(default)]
+    parts: BTreeMap<String, u32>,
+    /// Points for single tests, by name (`initial_election_2a`).
+    #[serde(default)]
+    tests: BTreeMap<String, u32>,
+}
+
+impl Rubric {
+    /// Reads and checks a rubric file.
+    pub fn load(path: &Path) -> Result<Rubric, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the rubric {}: {e}", path.display()))?;
+        Rubric::parse(&text).map_err(|e| format!("rubric {}: {e}", path.display()))
+    }
+
+    /// Parses and checks a rubric.
+    pub fn parse(text: &str) -> Result<Rubric, String> {
+        let rubric: Rubric = toml::from_str(text).map_err(|e| e.to_string())?;
+        let parts = catalogue::parts();
+        for part in rubric.parts.keys() {
+            if !parts.iter().any(|p| p.eq_ignore_ascii_case(part)) {
+                return Err(format!(
+                    "there is no part {part:?}; the parts are {}",
+                    parts.join(", ")
+                ));
+            }
+        }
+        for test in rubric.tests.keys() {
+            if catalogue::find(test).is_none() {
+                return Err(format!(
+                    "there is no test {test:?} (names are like initial_election_2a)"
+                ));
+            }
+        }
+        Ok(rubric)
+    }
+
+    /// What passing `test` is worth under this rubric.
+    pub fn points(&self, test: &catalogue::Test) -> u32 {
+        if let Some(&points) = self.tests.get(test.name) {
+            return points;
+        }
+        self.parts
+            .iter()
+            .find(|(part, _)| part.eq_ignore_ascii_case(test.part))
+            .map_or(test.points, |(_, &points)| points)
+    }
+
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty() && self.tests.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tests_win_over_parts_and_the_rest_keep_the_catalogue() {
+        let rubric = Rubric::parse("[parts]\n2b = 4\n[tests]\nbasic_agree_2b = 9\n").unwrap();
+        let points = |name| rubric.points(catalogue::find(name).unwrap());
+        assert_eq!(points("basic_agree_2b"), 9);
+        assert_eq!(points("backup_2b"), 4);
+        let election = catalogue::find("initial_election_2a").unwrap();
+        assert_eq!(rubric.points(election), election.points);
+    }
+
+    #[test]
+    fn unknown_names_are_errors() {
+        let error = Rubric::parse("[tests]\nbasic_agree = 3\n").unwrap_err();
+        assert!(error.contains("no test \"basic_agree\""), "{error}");
+        let error = Rubric::parse("[parts]\n2E = 3\n").unwrap_err();
+        assert!(error.contains("no part \"2E\""), "{error}");
+        assert!(Rubric::parse("[points]\nx = 1\n").is_err());
+    }
+}
