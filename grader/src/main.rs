@@ -49,10 +49,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace the grader was built in, which it grades.
+/// The workspace to grade: the one around the current directory (as `cargo run` is run
+/// from inside it), else the one the grader was built in. Found at run time, not baked in
+/// at build time, so one grader binary grades whichever tree it is run in.
 fn this_tree() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+    let built_in = || {
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        manifest.parent().map_or(manifest.clone(), PathBuf::from)
+    };
+    let Ok(mut dir) = std::env::current_dir() else {
+        return built_in();
+    };
+    loop {
+        if is_lab_workspace(&dir) {
+            return dir;
+        }
+        if !dir.pop() {
+            return built_in();
+        }
+    }
+}
+
+/// Whether `dir` is the root of a lab workspace: a Cargo workspace with the tests'
+/// catalogue in it.
+fn is_lab_workspace(dir: &std::path::Path) -> bool {
+    dir.join("tests/catalogue/Cargo.toml").is_file()
+        && std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
 }
 
 /// Grades `target`, prints the table and writes the reports; exits 0 for full points, 1
