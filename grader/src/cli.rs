@@ -21,14 +21,32 @@ pub const DEFAULT_SEEDS: u64 = 2000;
 /// `--seed` says otherwise), so the same code gets the same grade, and every failure comes
 /// with the command that replays it.
 #[derive(Debug, Parser)]
-#[command(name = "grader", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "grader",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = editable_help()
+)]
 pub struct Cli {
     /// What to do; grading the tree when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Grade the reference implementation (raft/src/reference) instead of the student's code.
+    /// The students' tree (a handout) has no reference.
+    #[arg(long)]
+    pub reference: bool,
     /// How to grade (when no subcommand is given).
     #[command(flatten)]
     pub grade: GradeArgs,
+}
+
+/// The student-editable files, for `--help`.
+fn editable_help() -> String {
+    format!(
+        "Students may edit {} and nothing else: `grader grade` takes only those files from a \
+         submission, and `grader handout` writes the tree students start from.",
+        crate::layout::editable_list()
+    )
 }
 
 /// The subcommands.
@@ -36,10 +54,37 @@ pub struct Cli {
 pub enum Command {
     /// Combines the JSON reports of shards (`--shard i/n --json FILE`) into one grade.
     Merge(MergeArgs),
+    /// Writes the students' tree (this tree without the reference implementation) to DIR.
+    Handout(HandoutArgs),
+    /// Grades a submission: its student-editable files over a pristine copy of this tree.
+    #[command(after_help = editable_help())]
+    Grade(SubmissionArgs),
     /// Hunts for a failing seed under randomized fault plans (each run's loss, delays and
     /// reordering drawn between the course's and none), until one fails or time is up;
     /// prints the failure's replay command.
     Swarm(SwarmArgs),
+}
+
+/// `grader handout`.
+#[derive(Debug, Args)]
+pub struct HandoutArgs {
+    /// Where to write the students' tree (created if missing; must be empty).
+    pub dir: PathBuf,
+    /// Write into DIR even if it has files: files of the same name are replaced, nothing
+    /// else is removed.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `grader grade`.
+#[derive(Debug, Args)]
+pub struct SubmissionArgs {
+    /// The submission: a directory with the student's copy of the repository at its root
+    /// or one directory below (e.g. a checkout, or an unpacked Gradescope upload).
+    pub submission: PathBuf,
+    /// How to grade it.
+    #[command(flatten)]
+    pub grade: GradeArgs,
 }
 
 /// `grader swarm`.
@@ -91,9 +136,6 @@ pub struct MergeArgs {
 /// What to run and how.
 #[derive(Debug, Args, Clone)]
 pub struct GradeArgs {
-    /// Grade the reference implementation (raft/src/reference) instead of the student's code.
-    #[arg(long)]
-    pub reference: bool,
     /// Only these parts, e.g. `--part 2a,2b`.
     #[arg(long, value_delimiter = ',')]
     pub part: Vec<String>,

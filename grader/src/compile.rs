@@ -46,9 +46,14 @@ pub struct BuildFailure {
 /// How many compiler errors a failed build's report shows.
 const ERRORS_SHOWN: usize = 3;
 
-/// Builds the `tests` package's test binaries in `tree` with `cargo test --no-run`.
-/// Cargo's progress goes to stderr; the compiler's errors come back in the failure.
-pub fn build(tree: &Path, implementation: Implementation) -> Result<Binaries, BuildFailure> {
+/// Builds the `tests` package's test binaries in `tree` with `cargo test --no-run`, in
+/// `target_dir` if given (else where cargo would). Cargo's progress goes to stderr; the
+/// compiler's errors come back in the failure.
+pub fn build(
+    tree: &Path,
+    implementation: Implementation,
+    target_dir: Option<&Path>,
+) -> Result<Binaries, BuildFailure> {
     let args = format!(
         "test {} --no-run --message-format=json",
         implementation.cargo_args()
@@ -60,7 +65,11 @@ pub fn build(tree: &Path, implementation: Implementation) -> Result<Binaries, Bu
         tree.display()
     );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    if let Some(dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
+    let output = command
         .args(args.split(' '))
         .current_dir(tree)
         .stdin(Stdio::null())
@@ -114,4 +123,38 @@ pub fn build(tree: &Path, implementation: Implementation) -> Result<Binaries, Bu
         });
     }
     Ok(binaries)
+}
+
+/// Where `grader grade` builds submissions: `grade/` in the target directory of `tree`
+/// (`$CARGO_TARGET_DIR`, or `tree/target`). One directory for every submission keeps the
+/// dependencies compiled between them; it is apart from the tree's own builds, which
+/// therefore stay as they were.
+pub fn submissions_target_dir(tree: &Path) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .and_then(|dir| std::path::absolute(dir).ok())
+        .unwrap_or_else(|| tree.join("target"));
+    target.join("grade")
+}
+
+/// Holds `dir` for this process until dropped: two `grader grade` runs building in the
+/// same directory would overwrite each other's test binaries, so the second waits.
+pub fn lock_target_dir(dir: &Path) -> Result<std::fs::File, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(".grader-lock");
+    let file = std::fs::File::create(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => eprintln!(
+            "grader: waiting for another `grader grade` that builds in {}",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("cannot lock {}: {e}", path.display()));
+        }
+    }
+    file.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    Ok(file)
 }

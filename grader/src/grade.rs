@@ -9,7 +9,7 @@ use crate::progress::Progress;
 use crate::report::{self, Header, Report, SeedSpan, Submission, TestResults};
 use crate::rubric::Rubric;
 use crate::schedule::{self, Work};
-use crate::{select, source};
+use crate::select;
 
 /// What to grade.
 #[derive(Debug, Clone)]
@@ -20,6 +20,10 @@ pub struct Target {
     pub implementation: Implementation,
     /// The submission copied into it, if any.
     pub submission: Option<Submission>,
+    /// The git commit of the framework graded with (see [`crate::source::git_commit`]).
+    pub commit: Option<String>,
+    /// Where cargo builds, if not where it would by itself.
+    pub target_dir: Option<PathBuf>,
 }
 
 /// Builds and runs what `args` select in `target`; an error is a mistake in the arguments.
@@ -39,7 +43,7 @@ pub fn grade(
     let header = Header {
         implementation: target.implementation.describe().to_owned(),
         reference: target.implementation == Implementation::Reference,
-        commit: source::git_commit(&target.tree),
+        commit: target.commit.clone(),
         submission: target.submission.clone(),
         cargo_args: target.implementation.cargo_args().to_owned(),
         seeds: SeedSpan {
@@ -50,7 +54,11 @@ pub fn grade(
         check_determinism: args.check_determinism,
     };
     let planned = |_: &catalogue::Test| count;
-    let binaries = match compile::build(&target.tree, target.implementation) {
+    let binaries = match compile::build(
+        &target.tree,
+        target.implementation,
+        target.target_dir.as_deref(),
+    ) {
         Ok(binaries) => binaries,
         Err(failure) => {
             let errors = format!("{}\n\n{}", failure.command, failure.errors);

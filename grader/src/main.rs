@@ -1,6 +1,6 @@
 //! `cargo run --release -p grader`: grades the lab code in this tree. See `--help`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,30 +8,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Parser as _;
 
 use grader::child::ChildSettings;
-use grader::cli::{Cli, Command, GradeArgs, SwarmArgs};
-use grader::compile::Implementation;
+use grader::cli::{Cli, Command, GradeArgs, HandoutArgs, SubmissionArgs, SwarmArgs};
+use grader::compile::{self, Implementation};
+use grader::files::TempDir;
 use grader::grade::{self, Target};
 use grader::report::{self, Report};
 use grader::sandbox::GroupSet;
 use grader::swarm::{self, Hunt};
+use grader::{handout, layout, source, submission};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let tree = this_tree();
     let result = match cli.command {
-        None => {
-            let implementation = if cli.grade.reference {
-                Implementation::Reference
-            } else {
-                Implementation::Student
-            };
-            let target = Target {
-                tree: this_tree(),
-                implementation,
-                submission: None,
-            };
-            run_grade(&target, &cli.grade)
-        }
-        Some(Command::Swarm(args)) => run_swarm(&args),
+        None => grade_this_tree(&tree, cli.reference, &cli.grade),
+        Some(Command::Swarm(args)) => run_swarm(&tree, &args),
         Some(Command::Merge(args)) => args
             .reports
             .iter()
@@ -39,6 +30,8 @@ fn main() -> ExitCode {
             .collect::<Result<Vec<_>, _>>()
             .and_then(report::merge)
             .and_then(|report| finish(&report, &args.outputs)),
+        Some(Command::Handout(args)) => write_handout(&tree, &args),
+        Some(Command::Grade(args)) => grade_submission(&tree, &args),
     };
     match result {
         Ok(code) => code,
@@ -75,6 +68,114 @@ fn this_tree() -> PathBuf {
 fn is_lab_workspace(dir: &std::path::Path) -> bool {
     dir.join("tests/catalogue/Cargo.toml").is_file()
         && std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
+}
+
+/// `grader [--reference]`: grades the code in this tree.
+fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<ExitCode, String> {
+    if reference && !layout::has_reference(tree) {
+        return Err(format!(
+            "--reference: this is the students' tree (a handout), which has no reference \
+             implementation ({} is not here); `cargo run --release -p grader` grades your code",
+            layout::REFERENCE.join(", ")
+        ));
+    }
+    let target = Target {
+        tree: tree.to_path_buf(),
+        implementation: if reference {
+            Implementation::Reference
+        } else {
+            Implementation::Student
+        },
+        submission: None,
+        commit: source::git_commit(tree),
+        target_dir: None,
+    };
+    run_grade(&target, args)
+}
+
+/// `grader handout DIR`.
+fn write_handout(tree: &Path, args: &HandoutArgs) -> Result<ExitCode, String> {
+    if !layout::has_reference(tree) {
+        return Err(format!(
+            "this is a students' tree already ({} is not here): make handouts from the \
+             instructors' tree",
+            layout::REFERENCE.join(", ")
+        ));
+    }
+    let plan = handout::plan(tree)?;
+    let dir = handout::prepare_dir(tree, &args.dir, args.force)?;
+    plan.write(&dir)?;
+    let summary = &plan.summary;
+    eprintln!(
+        "grader: wrote the students' tree to {}: {} files ({} with their instructors' lines \
+         taken out: {}); left out {} files: {}",
+        dir.display(),
+        summary.files.len(),
+        summary.rewritten.len(),
+        summary.rewritten.join(", "),
+        summary.left_out.len(),
+        left_out_list(&summary.left_out),
+    );
+    if !summary.naming_the_reference.is_empty() {
+        eprintln!(
+            "grader: note: these files still name the reference's cargo features, which the \
+             students' tree does not have; mark those lines with `instructors` markers (see \
+             grader/src/markers.rs): {}",
+            summary.naming_the_reference.join(", ")
+        );
+    }
+    eprintln!(
+        "grader: students may edit {}. Check that it builds: cd {} && cargo build --workspace \
+         --all-targets",
+        layout::editable_list(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The files left out, with each reference directory as one entry.
+fn left_out_list(left_out: &[String]) -> String {
+    let mut entries: Vec<String> = Vec::new();
+    for dir in layout::REFERENCE {
+        let count = left_out.iter().filter(|p| p.starts_with(dir)).count();
+        if count > 0 {
+            entries.push(format!("{dir} ({count} files)"));
+        }
+    }
+    entries.extend(
+        left_out
+            .iter()
+            .filter(|p| !layout::REFERENCE.iter().any(|dir| p.starts_with(dir)))
+            .cloned(),
+    );
+    entries.join(", ")
+}
+
+/// `grader grade SUBMISSION`: the student-editable files of SUBMISSION over the students'
+/// tree of this one, graded as the student's code (never the reference).
+fn grade_submission(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, String> {
+    // A wrong path fails here, before anything is copied.
+    submission::find_root(&args.submission)?;
+    let scratch = TempDir::new("grader-submission")?;
+    let pristine = scratch.path().join("tree");
+    handout::plan(tree)?.write(&pristine)?;
+    let taken = submission::take(&args.submission, &pristine)?;
+    eprintln!(
+        "grader: took {} file(s) from {}; ignored {} (named with the grade)",
+        taken.taken.len(),
+        taken.path,
+        taken.ignored.len()
+    );
+    let target_dir = compile::submissions_target_dir(tree);
+    let _lock = compile::lock_target_dir(&target_dir)?;
+    let target = Target {
+        tree: pristine,
+        implementation: Implementation::Student,
+        submission: Some(taken),
+        commit: source::git_commit(tree),
+        target_dir: Some(target_dir),
+    };
+    run_grade(&target, &args.grade)
 }
 
 /// Grades `target`, prints the table and writes the reports; exits 0 for full points, 1
@@ -117,7 +218,14 @@ fn stop_children_on_interrupt(settings: &Arc<ChildSettings>) {
 }
 
 /// `grader swarm`: exits 1 if a seed failed, 0 if none did in the time given.
-fn run_swarm(args: &SwarmArgs) -> Result<ExitCode, String> {
+fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
+    if args.reference && !layout::has_reference(tree) {
+        return Err(
+            "--reference: this is the students' tree (a handout), which has no reference \
+             implementation"
+                .into(),
+        );
+    }
     let scratch = std::env::temp_dir().join(format!("grader-swarm-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
@@ -145,7 +253,7 @@ fn run_swarm(args: &SwarmArgs) -> Result<ExitCode, String> {
         time: args.time,
         jobs: args.jobs.unwrap_or_else(grade::default_jobs),
     };
-    let found = swarm::hunt(&this_tree(), &hunt, &settings);
+    let found = swarm::hunt(tree, &hunt, &settings);
     let _ = std::fs::remove_dir_all(&scratch);
     let found = found?;
     print!("{}", swarm::describe(&found));

@@ -1,9 +1,14 @@
 //! Runs every Raft test once and reports virtual time, wall time and CPU time per test.
 //!
 //! ```text
+// instructors
 //! cargo bench -p tests --bench raft --features reference            # release
 //! cargo bench -p tests --bench raft --features reference -- 2c      # one part
 //! LAB_SEED=7 cargo bench -p tests --bench raft --features reference  # another seed
+// /instructors
+// students: //! cargo bench -p tests --bench raft            # release
+// students: //! cargo bench -p tests --bench raft -- 2c      # one part
+// students: //! LAB_SEED=7 cargo bench -p tests --bench raft  # another seed
 //! ```
 //!
 //! A plain bench binary: it measures, it asserts nothing about speed.

@@ -4,9 +4,11 @@
 //! and a [`registry!`](macro@registry) binds the list to the bodies, making [`suites::RAFT`] and the
 //! `#[test]` functions in `tests/tests/`, named with their part as a suffix
 //! (`initial_election_2a`), so that `cargo test -p tests 2a` runs one part.
+// instructors
 //!
 //! Cargo features choose what the tests run against: by default the student's code; with
 //! `raft-reference` the reference Raft; with `reference` every reference implementation.
+// /instructors
 
 pub mod raft_harness;
 pub mod registry;
@@ -48,11 +50,13 @@ fn replay_cargo_args() -> String {
         args.push("--release");
     }
     args.extend(["-p", "tests"]);
+    // instructors: the students' tree has no reference features.
     if cfg!(feature = "reference") {
         args.extend(["--features", "reference"]);
     } else if cfg!(feature = "raft-reference") || raft::IS_REFERENCE {
         // `raft::IS_REFERENCE` alone: built with `--features raft/reference`.
         args.extend(["--features", "raft-reference"]);
     }
+    // /instructors
     args.join(" ")
 }

@@ -35,6 +35,11 @@ pub fn render(report: &Report) -> Value {
         })
         .collect();
     let mut output = table::title(report);
+    if let Some(submission) = &report.submission {
+        // Students see here which of their files grading did not take.
+        output.push('\n');
+        output.push_str(&crate::submission::summary(submission));
+    }
     if let Some(errors) = &report.build_error {
         output.push_str("\n\nThe code does not build, so no test ran:\n\n");
         output.push_str(errors);

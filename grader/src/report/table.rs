@@ -8,6 +8,13 @@ use super::{Report, TestReport};
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", title(report));
+    if let Some(submission) = &report.submission {
+        let _ = writeln!(
+            out,
+            "Submission: {}",
+            crate::submission::summary(submission)
+        );
+    }
     if let Some(errors) = &report.build_error {
         let _ = writeln!(
             out,

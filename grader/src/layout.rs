@@ -1,0 +1,127 @@
+//! Whose files are whose: what a student may edit, and what only instructors have.
+//!
+//! These lists are the one place that says so. `grader grade` takes the student-editable
+//! files, and nothing else, from a submission; `grader handout` leaves the instructors-only
+//! files out of the students' tree. A later lab adds a line to each list (e.g.
+//! `"kvraft/src/skeleton/"` and `"kvraft/src/reference/"`).
+
+use std::path::Path;
+
+/// The files a student may edit, as paths relative to the workspace root; an entry ending
+/// in `/` is a directory and everything under it.
+///
+/// Only the skeleton: everything else (labrpc, the harness and the tests, the catalogue and
+/// its points, the manifests and their features, the grader) is the framework the grade
+/// is measured with, so grading takes it from the instructors' tree whatever a submission
+/// holds. `docs/lab-raft.md` (section 2) tells students the same.
+pub const STUDENT_EDITABLE: &[&str] = &["raft/src/skeleton/"];
+
+/// The reference implementations: what the students' tree must not contain.
+pub const REFERENCE: &[&str] = &["raft/src/reference/"];
+
+/// Instructors' material beside the reference that the handout leaves out too: the
+/// grader's tests that grade the reference or make handouts (they need the reference to
+/// pass), and the benchmark figures measured on it.
+pub const INSTRUCTORS_MATERIAL: &[&str] = &[
+    "BENCHMARKS.md",
+    "grader/tests/grade.rs",
+    "grader/tests/handout.rs",
+    "grader/tests/submission.rs",
+    "grader/tests/common/",
+];
+
+/// Files that must hold `instructors` markers (see [`crate::markers`]): the places that
+/// name the reference, so that the handout builds without it. A file in this list without
+/// a marker stops `grader handout`, rather than letting the reference through.
+pub const MARKED_FILES: &[&str] = &[
+    ".ci/run",
+    "README.md",
+    "grader/README.md",
+    "raft/Cargo.toml",
+    "raft/src/lib.rs",
+    "tests/Cargo.toml",
+    "tests/src/lib.rs",
+];
+
+/// Text that names the reference's cargo features. Outside the grader's own source (whose
+/// `--reference` says that a handout has none), the handout should contain none of it;
+/// `grader handout` lists the files that still do.
+pub const REFERENCE_FEATURE_NAMES: &[&str] = &[
+    "feature = \"reference\"",
+    "features reference",
+    "raft-reference",
+    "raft/reference",
+    "tests/reference",
+];
+
+/// Whether `path` (relative, `/`-separated) is matched by one of `entries`.
+fn matches(entries: &[&str], path: &str) -> bool {
+    entries.iter().any(|entry| {
+        if entry.ends_with('/') {
+            path.starts_with(entry)
+        } else {
+            path == *entry
+        }
+    })
+}
+
+/// Whether a student may edit `path`.
+pub fn is_student_editable(path: &str) -> bool {
+    matches(STUDENT_EDITABLE, path)
+}
+
+/// Whether `path` stays out of the students' tree.
+pub fn is_instructors_only(path: &str) -> bool {
+    matches(REFERENCE, path) || matches(INSTRUCTORS_MATERIAL, path)
+}
+
+/// Whether `tree` holds a reference implementation (the instructors' tree); a handout has
+/// none.
+pub fn has_reference(tree: &Path) -> bool {
+    REFERENCE.iter().any(|dir| tree.join(dir).is_dir())
+}
+
+/// The student-editable files as a list for `--help` and messages, e.g. `raft/src/skeleton/**`.
+pub fn editable_list() -> String {
+    STUDENT_EDITABLE
+        .iter()
+        .map(|entry| {
+            if entry.ends_with('/') {
+                format!("{entry}**")
+            } else {
+                (*entry).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_skeleton_is_editable_and_nothing_else() {
+        assert!(is_student_editable("raft/src/skeleton/mod.rs"));
+        assert!(is_student_editable("raft/src/skeleton/new/file.rs"));
+        for path in [
+            "raft/src/skeleton",
+            "raft/src/skeletonx/mod.rs",
+            "raft/src/lib.rs",
+            "raft/Cargo.toml",
+            "tests/src/suites/raft_2a.rs",
+            "Cargo.toml",
+        ] {
+            assert!(!is_student_editable(path), "{path}");
+        }
+        assert_eq!(editable_list(), "raft/src/skeleton/**");
+    }
+
+    #[test]
+    fn the_reference_and_its_tests_are_instructors_only() {
+        assert!(is_instructors_only("raft/src/reference/mod.rs"));
+        assert!(is_instructors_only("grader/tests/grade.rs"));
+        assert!(!is_instructors_only("grader/tests/hostile.rs"));
+        assert!(!is_instructors_only("raft/src/lib.rs"));
+    }
+}

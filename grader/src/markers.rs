@@ -1,0 +1,227 @@
+//! The `instructors` markers: how a file of the instructors' tree says which of its lines
+//! the students' handout leaves out, and which it adds.
+//!
+//! The markers are comments, so both trees build from the same file, and the handout is
+//! made by a few fixed rules instead of edits that search for particular code:
+//!
+//! - a comment line `instructors` (or `instructors: why`) up to the comment line
+//!   `/instructors`: a block the handout leaves out, markers included;
+//! - a line of code ending with the comment `instructors`: that line is left out;
+//! - a comment line `students: TEXT`: the handout has `TEXT` there (at the comment's
+//!   indentation) — the students' version of a line left out;
+//! - in Markdown, a comment opened by the line `<!-- students` and closed by the line
+//!   `-->`: the handout has the lines between (invisible in the instructors' tree).
+//!
+//! A comment is `// …` (Rust; not `///` or `//!`), `# …` (TOML, shell) or `<!-- … -->`
+//! (Markdown). An unclosed or nested block is an error, never a silent leak.
+
+/// A file's text as the handout has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewritten {
+    /// The handout's text.
+    pub text: String,
+    /// How many markers it applied (blocks, marked lines and `students` lines).
+    pub markers: usize,
+}
+
+/// The text of a line that is only a comment, if it is one.
+fn comment(line: &str) -> Option<&str> {
+    let line = line.trim();
+    if let Some(inner) = line
+        .strip_prefix("<!--")
+        .and_then(|rest| rest.strip_suffix("-->"))
+    {
+        return Some(inner.trim());
+    }
+    if line.starts_with("///") || line.starts_with("//!") {
+        return None;
+    }
+    if let Some(rest) = line.strip_prefix("//") {
+        return Some(rest.trim());
+    }
+    if line == "#" {
+        return Some("");
+    }
+    line.strip_prefix("# ").map(str::trim)
+}
+
+fn opens_block(comment: &str) -> bool {
+    comment == "instructors" || comment.starts_with("instructors:")
+}
+
+/// Whether a line of code ends with the comment `instructors`.
+fn ends_with_marker(line: &str) -> bool {
+    let line = line.trim_end();
+    ["// instructors", "# instructors", "<!-- instructors -->"]
+        .iter()
+        .any(|marker| line.ends_with(marker) && line.len() > marker.len())
+}
+
+/// The `TEXT` of a comment line `students: TEXT`, with the comment's indentation.
+fn students_line(line: &str) -> Option<String> {
+    let trimmed = line.trim_start();
+    let indent = &line[..line.len() - trimmed.len()];
+    let rest = ["// students:", "# students:"]
+        .iter()
+        .find_map(|prefix| trimmed.strip_prefix(prefix))?;
+    Some(format!(
+        "{indent}{}",
+        rest.strip_prefix(' ').unwrap_or(rest)
+    ))
+}
+
+/// Applies the markers of `text` (the file `path`, named in errors).
+pub fn rewrite(path: &str, text: &str) -> Result<Rewritten, String> {
+    let mut out = Vec::new();
+    let mut markers = 0;
+    // The line where the open block began, if one is open.
+    let mut instructors_block: Option<usize> = None;
+    let mut students_block: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let error = |what: &str| Err(format!("{path}:{number}: {what}"));
+        if let Some(start) = students_block {
+            if line.trim() == "-->" {
+                students_block = None;
+            } else if line.contains("<!--") {
+                return error(&format!(
+                    "a comment inside the students' block opened at line {start}"
+                ));
+            } else {
+                out.push(line.to_owned());
+            }
+            continue;
+        }
+        let comment = comment(line);
+        if line.trim() == "<!-- students" {
+            if let Some(start) = instructors_block {
+                return error(&format!(
+                    "a students' block inside the instructors' block opened at line {start}"
+                ));
+            }
+            students_block = Some(number);
+            markers += 1;
+            continue;
+        }
+        match comment {
+            Some(text) if opens_block(text) => {
+                if let Some(start) = instructors_block {
+                    return error(&format!(
+                        "an instructors' block opens inside the one opened at line {start}"
+                    ));
+                }
+                instructors_block = Some(number);
+                markers += 1;
+                continue;
+            }
+            Some("/instructors") => {
+                if instructors_block.take().is_none() {
+                    return error("`/instructors` closes no block");
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(revealed) = students_line(line) {
+            out.push(revealed);
+            markers += 1;
+        } else if instructors_block.is_some() {
+            // Left out.
+        } else if ends_with_marker(line) {
+            markers += 1;
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+    if let Some(start) = instructors_block {
+        return Err(format!(
+            "{path}:{start}: the instructors' block opened here is never closed (`/instructors`)"
+        ));
+    }
+    if let Some(start) = students_block {
+        return Err(format!(
+            "{path}:{start}: the students' block opened here is never closed (`-->`)"
+        ));
+    }
+    let mut text_out = out.join("\n");
+    if text.ends_with('\n') {
+        text_out.push('\n');
+    }
+    Ok(Rewritten {
+        text: text_out,
+        markers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handout(text: &str) -> String {
+        rewrite("file", text).expect("well-marked").text
+    }
+
+    #[test]
+    fn rust_blocks_lines_and_students_lines() {
+        let text = "\
+mod apply;
+// instructors: the reference
+#[cfg(feature = \"reference\")]
+mod reference;
+// /instructors
+#[cfg(not(feature = \"reference\"))] // instructors
+mod skeleton;
+    pub const IS_REFERENCE: bool = cfg!(feature = \"reference\"); // instructors
+    // students: pub const IS_REFERENCE: bool = false;
+/// docs stay
+//! docs stay
+";
+        assert_eq!(
+            handout(text),
+            "mod apply;\nmod skeleton;\n    pub const IS_REFERENCE: bool = false;\n/// docs stay\n//! docs stay\n"
+        );
+        assert_eq!(rewrite("f", text).unwrap().markers, 4);
+    }
+
+    #[test]
+    fn toml_shell_and_markdown() {
+        assert_eq!(
+            handout("[features]\n# instructors\nreference = []\n# /instructors\nx = 1\n"),
+            "[features]\nx = 1\n"
+        );
+        assert_eq!(
+            handout(
+                "a\n<!-- instructors -->\nsecret\n<!-- /instructors -->\nrow | <!-- instructors -->\nb"
+            ),
+            "a\nb"
+        );
+        assert_eq!(
+            handout("a\n<!-- students\n```sh\ncargo test\n```\n-->\nb\n"),
+            "a\n```sh\ncargo test\n```\nb\n"
+        );
+        // `#[attr]` and `#!` are code, not comments.
+        assert_eq!(handout("#[test]\n#!/bin/sh\n"), "#[test]\n#!/bin/sh\n");
+    }
+
+    #[test]
+    fn a_bad_block_is_an_error_naming_the_line() {
+        let unclosed = rewrite("f.rs", "a\n// instructors\nb\n").unwrap_err();
+        assert!(unclosed.contains("f.rs:2") && unclosed.contains("never closed"));
+        let nested = rewrite("f.rs", "// instructors\n// instructors\n// /instructors\n");
+        assert!(nested.unwrap_err().contains("f.rs:2"));
+        assert!(rewrite("f.rs", "// /instructors\n").is_err());
+        assert!(rewrite("f.md", "<!-- students\nx\n").is_err());
+    }
+
+    #[test]
+    fn text_without_markers_is_unchanged() {
+        let text = "fn main() {}\n// a comment about instructors in general\n";
+        assert_eq!(
+            rewrite("f", text).unwrap(),
+            Rewritten {
+                text: text.to_owned(),
+                markers: 0
+            }
+        );
+    }
+}
