@@ -36,6 +36,7 @@ pub const INSTRUCTORS_MATERIAL: &[&str] = &[
 pub const MARKED_FILES: &[&str] = &[
     ".ci/run",
     "README.md",
+    "docs/lab-raft.md",
     "grader/README.md",
     "raft/Cargo.toml",
     "raft/src/lib.rs",

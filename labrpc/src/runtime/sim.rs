@@ -174,7 +174,7 @@ impl Sim {
     }
 
     /// What the replay command passes to `cargo test` before `--` (default: `-p` and the
-    /// package being tested), e.g. `"-p tests --features raft/reference"`.
+    /// package being tested), e.g. `"--release -p tests"`.
     pub fn cargo_args(mut self, args: impl Into<String>) -> Sim {
         self.cargo_args = Some(args.into());
         self
