@@ -13,5 +13,5 @@
 
 pub use crate::net::{Network, Server};
 pub use crate::runtime::{
-    Divergence, LiveObjects, Node, RunReport, Sim, fresh_seed, live_objects, say, warn,
+    Divergence, LiveObjects, Node, RunReport, Sim, fault_rate, fresh_seed, live_objects, say, warn,
 };

@@ -61,7 +61,7 @@ pub use fingerprint::Divergence;
 pub use live::{LiveObjects, live_objects};
 pub use node::Node;
 pub use rng::{SimRng, rng};
-pub use sim::{Sim, fresh_seed, say, warn};
+pub use sim::{Sim, fault_rate, fresh_seed, say, warn};
 pub use task::{JoinError, JoinHandle, spawn};
 pub use time::{
     Elapsed, Instant, Sleep, YieldNow, now, seed, sleep, sleep_until, timeout, yield_now,

@@ -373,6 +373,39 @@ fn install_panic_hook() {
     });
 }
 
+/// The rate, in 1000, at which one of the test's own faults (a crash, a partition, a long
+/// pause: whatever a test draws with a probability) happens in this run. (Tester side.)
+///
+/// Normally the course's rate, `per_mille`, unchanged. Under `LAB_SWARM=1` (`grader
+/// swarm`) each call site gets a rate of its own for the run, drawn once from the seed,
+/// uniformly between none and twice the course's (at most 1000): a run that is calmer or
+/// stormier than the course's. Each round's draw stays independent, so every run is also a
+/// possible (if rarer) run under the course's rate, and a failure is a real bug. The rate
+/// comes from a generator of its own, so the run's main random stream is untouched.
+#[track_caller]
+pub fn fault_rate(per_mille: u64) -> u64 {
+    let site = std::panic::Location::caller();
+    super::context::with_world(|w| {
+        if !w.swarm() {
+            return per_mille;
+        }
+        let key = (site.file().to_owned(), site.line(), site.column());
+        if let Some(&rate) = w.swarm_rates.borrow().get(&key) {
+            return rate;
+        }
+        use rand::{RngExt as _, SeedableRng as _};
+        let salt = super::fingerprint::digest(format!("{}:{}:{}", key.0, key.1, key.2).as_bytes());
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(w.seed ^ salt);
+        let rate = rng.random_range(0..=(per_mille * 2).min(1000));
+        w.swarm_rates.borrow_mut().insert(key, rate);
+        say(format_args!(
+            "labrpc swarm: the fault drawn at {site} happens {rate}/1000 in this run (the \
+             course: {per_mille}/1000)"
+        ));
+        rate
+    })
+}
+
 /// Adds a line to the test's report: shown when a single run ends, or when its seed
 /// fails; a passing run of many seeds does not repeat it for every seed. (Tester side.)
 ///

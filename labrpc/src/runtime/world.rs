@@ -52,6 +52,8 @@ pub(crate) struct World {
     running: Cell<Option<(Node, Site)>>,
     /// Spawn sites, numbered, so the watchdog thread can name the one running.
     sites: RefCell<SiteTable>,
+    /// Swarm rates of the test's own faults, by call site (see `tester::fault_rate`).
+    pub(crate) swarm_rates: RefCell<BTreeMap<(String, u32, u32), u64>>,
     /// Run when the world ends, after every task is gone: they break the reference
     /// cycles a run's objects may form (network → servers → handlers → ends → network).
     teardown: RefCell<Vec<Box<dyn FnOnce()>>>,
@@ -132,6 +134,7 @@ impl World {
             polls: Cell::new(0),
             running: Cell::new(None),
             sites: RefCell::new(SiteTable::default()),
+            swarm_rates: RefCell::new(BTreeMap::new()),
             teardown: RefCell::new(Vec::new()),
             _live: LiveToken::new(&LIVE.worlds),
         }

@@ -16,8 +16,12 @@ fn random_command() -> u64 {
 }
 
 /// Whether an event with probability `per_mille`/1000 happens (`rand.Int() % 1000 < p`).
+/// The course's rate, except under `LAB_SWARM=1`, where each call site's rate is drawn
+/// for the run (see `labrpc::tester::fault_rate`).
+#[track_caller]
 fn chance(per_mille: u64) -> bool {
-    labrpc::rng().random_range(0..1000) < per_mille
+    let rate = labrpc::tester::fault_rate(per_mille);
+    labrpc::rng().random_range(0..1000) < rate
 }
 
 /// The pause between Figure 8 rounds: usually under 13 ms, but with probability 10% up to
