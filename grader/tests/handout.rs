@@ -177,6 +177,7 @@ fn the_handout_builds_and_its_skeleton_fails_fast() {
     let students_grader = target.join("debug").join("grader");
     let output = Command::new(&students_grader)
         .arg("--reference")
+        .current_dir(&handout)
         .output()
         .expect("the handout's grader runs");
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
