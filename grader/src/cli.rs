@@ -108,16 +108,28 @@ pub struct SwarmArgs {
     /// Seeds per test in each round.
     #[arg(long, default_value_t = 100)]
     pub round: u64,
+    /// How the test processes run.
+    #[command(flatten)]
+    pub children: ChildArgs,
+}
+
+/// How the child processes that run the tests are run and bounded (for grading and for
+/// `grader swarm` alike).
+#[derive(Debug, Args, Clone)]
+pub struct ChildArgs {
     /// Child processes at once (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Wall-clock limit for one child process.
+    /// Wall-clock limit for one child process (a batch of seeds of one test), e.g. `300s`
+    /// or `5m`; then its whole process group is killed.
     #[arg(long, default_value = "300s", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// Address-space limit for one child process.
+    /// Address-space limit for one child process, e.g. `2G` or `512M`.
     #[arg(long, default_value = "2G", value_parser = parse_size)]
     pub memory: u64,
-    /// The watchdog's limit in the children (see the grading options).
+    /// How long one step of lab code may run (CPU time) or block before the watchdog fails
+    /// its test, e.g. `2s`. A whole Raft test takes milliseconds of CPU, so this only
+    /// bounds how long a stuck submission costs.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub watchdog: Duration,
 }
@@ -149,24 +161,12 @@ pub struct GradeArgs {
     /// reproducible.
     #[arg(long, default_value_t = DEFAULT_FIRST_SEED)]
     pub seed: u64,
-    /// Child processes at once (default: the number of cores).
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Wall-clock limit for one child process (a batch of seeds of one test), e.g. `300s`
-    /// or `5m`; then its whole process group is killed.
-    #[arg(long, default_value = "300s", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// Address-space limit for one child process, e.g. `2G` or `512M`.
-    #[arg(long, default_value = "2G", value_parser = parse_size)]
-    pub memory: u64,
+    /// How the test processes run.
+    #[command(flatten)]
+    pub children: ChildArgs,
     /// Run every seed twice and fail a seed whose two runs differ.
     #[arg(long)]
     pub check_determinism: bool,
-    /// How long one step of lab code may run (CPU time) or block before the watchdog fails
-    /// its test, e.g. `2s`. A whole Raft test takes milliseconds of CPU, so this only
-    /// bounds how long a stuck submission costs.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub watchdog: Duration,
     /// Take only share i of n of the (test, seed) work, e.g. `--shard 1/4`; combine the
     /// shards' `--json` reports with `grader merge`.
     #[arg(long, value_parser = parse_shard)]

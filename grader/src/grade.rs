@@ -92,7 +92,7 @@ pub fn grade(
             count,
         });
     }
-    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    let jobs = args.children.jobs.unwrap_or_else(default_jobs);
     if !quiet {
         eprintln!(
             "grader: running {} tests × {count} seeds (from seed {first}) on {jobs} workers",

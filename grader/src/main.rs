@@ -185,11 +185,11 @@ fn run_grade(target: &Target, args: &GradeArgs) -> Result<ExitCode, String> {
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
     let settings = Arc::new(ChildSettings {
-        timeout: args.timeout,
-        memory: args.memory,
+        timeout: args.children.timeout,
+        memory: args.children.memory,
         check_determinism: args.check_determinism,
         swarm: false,
-        watchdog: args.watchdog,
+        watchdog: args.children.watchdog,
         scratch: scratch.clone(),
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),
@@ -230,11 +230,11 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
     let settings = Arc::new(ChildSettings {
-        timeout: args.timeout,
-        memory: args.memory,
+        timeout: args.children.timeout,
+        memory: args.children.memory,
         check_determinism: false,
         swarm: true,
-        watchdog: args.watchdog,
+        watchdog: args.children.watchdog,
         scratch: scratch.clone(),
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),
@@ -251,7 +251,7 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
         first_seed: args.seed.unwrap_or_else(fresh_seed),
         seeds_per_round: args.round.max(1),
         time: args.time,
-        jobs: args.jobs.unwrap_or_else(grade::default_jobs),
+        jobs: args.children.jobs.unwrap_or_else(grade::default_jobs),
     };
     let found = swarm::hunt(tree, &hunt, &settings);
     let _ = std::fs::remove_dir_all(&scratch);
