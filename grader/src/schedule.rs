@@ -2,9 +2,14 @@
 //!
 //! Two rounds through a work queue. First a probe of each test (its first two seeds) measures
 //! what a seed of it costs with this code. Then the rest of every test's seeds is cut into
-//! batches sized so that the batches of even the slowest test spread over every core, and
-//! queued longest first, so the last batches to finish are short ones and no core idles
-//! while another works through a long test alone.
+//! batches and queued longest first (by that measure), so the last batches to finish are
+//! short ones and no core idles while another works through a long test alone.
+//!
+//! Where batches start and end never depends on a measurement: they are cut at every
+//! multiple of [`BATCH_SEEDS`]. Which seeds share a process then depends only on the seeds
+//! asked for, not on how loaded the machine was, so code whose damage outlives a seed
+//! (memory leaked with `mem::forget` or kept in a `static`) gets the same verdict on every
+//! run of the same command.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,12 +24,23 @@ use crate::progress::Progress;
 /// Seeds of each test run first, to measure it.
 const PROBE_SEEDS: u64 = 2;
 
-/// Process start-up is a few milliseconds: a batch shorter than this wastes a noticeable
-/// share of its time starting.
-const MIN_BATCH: Duration = Duration::from_millis(60);
+/// Batches end at every multiple of this seed number. Large enough that starting a
+/// process (a few milliseconds) is a small share of a batch of even the fastest test
+/// (100 × ~0.1 ms), small enough that a batch of the slowest one (100 × ~40 ms) leaves
+/// the other core work to do.
+pub const BATCH_SEEDS: u64 = 100;
 
-/// A batch longer than this makes the end of the run wait for it.
-const MAX_BATCH: Duration = Duration::from_secs(2);
+/// Seeds `first .. end` cut at every multiple of [`BATCH_SEEDS`], as `(first, count)`.
+fn batch_ranges(mut first: u64, end: u64) -> Vec<(u64, u64)> {
+    let mut ranges = Vec::new();
+    while first < end {
+        let boundary = (first / BATCH_SEEDS + 1).saturating_mul(BATCH_SEEDS);
+        let count = boundary.min(end) - first;
+        ranges.push((first, count));
+        first += count;
+    }
+    ranges
+}
 
 /// The seeds of one test to run.
 #[derive(Debug, Clone)]
@@ -95,30 +111,15 @@ pub fn run(
     });
     let measured = drain(&shared, probes, jobs);
 
-    // Round 2: the rest, in batches, longest first.
+    // Round 2: the rest, in batches cut at multiples of BATCH_SEEDS, longest first.
     let mut batches = Vec::new();
-    let mut total = Duration::ZERO;
-    let mut rest = Vec::new();
     for w in work {
-        let left = w.count.saturating_sub(PROBE_SEEDS);
-        if left == 0 {
-            continue;
-        }
+        let end = w.first + w.count;
         let per_seed = measured
             .get(w.test.name)
             .copied()
             .unwrap_or(Duration::from_millis(50));
-        total += per_seed * u32::try_from(left).unwrap_or(u32::MAX);
-        rest.push((w, left, per_seed));
-    }
-    let target = (total / u32::try_from(jobs * 8).unwrap_or(u32::MAX)).clamp(MIN_BATCH, MAX_BATCH);
-    for (w, left, per_seed) in rest {
-        let size = (target.as_secs_f64() / per_seed.as_secs_f64().max(1e-6)).floor() as u64;
-        let size = size.clamp(1, left);
-        let mut first = w.first + PROBE_SEEDS;
-        let end = w.first + w.count;
-        while first < end {
-            let count = size.min(end - first);
+        for (first, count) in batch_ranges(w.first + w.count.min(PROBE_SEEDS), end) {
             let cost = per_seed * u32::try_from(count).unwrap_or(u32::MAX);
             batches.push((
                 Batch {
@@ -129,7 +130,6 @@ pub fn run(
                 },
                 cost,
             ));
-            first += count;
         }
     }
     batches.sort_by_key(|(_, cost)| std::cmp::Reverse(*cost));
@@ -235,4 +235,20 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_end_at_multiples_of_batch_seeds_whatever_the_range() {
+        assert_eq!(batch_ranges(3, 2001).first(), Some(&(3, 97)));
+        assert_eq!(batch_ranges(3, 2001)[1], (100, 100));
+        assert_eq!(batch_ranges(3, 2001).last(), Some(&(2000, 1)));
+        assert_eq!(batch_ranges(150, 160), [(150, 10)]);
+        assert_eq!(batch_ranges(7, 7), []);
+        let total: u64 = batch_ranges(3, 2001).iter().map(|r| r.1).sum();
+        assert_eq!(total, 1998);
+    }
 }
