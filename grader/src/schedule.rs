@@ -72,7 +72,8 @@ struct Shared<'a> {
     progress: &'a Progress,
     max_crashes: usize,
     decided: Mutex<Decided>,
-    crashes: Mutex<BTreeMap<&'static str, usize>>,
+    /// Per test, the seeds on which a child crashed.
+    crashes: Mutex<BTreeMap<&'static str, Vec<u64>>>,
 }
 
 /// Runs `work` on `jobs` workers and returns every seed's record.
@@ -142,7 +143,31 @@ pub fn run(
     for records in decided.records.values_mut() {
         records.sort_by_key(|r| r.seed);
     }
+    if !decided.interrupted {
+        settle(&mut decided, work, max_crashes.max(1));
+    }
     decided
+}
+
+/// Makes the outcome independent of the order batches ran in: a test whose children
+/// crashed `max_crashes` times keeps its seeds up to its `max_crashes`-th lowest crash (all
+/// of which ran, whatever the order), and every seed above counts as skipped.
+fn settle(decided: &mut Decided, work: &[Work], max_crashes: usize) {
+    for w in work {
+        let Some(records) = decided.records.get_mut(w.test.name) else {
+            continue;
+        };
+        let crash_seeds: Vec<u64> = records
+            .iter()
+            .filter(|r| matches!(&r.outcome, Outcome::Fail { reason, .. } if reason.is_crash()))
+            .map(|r| r.seed)
+            .collect();
+        if let Some(&last_kept) = crash_seeds.get(max_crashes - 1) {
+            records.retain(|r| r.seed <= last_kept);
+            let skipped = w.count - records.len() as u64;
+            decided.skipped.insert(w.test.name, skipped);
+        }
+    }
 }
 
 /// Runs every batch of the queue on `jobs` workers; returns, per test, the wall-clock time a
@@ -184,8 +209,13 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
             lock(&shared.decided).interrupted = true;
             return None;
         }
-        let crashed = lock(&shared.crashes).get(batch.test).copied().unwrap_or(0);
-        if crashed >= shared.max_crashes {
+        // Skip a batch only when enough crashes are known *below* it: then the seeds that
+        // stay (up to the max_crashes-th lowest crash) are the same whatever order the
+        // batches ran in, and `settle` can cut the rest the same way every time.
+        let crashed_below = lock(&shared.crashes).get(batch.test).map_or(0, |seeds| {
+            seeds.iter().filter(|&&s| s < batch.first).count()
+        });
+        if crashed_below >= shared.max_crashes {
             *lock(&shared.decided).skipped.entry(batch.test).or_default() += batch.count;
             shared.progress.skipped(batch.test, batch.count);
             return None;
@@ -203,13 +233,17 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
                 return None;
             }
         };
-        let crashes = run
+        let crashes: Vec<u64> = run
             .records
             .iter()
             .filter(|r| matches!(&r.outcome, Outcome::Fail { reason, .. } if reason.is_crash()))
-            .count();
-        if crashes > 0 {
-            *lock(&shared.crashes).entry(batch.test).or_default() += crashes;
+            .map(|r| r.seed)
+            .collect();
+        if !crashes.is_empty() {
+            lock(&shared.crashes)
+                .entry(batch.test)
+                .or_default()
+                .extend(crashes);
         }
         shared.progress.decided(batch.test, &run.records);
         lock(&shared.decided)
