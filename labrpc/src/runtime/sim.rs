@@ -637,7 +637,7 @@ impl ResultsFile {
                     .unwrap_or("")
                     .chars()
                     .map(|c| if c == '\t' { ' ' } else { c })
-                    .take(500)
+                    .take(2000)
                     .collect();
                 format!("labrpc-result\tfail\t{test}\t{seed}\t\t\t{first_line}\n")
             }
