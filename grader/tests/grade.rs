@@ -55,7 +55,7 @@ fn the_reference_gets_full_points_and_the_reports_have_their_fields() {
         ],
     );
     assert_eq!((report.score, report.max_score), (9, 9), "{report:#?}");
-    assert!(report.reference && report.implementation.contains("reference"));
+    assert!(report.header.reference && report.header.implementation.contains("reference"));
     for test in &report.tests {
         assert_eq!(
             (test.passed, test.planned, test.run),
@@ -100,7 +100,7 @@ fn the_skeleton_gets_no_points_each_test_with_its_reason() {
     let dir = scratch("skeleton");
     let report = grade(&dir, &["--part", "2a", "--seeds", "3"]);
     assert_eq!((report.score, report.max_score), (0, 18));
-    assert!(!report.reference && report.implementation.contains("skeleton"));
+    assert!(!report.header.reference && report.header.implementation.contains("skeleton"));
     for test in &report.tests {
         let failure = test.first_failure.as_ref().expect("a failure");
         assert_eq!(failure.seed, 1, "{}", test.name);

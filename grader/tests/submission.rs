@@ -58,7 +58,11 @@ fn edited_tests_and_manifests_are_ignored() {
         &dir.join("report.json"),
         &["--test", "initial_election_2a", "--seeds", "2"],
     );
-    let taken = report.submission.as_ref().expect("a submission field");
+    let taken = report
+        .header
+        .submission
+        .as_ref()
+        .expect("a submission field");
     assert_eq!(
         taken.ignored,
         ["raft/Cargo.toml", "tests/src/suites/raft_2a.rs"],
@@ -75,7 +79,10 @@ fn edited_tests_and_manifests_are_ignored() {
     );
     // The pristine test ran: the skeleton elects no leader.
     assert_eq!((report.score, report.max_score), (0, 6), "{text}");
-    assert!(!report.reference && report.build_error.is_none(), "{text}");
+    assert!(
+        !report.header.reference && report.build_error.is_none(),
+        "{text}"
+    );
     let failure = report.tests[0].first_failure.as_ref().expect("a failure");
     assert!(
         failure.message.contains("expected one leader, got none"),
@@ -100,7 +107,11 @@ fn the_skeleton_directory_is_taken_whole_one_directory_down() {
         &dir.join("report.json"),
         &["--part", "2a", "--seeds", "2"],
     );
-    let taken = report.submission.as_ref().expect("a submission field");
+    let taken = report
+        .header
+        .submission
+        .as_ref()
+        .expect("a submission field");
     assert!(taken.ignored.is_empty(), "{text}");
     assert!(
         taken
@@ -113,7 +124,7 @@ fn the_skeleton_directory_is_taken_whole_one_directory_down() {
         taken.taken
     );
     // Graded as the student's code, and it is a complete Raft.
-    assert!(!report.reference, "{text}");
+    assert!(!report.header.reference, "{text}");
     assert_eq!((report.score, report.max_score), (18, 18), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -35,7 +35,7 @@ pub fn render(report: &Report) -> Value {
         })
         .collect();
     let mut output = table::title(report);
-    if let Some(submission) = &report.submission {
+    if let Some(submission) = &report.header.submission {
         // Students see here which of their files grading did not take.
         output.push('\n');
         output.push_str(&crate::submission::summary(submission));

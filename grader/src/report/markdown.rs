@@ -53,7 +53,7 @@ pub fn render(report: &Report) -> String {
     if report.interrupted {
         out.push_str("\n**Interrupted:** this grade covers only the seeds that ran.\n");
     }
-    if let Some(submission) = &report.submission
+    if let Some(submission) = &report.header.submission
         && !submission.ignored.is_empty()
     {
         let _ = writeln!(

@@ -21,22 +21,9 @@ use crate::outcome::{Outcome, Reason, SeedRecord};
 pub struct Report {
     /// The grader's version.
     pub grader_version: String,
-    /// Which code was graded, in words.
-    pub implementation: String,
-    /// Whether that is the reference implementation.
-    pub reference: bool,
-    /// The git commit of the tree graded (`-dirty` if it had changes), if in git.
-    pub commit: Option<String>,
-    /// The submission graded (`grader grade`), with the files taken and ignored.
-    pub submission: Option<Submission>,
-    /// How `cargo test` was invoked to build the binaries (for replay commands).
-    pub cargo_args: String,
-    /// The seeds run for each test: `first .. first + count`.
-    pub seeds: SeedSpan,
-    /// The share of the work this report covers, if sharded (`None` after a merge).
-    pub shard: Option<Shard>,
-    /// Whether every seed was run twice and compared.
-    pub check_determinism: bool,
+    /// What was graded, and how (its fields sit at the top level of the JSON).
+    #[serde(flatten)]
+    pub header: Header,
     /// Set if grading was stopped (Ctrl-C) before every seed was decided.
     pub interrupted: bool,
     /// Why nothing was graded, if the code did not build.
@@ -131,23 +118,23 @@ pub struct Failure {
 }
 
 /// What a report is about, apart from its results.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
-    /// See [`Report::implementation`].
+    /// Which code was graded, in words.
     pub implementation: String,
-    /// See [`Report::reference`].
+    /// Whether that is the reference implementation.
     pub reference: bool,
-    /// See [`Report::commit`].
+    /// The git commit of the tree graded (`-dirty` if it had changes), if in git.
     pub commit: Option<String>,
-    /// See [`Report::submission`].
+    /// The submission graded (`grader grade`), with the files taken and ignored.
     pub submission: Option<Submission>,
-    /// See [`Report::cargo_args`].
+    /// How `cargo test` was invoked to build the binaries (for replay commands).
     pub cargo_args: String,
-    /// See [`Report::seeds`].
+    /// The seeds run for each test: `first .. first + count`.
     pub seeds: SeedSpan,
-    /// See [`Report::shard`].
+    /// The share of the work this report covers, if sharded (`None` after a merge).
     pub shard: Option<Shard>,
-    /// See [`Report::check_determinism`].
+    /// Whether every seed was run twice and compared.
     pub check_determinism: bool,
 }
 
@@ -198,14 +185,7 @@ impl Report {
         }
         Report {
             grader_version: env!("CARGO_PKG_VERSION").to_owned(),
-            implementation: header.implementation,
-            reference: header.reference,
-            commit: header.commit,
-            submission: header.submission,
-            cargo_args: header.cargo_args,
-            seeds: header.seeds,
-            shard: header.shard,
-            check_determinism: header.check_determinism,
+            header,
             interrupted,
             build_error,
             score: parts.iter().map(|p| p.score).sum(),
@@ -215,23 +195,9 @@ impl Report {
         }
     }
 
-    /// The header this report was made with.
-    pub fn header(&self) -> Header {
-        Header {
-            implementation: self.implementation.clone(),
-            reference: self.reference,
-            commit: self.commit.clone(),
-            submission: self.submission.clone(),
-            cargo_args: self.cargo_args.clone(),
-            seeds: self.seeds,
-            shard: self.shard,
-            check_determinism: self.check_determinism,
-        }
-    }
-
     /// The replay command of a seed of a test of this report.
     pub fn replay(&self, test: &str, seed: u64, reason: Reason) -> String {
-        replay_command(&self.cargo_args, test, seed, reason)
+        replay_command(&self.header.cargo_args, test, seed, reason)
     }
 }
 
@@ -311,13 +277,13 @@ fn median(values: &mut [u64]) -> Option<u64> {
 pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
     let mut reports = reports.into_iter();
     let first = reports.next().ok_or("nothing to merge")?;
-    let mut header = first.header();
+    let mut header = first.header.clone();
     header.shard = None;
     let mut interrupted = first.interrupted;
     let mut build_error = first.build_error.clone();
     let mut by_test: Vec<TestReport> = first.tests;
     for report in reports {
-        let other = report.header();
+        let other = &report.header;
         if (other.implementation != header.implementation)
             || (other.commit != header.commit)
             || (other.seeds != header.seeds)

@@ -8,7 +8,7 @@ use super::{Report, TestReport};
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", title(report));
-    if let Some(submission) = &report.submission {
+    if let Some(submission) = &report.header.submission {
         let _ = writeln!(
             out,
             "Submission: {}",
@@ -90,24 +90,24 @@ pub fn render(report: &Report) -> String {
 pub fn title(report: &Report) -> String {
     let mut text = format!(
         "Grade: {}/{} for the {}",
-        report.score, report.max_score, report.implementation
+        report.score, report.max_score, report.header.implementation
     );
-    if let Some(commit) = &report.commit {
+    if let Some(commit) = &report.header.commit {
         let _ = write!(text, " at commit {commit}");
     }
-    if let Some(submission) = &report.submission {
+    if let Some(submission) = &report.header.submission {
         let _ = write!(text, ", submission {}", submission.path);
     }
     let _ = write!(
         text,
         "; seeds {}..={}",
-        report.seeds.first,
-        report.seeds.first + report.seeds.count.saturating_sub(1)
+        report.header.seeds.first,
+        report.header.seeds.first + report.header.seeds.count.saturating_sub(1)
     );
-    if let Some(shard) = report.shard {
+    if let Some(shard) = report.header.shard {
         let _ = write!(text, ", shard {}/{}", shard.index, shard.count);
     }
-    if report.check_determinism {
+    if report.header.check_determinism {
         text.push_str(", each run twice to check determinism");
     }
     text
