@@ -1,0 +1,131 @@
+//! A linearizability checker for histories of concurrent operations.
+//!
+//! A history is linearizable when every operation can be given a single instant within
+//! its interval at which it took effect, such that applying the operations in the order
+//! of those instants to a sequential specification (a [`Model`]) yields exactly the
+//! outputs the clients saw.
+//!
+//! # The model
+//!
+//! A [`Model`] gives an initial state and a pure [`Model::step`]: the state after an
+//! input that produced an output, or `None` if that output is impossible in that state.
+//! [`Model::partition`] may split a history into independent parts (for a key-value
+//! store, one per key); each part is checked separately, in parallel, which is far
+//! cheaper than checking the whole. Ready-made models: [`kv::KvModel`] and
+//! [`register::RegisterModel`].
+//!
+//! # Intervals
+//!
+//! Each [`Operation`] spans the closed interval `[call, ret]`. Two operations whose
+//! intervals overlap or merely touch (`a.ret == b.call`) are concurrent and may take
+//! effect in either order; an operation whose `ret` is strictly before another's `call`
+//! takes effect first.
+//!
+//! # Verdicts and budgets
+//!
+//! [`check`] answers [`Verdict::Ok`] (linearizable), [`Verdict::Illegal`] (not), or
+//! [`Verdict::Unknown`] when the [`Budget`] ran out first. The search can take
+//! exponential time on adversarial histories, hence the budget:
+//! - [`Budget::Steps`] bounds the search steps of each partition separately. Use it in
+//!   tests: the verdict depends only on the history, never on machine speed or threads.
+//! - [`Budget::Time`] bounds the wall-clock time of the whole check, for interactive use.
+//! - [`Budget::Unlimited`] searches until settled.
+//!
+//! Any illegal partition makes the history illegal (and [`check`] then stops the other
+//! partitions' searches); otherwise any unsettled one makes it unknown.
+//!
+//! # Explanations
+//!
+//! [`check_verbose`] also returns an [`Explanation`]: for each partition, the longest
+//! partial linearizations the search reached and the operation it could not place after
+//! them. It checks every partition to the end (within the budget) even once one is
+//! illegal, so that each gets explained. [`write_html`] turns it into a self-contained
+//! page:
+//! - the heading gives the verdict; the list below it names the partitions, illegal
+//!   ones in red; click one to show it;
+//! - each client has a lane; each operation is a box spanning its interval (time runs
+//!   left to right; long gaps are compressed, so compare positions, not lengths);
+//! - the boxes of the shown partial linearization are green and numbered in the order
+//!   they were linearized; the red box is the operation that could not be placed next:
+//!   its response came before any legal order could include it;
+//! - hovering over a box shows the operation, its times, and the state just after it;
+//!   clicking a box shows the longest partial linearization that contains it.
+//!
+//! ```
+//! use linearizability::kv::{KvInput, KvModel, KvOutput};
+//! use linearizability::{Budget, Operation, Verdict, check};
+//!
+//! let put = Operation {
+//!     client: 0,
+//!     input: KvInput::Put { key: "x".into(), value: "1".into() },
+//!     output: KvOutput::default(),
+//!     call: 0,
+//!     ret: 10,
+//! };
+//! let stale_get = Operation {
+//!     client: 1,
+//!     input: KvInput::Get { key: "x".into() },
+//!     output: KvOutput { value: String::new() },
+//!     call: 20,
+//!     ret: 30,
+//! };
+//! assert_eq!(check(&KvModel, &[put, stale_get], Budget::Steps(10_000)), Verdict::Illegal);
+//! ```
+
+mod checker;
+mod events;
+mod explain;
+mod hash;
+mod html;
+mod json;
+pub mod kv;
+mod model;
+pub mod register;
+mod search;
+mod table;
+mod trace;
+mod verdict;
+
+pub use explain::{Explanation, LinearizedStep, PartialLinearization, PartitionExplanation};
+pub use html::{render_html, write_html};
+pub use model::{Model, Operation};
+pub use verdict::{Budget, Verdict};
+
+/// Checks whether `history` is linearizable with respect to `model`, within `budget`.
+///
+/// # Panics
+///
+/// If an operation returns before its call, or [`Model::partition`] does not cover each
+/// operation exactly once.
+pub fn check<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Budget,
+) -> Verdict {
+    let parts = model.partition(history);
+    checker::validate(history, &parts);
+    let runs = checker::run(model, history, &parts, budget, false);
+    checker::combine(&runs)
+}
+
+/// Like [`check`], and also explains the verdict (see [`Explanation`]). Every partition is
+/// searched to the end or to its budget, even after one is found illegal, so this can
+/// take longer than [`check`] on an illegal history.
+///
+/// # Panics
+///
+/// As [`check`].
+pub fn check_verbose<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Budget,
+) -> (Verdict, Explanation) {
+    let parts = model.partition(history);
+    checker::validate(history, &parts);
+    let runs = checker::run(model, history, &parts, budget, true);
+    let verdict = checker::combine(&runs);
+    (
+        verdict,
+        explain::explain(model, history, parts, runs, verdict),
+    )
+}

@@ -1,0 +1,78 @@
+//! What a checker needs to know about the object under test: its sequential specification.
+
+use std::hash::Hash;
+
+/// One completed operation of a history: who ran it, what it asked, what it got back, and
+/// when it was in flight.
+///
+/// The operation took effect at some single instant of the closed interval `[call, ret]`
+/// (its linearization point). Times are any monotone clock, typically virtual nanoseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Operation<I, O> {
+    /// The client that issued the operation. Only the HTML page uses it (one lane each).
+    pub client: usize,
+    /// What the client asked for.
+    pub input: I,
+    /// What the client was told.
+    pub output: O,
+    /// When the client issued the request.
+    pub call: u64,
+    /// When the client received the response; never before `call`.
+    pub ret: u64,
+}
+
+/// The sequential specification of an object: its initial state and how each operation
+/// moves it from state to state.
+///
+/// `Sync` because independent partitions of a history are checked on several threads.
+pub trait Model: Sync {
+    /// A state of the object. Compared and hashed to recognise search positions already
+    /// explored, so two states must be equal exactly when they behave alike.
+    type State: Clone + Eq + Hash + Send + Sync;
+    /// The request of an operation.
+    type Input: Send + Sync;
+    /// The response of an operation.
+    type Output: Send + Sync;
+
+    /// The state before any operation.
+    fn init(&self) -> Self::State;
+
+    /// The state after applying `input` that returned `output` in `state`, or `None` if
+    /// that output is impossible in `state`.
+    ///
+    /// Must be pure: the same arguments always give the same answer.
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: &Self::Output,
+    ) -> Option<Self::State>;
+
+    /// Splits a history into independent sub-histories (P-compositionality): the history
+    /// is linearizable exactly when each part is. Each part lists indices into `history`;
+    /// together the parts must cover every operation once.
+    ///
+    /// The default keeps everything in one part. Splitting (a key-value store by key, say)
+    /// makes checking far cheaper and lets parts be checked in parallel.
+    fn partition(&self, history: &[Operation<Self::Input, Self::Output>]) -> Vec<Vec<usize>> {
+        vec![(0..history.len()).collect()]
+    }
+
+    /// A one-line description of an operation, for explanations.
+    fn describe_operation(&self, input: &Self::Input, output: &Self::Output) -> String;
+
+    /// A description of a state, for explanations.
+    fn describe_state(&self, state: &Self::State) -> String;
+
+    /// A short name for the `index`-th part returned by [`Model::partition`] (holding the
+    /// operations `part` of `history`), for explanations. The default is `partition {index}`.
+    fn describe_partition(
+        &self,
+        history: &[Operation<Self::Input, Self::Output>],
+        part: &[usize],
+        index: usize,
+    ) -> String {
+        let _ = (history, part);
+        format!("partition {index}")
+    }
+}
