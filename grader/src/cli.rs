@@ -13,11 +13,11 @@ pub const DEFAULT_FIRST_SEED: u64 = 1;
 /// reference Raft (one seed of all 28 tests costs about 0.12 s of CPU).
 pub const DEFAULT_SEEDS: u64 = 2000;
 
-/// Grades the Raft lab: runs every test over many seeds, each batch of seeds in a child
-/// process of its own, and scores the result by part.
+/// Grades the labs (Raft, and the KV service on it): runs every test over many seeds, each
+/// batch of seeds in a child process of its own, and scores the result by part.
 ///
-/// With no subcommand it grades the code in this tree (raft/src/skeleton, the student's);
-/// `--reference` grades the reference implementation instead. Seeds are fixed (from 1 unless
+/// With no subcommand it grades the code in this tree (the student's raft/src/skeleton and
+/// kvraft/src/skeleton); `--reference` grades the reference implementations instead. Seeds are fixed (from 1 unless
 /// `--seed` says otherwise), so the same code gets the same grade, and every failure comes
 /// with the command that replays it.
 #[derive(Debug, Parser)]
@@ -31,7 +31,8 @@ pub struct Cli {
     /// What to do; grading the tree when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Grade the reference implementation (raft/src/reference) instead of the student's code.
+    /// Grade the reference implementations (raft/src/reference, kvraft/src/reference)
+    /// instead of the student's code.
     /// The students' tree (a handout) has no reference.
     #[arg(long)]
     pub reference: bool,

@@ -7,9 +7,11 @@ use std::process::{Command, Stdio};
 /// Which Raft the binaries run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Implementation {
-    /// The student's code, `raft/src/skeleton` (the crate's default).
+    /// The student's code, `raft/src/skeleton` and `kvraft/src/skeleton` (the crates'
+    /// default).
     Student,
-    /// The reference implementation, `raft/src/reference` (feature `reference`).
+    /// The reference implementations, `raft/src/reference` and `kvraft/src/reference`
+    /// (feature `reference`).
     Reference,
 }
 
@@ -17,8 +19,10 @@ impl Implementation {
     /// In words, for reports.
     pub fn describe(self) -> &'static str {
         match self {
-            Implementation::Student => "student code (raft/src/skeleton)",
-            Implementation::Reference => "reference implementation (raft/src/reference)",
+            Implementation::Student => "student code (raft/src/skeleton, kvraft/src/skeleton)",
+            Implementation::Reference => {
+                "reference implementation (raft/src/reference, kvraft/src/reference)"
+            }
         }
     }
 

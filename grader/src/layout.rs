@@ -2,8 +2,7 @@
 //!
 //! These lists are the one place that says so. `grader grade` takes the student-editable
 //! files, and nothing else, from a submission; `grader handout` leaves the instructors-only
-//! files out of the students' tree. A later lab adds a line to each list (e.g.
-//! `"kvraft/src/skeleton/"` and `"kvraft/src/reference/"`).
+//! files out of the students' tree. Each lab adds a line to each list.
 
 use std::path::Path;
 
@@ -13,11 +12,11 @@ use std::path::Path;
 /// Only the skeleton: everything else (labrpc, the harness and the tests, the catalogue and
 /// its points, the manifests and their features, the grader) is the framework the grade
 /// is measured with, so grading takes it from the instructors' tree whatever a submission
-/// holds. `docs/lab-raft.md` (section 2) tells students the same.
-pub const STUDENT_EDITABLE: &[&str] = &["raft/src/skeleton/"];
+/// holds. `docs/lab-raft.md` (section 2) and `docs/lab-kvraft.md` tell students the same.
+pub const STUDENT_EDITABLE: &[&str] = &["kvraft/src/skeleton/", "raft/src/skeleton/"];
 
 /// The reference implementations: what the students' tree must not contain.
-pub const REFERENCE: &[&str] = &["raft/src/reference/"];
+pub const REFERENCE: &[&str] = &["kvraft/src/reference/", "raft/src/reference/"];
 
 /// Instructors' material beside the reference that the handout leaves out too: the
 /// grader's tests that grade the reference or make handouts (they need the reference to
@@ -36,8 +35,11 @@ pub const INSTRUCTORS_MATERIAL: &[&str] = &[
 pub const MARKED_FILES: &[&str] = &[
     ".ci/run",
     "README.md",
+    "docs/lab-kvraft.md",
     "docs/lab-raft.md",
     "grader/README.md",
+    "kvraft/Cargo.toml",
+    "kvraft/src/lib.rs",
     "raft/Cargo.toml",
     "raft/src/lib.rs",
     "tests/Cargo.toml",
@@ -50,6 +52,8 @@ pub const MARKED_FILES: &[&str] = &[
 pub const REFERENCE_FEATURE_NAMES: &[&str] = &[
     "feature = \"reference\"",
     "features reference",
+    "kvraft-reference",
+    "kvraft/reference",
     "raft-reference",
     "raft/reference",
     "tests/reference",
@@ -115,12 +119,18 @@ mod tests {
         ] {
             assert!(!is_student_editable(path), "{path}");
         }
-        assert_eq!(editable_list(), "raft/src/skeleton/**");
+        assert!(is_student_editable("kvraft/src/skeleton/server.rs"));
+        assert!(!is_student_editable("kvraft/src/lib.rs"));
+        assert_eq!(
+            editable_list(),
+            "kvraft/src/skeleton/**, raft/src/skeleton/**"
+        );
     }
 
     #[test]
     fn the_reference_and_its_tests_are_instructors_only() {
         assert!(is_instructors_only("raft/src/reference/mod.rs"));
+        assert!(is_instructors_only("kvraft/src/reference/rsm.rs"));
         assert!(is_instructors_only("grader/tests/grade.rs"));
         assert!(!is_instructors_only("grader/tests/hostile.rs"));
         assert!(!is_instructors_only("raft/src/lib.rs"));

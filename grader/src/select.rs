@@ -88,6 +88,11 @@ mod tests {
         );
         assert!(tests(&["2z".into()], &[]).is_err());
         assert!(tests(&[], &["nope".into()]).is_err());
-        assert_eq!(tests(&[], &[]).expect("all").len(), catalogue::RAFT.len());
+        assert_eq!(
+            tests(&[], &[]).expect("all").len(),
+            catalogue::RAFT.len() + catalogue::KV.len()
+        );
+        let kv = tests(&["3a".into(), "rsm".into()], &[]).expect("known");
+        assert_eq!(kv.len(), 14 + 8);
     }
 }

@@ -7,9 +7,11 @@
 // instructors
 //!
 //! Cargo features choose what the tests run against: by default the student's code; with
-//! `raft-reference` the reference Raft; with `reference` every reference implementation.
+//! `raft-reference` the reference Raft; with `kvraft-reference` the reference rsm and KV
+//! service; with `reference` every reference implementation.
 // /instructors
 
+pub mod kv_harness;
 pub mod raft_harness;
 pub mod registry;
 pub mod suites;
@@ -29,6 +31,9 @@ pub fn run(case: &TestCase) {
         .time_limit(case.time_limit)
         .run_test(|| {
             labrpc::tester::say(format!("raft: {}", raft_implementation()));
+            if !case.part.starts_with('2') {
+                labrpc::tester::say(format!("kvraft: {}", kvraft_implementation()));
+            }
             (case.body)()
         });
 }
@@ -42,6 +47,15 @@ pub fn raft_implementation() -> &'static str {
     }
 }
 
+/// Which rsm and KV service this build runs, in words.
+pub fn kvraft_implementation() -> &'static str {
+    if kvraft::IS_REFERENCE {
+        "reference implementation (kvraft/src/reference)"
+    } else {
+        "your code (kvraft/src/skeleton)"
+    }
+}
+
 /// What `cargo test` needs before `--` to rebuild this very test binary: the profile, the
 /// package and the features it was built with.
 fn replay_cargo_args() -> String {
@@ -51,11 +65,12 @@ fn replay_cargo_args() -> String {
     }
     args.extend(["-p", "tests"]);
     // instructors: the students' tree has no reference features.
-    if cfg!(feature = "reference") {
-        args.extend(["--features", "reference"]);
-    } else if cfg!(feature = "raft-reference") || raft::IS_REFERENCE {
-        // `raft::IS_REFERENCE` alone: built with `--features raft/reference`.
-        args.extend(["--features", "raft-reference"]);
+    // `raft::IS_REFERENCE` alone: built with `--features raft/reference` (and so for kvraft).
+    match (raft::IS_REFERENCE, kvraft::IS_REFERENCE) {
+        (true, true) => args.extend(["--features", "reference"]),
+        (true, false) => args.extend(["--features", "raft-reference"]),
+        (false, true) => args.extend(["--features", "kvraft-reference"]),
+        (false, false) => {}
     }
     // /instructors
     args.join(" ")

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::future::{Either, select};
@@ -66,7 +67,10 @@ impl From<CodecError> for RpcError {
 ///   lost reply's handler did run;
 /// - **long_delays** (default off): a call on a dead end (disabled, unconnected, or no
 ///   server) fails after 0–7 s instead of 0–0.1 s;
-/// - **long_reordering** (default off): two replies in three are held back 200–2199 ms.
+/// - **long_reordering** (default off): two replies in three are held back 200–2199 ms;
+/// - **latency** (default zero, as in Go): a fixed time every request and every reply
+///   spends on the wire, on top of the rest. Not part of the course's model: the KV tests
+///   set it (see [`Network::set_latency`]).
 ///
 /// A call also fails if, while its handler runs, its end is disabled or its server is
 /// deleted or replaced: a client never gets OK from a server the tester already
@@ -82,6 +86,8 @@ struct NetState {
     unreliable: bool,
     long_delays: bool,
     long_reordering: bool,
+    /// Time on the wire for each request and each reply.
+    latency: Duration,
     ends: Vec<EndState>,
     end_ids: HashMap<String, usize>,
     servers: HashMap<String, Arc<ServerCore>>,
@@ -174,6 +180,7 @@ impl Network {
             unreliable: false,
             long_delays: false,
             long_reordering: false,
+            latency: Duration::ZERO,
             ends: Vec::new(),
             end_ids: HashMap::new(),
             servers: HashMap::new(),
@@ -237,6 +244,19 @@ impl Network {
     pub fn set_long_reordering(&self, on: bool) {
         self.tester_only("Network::set_long_reordering");
         self.state.lock().long_reordering = on;
+    }
+
+    /// Makes every request and every reply spend `latency` on the wire (default zero).
+    ///
+    /// The course's network delivers at once in reliable mode; in Go, the real time that
+    /// code takes to run still makes every operation cost something. In virtual time
+    /// nothing does: a client looping on requests to a service that answers at once would
+    /// make unboundedly many calls without the clock moving. The KV tests, whose clients
+    /// run for a fixed time, set a small latency so that an operation takes time, as it
+    /// does in Go (see `docs/fault-model.md`).
+    pub fn set_latency(&self, latency: Duration) {
+        self.tester_only("Network::set_latency");
+        self.state.lock().latency = latency;
     }
 
     /// Creates a client end. It starts unconnected and disabled.
@@ -371,7 +391,7 @@ impl Network {
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
         with_world(|w| w.check_handle(self.world, "a ClientEnd"));
-        let (route, end_name, call, plan) = {
+        let (route, end_name, call, plan, latency) = {
             let mut state = self.state.lock();
             state.total_rpcs += 1;
             state.total_bytes += request.len() as u64;
@@ -382,6 +402,7 @@ impl Network {
                 state.ends[end].name.clone(),
                 call,
                 state.plan,
+                state.latency,
             )
         };
         runtime::World::record_message(method, &request);
@@ -406,13 +427,17 @@ impl Network {
             method,
             request,
         };
-        let waiting = if unreliable {
+        let waiting = if unreliable || !latency.is_zero() {
             // The request's delay: spent here, by the caller, but a caller that goes
             // away meanwhile hands the request on to a carrier task (see `InTransit`).
-            let lost = plan.lost();
+            let (lost, delay) = if unreliable {
+                (plan.lost(), plan.request_delay())
+            } else {
+                (false, Duration::ZERO)
+            };
             let mut transit = InTransit {
                 arrival: Some(arrival),
-                deadline: runtime::now() + plan.request_delay(),
+                deadline: runtime::now() + delay + latency,
                 lost,
             };
             runtime::sleep_until(transit.deadline).await;
@@ -443,6 +468,9 @@ impl Network {
         if unreliable && plan.lost() {
             tracing::trace!(end = %end_name, method, "failed: reply lost");
             return Err(RpcError::Failed);
+        }
+        if !latency.is_zero() {
+            sleep(latency).await;
         }
         if long_reordering && let Some(delay) = plan.reorder_delay() {
             sleep(delay).await;

@@ -8,9 +8,13 @@
 //! - the `tests` crate turns the same tokens into its registry, binding each name to its body
 //!   and generating the `#[test]` functions, so a listed test without a body does not compile.
 //!
-//! The points are the rubric: Lab 2 is worth 100 points. Every test of a part is worth the
-//! same, in whole points, and the parts come out about equal, since the course hands each part
-//! out as an assignment of its own: 2A 3 × 6 = 18, 2B 10 × 3 = 30, 2C 8 × 3 = 24, 2D 7 × 4 = 28.
+//! The points are the rubric. Each lab is worth 100 points, and every test of a part is worth
+//! the same, in whole points:
+//!
+//! - Lab 2 (Raft): the parts come out about equal, since the course hands each part out as an
+//!   assignment of its own: 2A 3 × 6 = 18, 2B 10 × 3 = 30, 2C 8 × 3 = 24, 2D 7 × 4 = 28.
+//! - Lab 3 (KV): RSM 8 × 1 = 8 (the layer the service is built on, which 3A and 3B exercise
+//!   again), 3A 14 × 4 = 56, 3B 9 × 4 = 36.
 
 use std::time::Duration;
 
@@ -56,6 +60,10 @@ pub struct Test {
 ///
 /// `raft_2a` names the part's test target (`tests/tests/raft_2a.rs`) and, in the `tests`
 /// crate, the module that holds the part's bodies. This is the one place a test is listed.
+///
+/// A test's name is its course name in snake case without the leading `Test` and the
+/// course's part, with our part as a suffix (`TestInitialElection2A` is
+/// `initial_election_2a`); [`check_names`] checks it at compile time.
 #[macro_export]
 macro_rules! raft_suite {
     ($($callback:ident)::+) => {
@@ -138,6 +146,95 @@ macro_rules! raft_suite {
     };
 }
 
+/// Hands the list of key/value tests (Lab 3, and the rsm layer under it) to the macro
+/// `callback`, in the same form as [`raft_suite!`].
+///
+/// The rsm tests carry the names of the 2025 course's `kvraft1/rsm` tests (`TestBasic4A`:
+/// that course numbers the labs differently); 3A and 3B carry the 2022–2024 course's names.
+#[macro_export]
+macro_rules! kv_suite {
+    ($($callback:ident)::+) => {
+        $($callback)::+! {
+        /// Every key/value test, in the course's order.
+        pub const KV;
+
+        /// RSM: the replicated state machine layer, with a counter as the state machine.
+        part rsm "RSM", 1 points each {
+            basic_rsm "TestBasic4A"
+                "Ten increments submitted one by one; each returns the next count, on every server.";
+            concurrent_rsm "TestConcurrent4A"
+                "Fifty increments submitted at once all apply, once each, on every server.";
+            leader_failure_rsm "TestLeaderFailure4A"
+                "The leader is cut off: the rest go on; when it returns it catches up.";
+            leader_partition_rsm "TestLeaderPartition4A"
+                "A leader in the minority never returns OK for what it is given; after healing every submit returns.";
+            restart_replay_rsm "TestRestartReplay4A"
+                "After 100 increments every server restarts and replays its log to the same count.";
+            shutdown_rsm "TestShutdown4A"
+                "Submits pending when every server is shut down return promptly.";
+            restart_submit_rsm "TestRestartSubmit4A"
+                "Operations submitted before and after restarts are not confused with each other.";
+            snapshot_rsm "TestSnapshot4C"
+                "With maxraftstate 1000 the log stays small, and servers restart from their snapshots.";
+        }
+
+        /// 3A: a key/value service without snapshots.
+        part kv_3a "3A", 4 points each {
+            basic_3a "TestBasic3A"
+                "One client, five servers, no faults: every Get sees the client's own Appends.";
+            speed_3a "TestSpeed3A"
+                "1000 Appends by one client take at most 33.3 ms each on average (virtual time).";
+            concurrent_3a "TestConcurrent3A"
+                "Five clients at once, no faults.";
+            unreliable_3a "TestUnreliable3A"
+                "Five clients on an unreliable network: retried requests take effect once.";
+            unreliable_one_key_3a "TestUnreliableOneKey3A"
+                "Five clients append to one key on an unreliable network: every append appears once, in each client's order.";
+            one_partition_3a "TestOnePartition3A"
+                "The majority makes progress; a leader in the minority serves nothing until the partition heals.";
+            many_partitions_one_client_3a "TestManyPartitionsOneClient3A"
+                "One client while the servers are split at random every second or so.";
+            many_partitions_many_clients_3a "TestManyPartitionsManyClients3A"
+                "Five clients while the servers are split at random every second or so.";
+            persist_one_client_3a "TestPersistOneClient3A"
+                "One client; all servers restart after each round.";
+            persist_concurrent_3a "TestPersistConcurrent3A"
+                "Five clients; all servers restart after each round.";
+            persist_concurrent_unreliable_3a "TestPersistConcurrentUnreliable3A"
+                "Five clients on an unreliable network; all servers restart after each round.";
+            persist_partition_3a "TestPersistPartition3A"
+                "Five clients, random partitions, all servers restart after each round.";
+            persist_partition_unreliable_3a "TestPersistPartitionUnreliable3A"
+                "Five clients, unreliable network, random partitions, restarts.";
+            persist_partition_unreliable_linearizable_3a "TestPersistPartitionUnreliableLinearizable3A"
+                "Fifteen clients on random keys, seven servers, every fault: the history must be linearizable.";
+        }
+
+        /// 3B: the key/value service with snapshots.
+        part kv_3b "3B", 4 points each {
+            snapshot_rpc_3b "TestSnapshotRPC3B"
+                "A server that fell behind catches up through InstallSnapshot; the majority trims its log.";
+            snapshot_size_3b "TestSnapshotSize3B"
+                "400 writes to one key: the log stays under 8 × maxraftstate and the snapshot under 500 bytes.";
+            speed_3b "TestSpeed3B"
+                "1000 Appends with snapshots on take at most 33.3 ms each on average (virtual time).";
+            snapshot_recover_3b "TestSnapshotRecover3B"
+                "One client; all servers restart from their snapshots after each round.";
+            snapshot_recover_many_clients_3b "TestSnapshotRecoverManyClients3B"
+                "Twenty clients; all servers restart from their snapshots after each round.";
+            snapshot_unreliable_3b "TestSnapshotUnreliable3B"
+                "Five clients on an unreliable network, with snapshots.";
+            snapshot_unreliable_recover_3b "TestSnapshotUnreliableRecover3B"
+                "Five clients, unreliable network, restarts from snapshots.";
+            snapshot_unreliable_recover_concurrent_partition_3b "TestSnapshotUnreliableRecoverConcurrentPartition3B"
+                "Five clients, unreliable network, random partitions, restarts from snapshots.";
+            snapshot_unreliable_recover_concurrent_partition_linearizable_3b "TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable3B"
+                "Fifteen clients on random keys, seven servers, every fault, snapshots: the history must be linearizable.";
+        }
+        }
+    };
+}
+
 /// Turns a suite's list (see [`raft_suite!`]) into a `const` slice of [`Test`]s, checking
 /// every name at compile time.
 #[doc(hidden)]
@@ -175,10 +272,11 @@ macro_rules! catalogue_const {
 }
 
 raft_suite!(catalogue_const);
+kv_suite!(catalogue_const);
 
-/// Every listed test of every suite, in order.
+/// Every listed test of every suite, in order: Lab 2, then Lab 3.
 pub fn all() -> impl Iterator<Item = &'static Test> {
-    RAFT.iter()
+    RAFT.iter().chain(KV)
 }
 
 /// The listed test named `name` (e.g. `"initial_election_2a"`), if any.
@@ -186,7 +284,8 @@ pub fn find(name: &str) -> Option<&'static Test> {
     all().find(|test| test.name == name)
 }
 
-/// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D"]`).
+/// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D", "RSM", "3A",
+/// "3B"]`).
 pub fn parts() -> Vec<&'static str> {
     let mut parts: Vec<&'static str> = Vec::new();
     for test in all() {
@@ -197,9 +296,10 @@ pub fn parts() -> Vec<&'static str> {
     parts
 }
 
-/// Fails the build unless `name` ends with `_<part>` and, ignoring case and underscores,
-/// `course_name` is `Test` followed by `name` (`initial_election_2a` and
-/// `TestInitialElection2A`, `rpc_bytes_2b` and `TestRPCBytes2B`).
+/// Fails the build unless `name` ends with `_<part>` and, ignoring case and underscores, the
+/// rest of it is `course_name` without its leading `Test` and its trailing course part
+/// (`initial_election_2a` and `TestInitialElection2A`, `rpc_bytes_2b` and `TestRPCBytes2B`,
+/// `basic_rsm` and `TestBasic4A`).
 pub const fn check_names(name: &str, part: &str, course_name: &str) {
     let (name, part, course) = (name.as_bytes(), part.as_bytes(), course_name.as_bytes());
     // The suffix `_<part>`.
@@ -215,25 +315,33 @@ pub const fn check_names(name: &str, part: &str, course_name: &str) {
         );
         k += 1;
     }
-    // The course's name.
+    let stem_len = name.len() - part.len() - 1;
+    // The course's name: `Test`, the stem, then its part (a digit and a letter).
     let prefix = b"Test";
     assert!(
-        course.len() > prefix.len(),
-        "a course name starts with Test"
+        course.len() > prefix.len() + 2,
+        "a course name is Test<Name><part>"
     );
     let mut k = 0;
     while k < prefix.len() {
         assert!(course[k] == prefix[k], "a course name starts with Test");
         k += 1;
     }
+    let mut course_end = course.len();
+    assert!(
+        course[course_end - 1].is_ascii_alphabetic() && course[course_end - 2].is_ascii_digit(),
+        "a course name ends with its part, e.g. TestInitialElection2A"
+    );
+    // One digit and one letter (`2A`): `TestPersist12C` is `persist1` in part 2C.
+    course_end -= 2;
     let (mut i, mut j) = (0, prefix.len());
-    while i < name.len() {
+    while i < stem_len {
         if name[i] == b'_' {
             i += 1;
             continue;
         }
         assert!(
-            j < course.len() && name[i].eq_ignore_ascii_case(&course[j]),
+            j < course_end && name[i].eq_ignore_ascii_case(&course[j]),
             "a registered test's name must be its course name in snake case, e.g. \
              initial_election_2a for TestInitialElection2A"
         );
@@ -241,7 +349,7 @@ pub const fn check_names(name: &str, part: &str, course_name: &str) {
         j += 1;
     }
     assert!(
-        j == course.len(),
+        j == course_end,
         "a registered test's name must be its course name in snake case, e.g. \
          initial_election_2a for TestInitialElection2A"
     );

@@ -2,22 +2,26 @@
 //!
 //! Each test is listed once, in the `catalogue` crate (with its points: the rubric is
 //! documented there); the registry (see [`crate::registry`](mod@crate::registry)) binds each
-//! listed name to its body here, making [`RAFT`] and the `#[test]` functions in
+//! listed name to its body here, making [`RAFT`], [`KV`] and the `#[test]` functions in
 //! `tests/tests/`. A listed test whose body is missing from its part's module does not
 //! compile.
 
+pub mod kv_3a;
+pub mod kv_3b;
 pub mod raft_2a;
 pub mod raft_2b;
 pub mod raft_2c;
 pub mod raft_2d;
+pub mod rsm;
 
 use crate::registry::TestCase;
 
 catalogue::raft_suite!(crate::registry);
+catalogue::kv_suite!(crate::registry);
 
-/// Every registered test of every suite.
+/// Every registered test of every suite: Lab 2, then Lab 3.
 pub fn all() -> impl Iterator<Item = &'static TestCase> {
-    RAFT.iter()
+    RAFT.iter().chain(KV)
 }
 
 /// The registered test named `name` (e.g. `"initial_election_2a"`).

@@ -1,0 +1,63 @@
+//! The key/value lab (6.824 / 6.5840 Lab 3): a replicated state machine layer over Raft
+//! (`rsm`), and a linearizable key/value service built on it (3A: without snapshots, 3B:
+//! with them).
+//!
+// instructors: `grader handout` leaves out what is marked so (see grader/src/markers.rs):
+// the students' tree has no reference.
+//! This crate holds two implementations of one public API:
+//!
+//! - the **skeleton** (default): what students start from, in `src/skeleton/`;
+//! - the **reference** (cargo feature `reference`): a complete implementation, in
+//!   `src/reference/`.
+//!
+//! Which Raft runs underneath is chosen apart, by the `raft` crate's own feature, so all
+//! four combinations build: a student stuck on Lab 2 can do Lab 3 on the reference Raft.
+//!
+//! ```text
+//! cargo test -p tests 3a                                 # your KV on your Raft
+//! cargo test -p tests 3a --features raft-reference       # your KV on the reference Raft
+//! cargo test -p tests 3a --features kvraft-reference     # the reference KV on your Raft
+//! cargo test -p tests 3a --features reference            # the reference of both
+//! ```
+// /instructors
+// students: //! Your implementation is in `src/skeleton/`; the tests in the `tests` crate run it:
+// students: //!
+// students: //! ```text
+// students: //! cargo test -p tests rsm
+// students: //! cargo test -p tests 3a
+// students: //! ```
+//!
+//! # The API
+//!
+//! - [`Rsm::new`]`(servers, me, persister, maxraftstate, machine)` starts a server's Raft
+//!   and its replicated [`StateMachine`]; [`Rsm::submit`]`(op)` returns the operation's
+//!   result once it is applied, or a [`SubmitError`].
+//! - [`KvServer::new`]`(servers, me, persister, maxraftstate)` starts a key/value server;
+//!   [`KvServer::services`] gives its RPC handlers (its own and its Raft's);
+//!   [`KvServer::kill`] stops it.
+//! - [`Clerk::new`]`(servers)` makes a client; [`Clerk::get`], [`Clerk::put`] and
+//!   [`Clerk::append`] keep trying until they succeed.
+
+mod state_machine;
+
+// instructors: the reference, and the cargo feature that picks it.
+#[cfg(feature = "reference")]
+mod reference;
+#[cfg(feature = "reference")]
+pub use reference::{Clerk, KvServer, Rsm};
+// /instructors
+
+// Students add public methods and types of their own in `src/skeleton/`; `missing_docs`
+// is off there, as in the raft crate.
+#[cfg(not(feature = "reference"))] // instructors
+#[allow(missing_docs)]
+mod skeleton;
+#[cfg(not(feature = "reference"))] // instructors
+pub use skeleton::{Clerk, KvServer, Rsm};
+
+pub use raft::Persister;
+pub use state_machine::{StateMachine, SubmitError};
+
+/// Whether this build of the crate is the reference implementation.
+pub const IS_REFERENCE: bool = cfg!(feature = "reference"); // instructors
+// students: pub const IS_REFERENCE: bool = false;

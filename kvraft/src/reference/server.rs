@@ -1,0 +1,99 @@
+//! A key/value server: the store, replicated by the rsm layer, and the RPC handlers that
+//! submit clerks' requests to it.
+
+use std::time::Duration;
+
+use labrpc::{ClientEnd, Service};
+use raft::{Persister, Raft};
+
+use super::rpc::{GetArgs, GetReply, PutAppendArgs, PutAppendReply, Status};
+use super::rsm::Rsm;
+use super::store::{Op, OpResult, Store};
+
+/// How long a handler waits for its request to be applied before telling the clerk to try
+/// another server. A leader cut off from the majority keeps its term and never learns that
+/// it lost it, so without a limit its clerks would wait until the partition heals.
+const SUBMIT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// One key/value server. Cloning gives another handle to the same server.
+#[derive(Clone)]
+pub struct KvServer {
+    rsm: Rsm<Store>,
+}
+
+impl KvServer {
+    /// Starts server `me` of the cluster reached through `servers` (`servers[me]` is this
+    /// server's own end), restoring what it saved in `persister` before a crash. With
+    /// `maxraftstate = Some(n)` it snapshots whenever its saved Raft state reaches `n`
+    /// bytes; with `None` it never does. Returns at once.
+    pub fn new(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        maxraftstate: Option<usize>,
+    ) -> KvServer {
+        KvServer {
+            rsm: Rsm::new(servers, me, persister, maxraftstate, Store::default()),
+        }
+    }
+
+    /// The server's RPC services: the key/value service `"KV"` and its Raft's.
+    pub fn services(&self) -> Vec<Service> {
+        let get = self.clone();
+        let put_append = self.clone();
+        let kv = Service::new("KV")
+            .method(move |args: GetArgs| {
+                let server = get.clone();
+                async move { server.get(args).await }
+            })
+            .method(move |args: PutAppendArgs| {
+                let server = put_append.clone();
+                async move { server.put_append(args).await }
+            });
+        vec![kv, self.rsm.raft().service()]
+    }
+
+    /// This server's Raft.
+    pub fn raft(&self) -> &Raft {
+        self.rsm.raft()
+    }
+
+    /// Stops the server.
+    pub fn kill(&self) {
+        self.rsm.kill();
+    }
+
+    async fn get(&self, args: GetArgs) -> GetReply {
+        let result = self.submit(Op::Get { key: args.key }).await;
+        GetReply {
+            status: result.status,
+            value: result.value,
+        }
+    }
+
+    async fn put_append(&self, args: PutAppendArgs) -> PutAppendReply {
+        let result = self
+            .submit(Op::Write {
+                key: args.key,
+                value: args.value,
+                kind: args.kind,
+                id: args.id,
+            })
+            .await;
+        PutAppendReply {
+            status: result.status,
+        }
+    }
+
+    /// Submits `op` and waits (at most [`SUBMIT_TIMEOUT`]) for its result. Every failure
+    /// reads as `ErrWrongLeader` to the clerk: whatever happened, it should try elsewhere.
+    async fn submit(&self, op: Op) -> OpResult {
+        match labrpc::timeout(SUBMIT_TIMEOUT, self.rsm.submit(op)).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) | Err(labrpc::Elapsed) => OpResult {
+                status: Status::ErrWrongLeader,
+                value: String::new(),
+            },
+        }
+    }
+}

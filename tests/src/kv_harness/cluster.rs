@@ -1,0 +1,384 @@
+//! A group of replicated servers on a simulated network, as the Lab 3 tests see it (the
+//! course's `kvraft/config.go`, and `tester1` for the rsm tests): starting and shutting
+//! down servers, partitions, the clients' ends, and the sizes of what servers saved.
+//!
+//! Generic over the [`Replica`] the group runs: a key/value server, or the rsm tests'
+//! counter server. Every call the tester makes on a server runs in that server's node
+//! context, and every action is logged under the target `tester`.
+
+use std::sync::Arc;
+
+use labrpc::tester::{Network, Node, Server};
+use labrpc::{ClientEnd, Service};
+use parking_lot::Mutex;
+use raft::{Persister, Raft};
+use rand::seq::SliceRandom;
+
+/// A server the group can run: what the tester needs of a key/value server.
+pub trait Replica: Clone + 'static {
+    /// Starts server `me` (`StartKVServer`), in its node's context.
+    fn start(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        maxraftstate: Option<usize>,
+    ) -> Self;
+    /// Its RPC services (its own and its Raft's).
+    fn services(&self) -> Vec<Service>;
+    /// Its Raft.
+    fn raft(&self) -> Raft;
+    /// Stops it.
+    fn kill(&self);
+}
+
+impl Replica for kvraft::KvServer {
+    fn start(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        maxraftstate: Option<usize>,
+    ) -> Self {
+        kvraft::KvServer::new(servers, me, persister, maxraftstate)
+    }
+
+    fn services(&self) -> Vec<Service> {
+        kvraft::KvServer::services(self)
+    }
+
+    fn raft(&self) -> Raft {
+        kvraft::KvServer::raft(self).clone()
+    }
+
+    fn kill(&self) {
+        kvraft::KvServer::kill(self);
+    }
+}
+
+/// A group of `n` servers. Cloning gives another handle to the same group.
+pub struct Cluster<S: Replica> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S: Replica> Clone for Cluster<S> {
+    fn clone(&self) -> Self {
+        Cluster {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<S: Replica> {
+    n: usize,
+    net: Network,
+    maxraftstate: Option<usize>,
+    state: Mutex<State<S>>,
+}
+
+struct State<S> {
+    /// Server `i`'s running instance and its node; `None` while it is shut down.
+    running: Vec<Option<(Node, S)>>,
+    /// Server `i`'s stable storage, kept across restarts.
+    saved: Vec<Persister>,
+    /// `end_names[i][j]`: the end server `i`'s current incarnation uses to reach `j`.
+    end_names: Vec<Vec<String>>,
+    /// How many server incarnations and clients have been made, for fresh end names.
+    made: u64,
+}
+
+/// A client's ends, one per server, by server: the tester enables and disables them.
+#[derive(Clone, Debug)]
+pub struct ClientEnds {
+    names: Vec<String>,
+}
+
+impl<S: Replica> Cluster<S> {
+    /// `make_config`: `n` servers, all started and connected, on a network that is
+    /// reliable unless `unreliable`, with [`NETWORK_LATENCY`](super::NETWORK_LATENCY) on
+    /// every message. There are no long delays in the KV tests (as in the course).
+    pub fn new(n: usize, unreliable: bool, maxraftstate: Option<usize>) -> Cluster<S> {
+        tracing::info!(
+            target: "tester",
+            servers = n,
+            reliable = !unreliable,
+            ?maxraftstate,
+            "make_config"
+        );
+        let cluster = Cluster {
+            inner: Arc::new(Inner {
+                n,
+                net: Network::new(),
+                maxraftstate,
+                state: Mutex::new(State {
+                    running: (0..n).map(|_| None).collect(),
+                    saved: (0..n).map(|_| Persister::new()).collect(),
+                    end_names: vec![Vec::new(); n],
+                    made: 0,
+                }),
+            }),
+        };
+        for i in 0..n {
+            cluster.start_server(i);
+        }
+        cluster.connect_all();
+        cluster.inner.net.set_reliable(!unreliable);
+        cluster.inner.net.set_latency(super::NETWORK_LATENCY);
+        cluster
+    }
+
+    /// Number of servers.
+    pub fn n(&self) -> usize {
+        self.inner.n
+    }
+
+    /// Every server, `[0, 1, ..., n-1]` (the course's `All()`).
+    pub fn all(&self) -> Vec<usize> {
+        (0..self.inner.n).collect()
+    }
+
+    /// The network, for its counters.
+    pub fn net(&self) -> &Network {
+        &self.inner.net
+    }
+
+    /// Runs `call` on server `i` in its node context; `None` if it is shut down.
+    pub fn on_server<R>(&self, i: usize, call: impl FnOnce(&S) -> R) -> Option<R> {
+        let (node, server) = self.inner.state.lock().running[i].clone()?;
+        Some(node.enter(|| call(&server)))
+    }
+
+    /// `StartServer(i)`: starts server `i` on a fresh node with fresh ends, from a copy of
+    /// what it saved. Does not connect it. Server `i` must be shut down.
+    pub fn start_server(&self, i: usize) {
+        let n = self.inner.n;
+        let net = &self.inner.net;
+        let (ends, persister) = {
+            let mut state = self.inner.state.lock();
+            assert!(
+                state.running[i].is_none(),
+                "tester bug: start_server({i}) while it runs"
+            );
+            state.made += 1;
+            let made = state.made;
+            state.end_names[i] = (0..n).map(|j| format!("S{i}->S{j}#{made}")).collect();
+            let ends: Vec<ClientEnd> = state.end_names[i]
+                .iter()
+                .enumerate()
+                .map(|(j, name)| {
+                    let end = net.make_end(name.as_str());
+                    net.connect(name, server_name(j));
+                    end
+                })
+                .collect();
+            state.saved[i] = state.saved[i].copy();
+            (ends, state.saved[i].clone())
+        };
+        tracing::info!(target: "tester", "start S{i}");
+        let node = Node::new(server_name(i));
+        let maxraftstate = self.inner.maxraftstate;
+        let (server, services) = node.enter(|| {
+            let server = S::start(ends, i, persister, maxraftstate);
+            let services = server.services();
+            (server, services)
+        });
+        let mut host = Server::on(node);
+        for service in services {
+            host.add_service(service);
+        }
+        net.add_server(server_name(i), host);
+        self.inner.state.lock().running[i] = Some((node, server));
+    }
+
+    /// `ShutdownServer(i)`: cuts server `i` off, removes it from the network, keeps a copy
+    /// of what it saved, kills it, and kills its node (every task it had stops).
+    pub fn shutdown_server(&self, i: usize) {
+        self.disconnect(i, &self.all());
+        self.inner.net.delete_server(&server_name(i));
+        let stopped = {
+            let mut state = self.inner.state.lock();
+            state.saved[i] = state.saved[i].copy();
+            state.running[i].take()
+        };
+        if let Some((node, server)) = stopped {
+            tracing::info!(target: "tester", "shut down S{i}");
+            node.enter(|| server.kill());
+            node.kill();
+        }
+    }
+
+    /// Whether server `i` runs.
+    pub fn is_up(&self, i: usize) -> bool {
+        self.inner.state.lock().running[i].is_some()
+    }
+
+    /// Enables the ends between server `i` and each server in `to`, both ways.
+    pub fn connect(&self, i: usize, to: &[usize]) {
+        tracing::info!(target: "tester", "connect S{i} to {to:?}");
+        self.set_links(i, to, true);
+    }
+
+    /// Disables the ends between server `i` and each server in `from`, both ways.
+    pub fn disconnect(&self, i: usize, from: &[usize]) {
+        tracing::info!(target: "tester", "disconnect S{i} from {from:?}");
+        self.set_links(i, from, false);
+    }
+
+    fn set_links(&self, i: usize, others: &[usize], enabled: bool) {
+        let state = self.inner.state.lock();
+        for &j in others {
+            if let Some(name) = state.end_names[i].get(j) {
+                self.inner.net.enable(name, enabled);
+            }
+            if let Some(name) = state.end_names[j].get(i) {
+                self.inner.net.enable(name, enabled);
+            }
+        }
+    }
+
+    /// Connects every server to every other.
+    pub fn connect_all(&self) {
+        let all = self.all();
+        for i in 0..self.inner.n {
+            self.connect(i, &all);
+        }
+    }
+
+    /// Splits the servers into `p1` and `p2`: connected within each, cut off between them.
+    pub fn partition(&self, p1: &[usize], p2: &[usize]) {
+        tracing::info!(target: "tester", "partition {p1:?} | {p2:?}");
+        for &i in p1 {
+            self.set_links(i, p2, false);
+            self.set_links(i, p1, true);
+        }
+        for &i in p2 {
+            self.set_links(i, p1, false);
+            self.set_links(i, p2, true);
+        }
+    }
+
+    /// The first server (by index) that believes it leads, if any (the course's `Leader()`).
+    pub fn leader(&self) -> Option<usize> {
+        (0..self.inner.n).find(|&i| self.on_server(i, |s| s.raft().state().1).unwrap_or(false))
+    }
+
+    /// Two groups, the current leader (or server 0, if none) at the end of the minority
+    /// (`make_partition`): `n/2 + 1` servers, then `n/2`.
+    pub fn make_partition(&self) -> (Vec<usize>, Vec<usize>) {
+        let leader = self.leader().unwrap_or(0);
+        let others: Vec<usize> = (0..self.inner.n).filter(|&i| i != leader).collect();
+        let majority = self.inner.n / 2 + 1;
+        let p1 = others[..majority].to_vec();
+        let mut p2 = others[majority..].to_vec();
+        p2.push(leader);
+        (p1, p2)
+    }
+
+    /// A random split of the servers in two, as the course's partitioner draws it: each
+    /// server on either side with probability 1/2.
+    pub fn random_partition(&self) -> (Vec<usize>, Vec<usize>) {
+        let mut rng = labrpc::rng();
+        let (mut p1, mut p2) = (Vec::new(), Vec::new());
+        for i in 0..self.inner.n {
+            if rand::RngExt::random_bool(&mut rng, 0.5) {
+                p2.push(i);
+            } else {
+                p1.push(i);
+            }
+        }
+        (p1, p2)
+    }
+
+    /// The largest Raft state any server saved (`LogSize`).
+    pub fn log_size(&self) -> usize {
+        let state = self.inner.state.lock();
+        state
+            .saved
+            .iter()
+            .map(Persister::raft_state_size)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The largest snapshot any server saved (`SnapshotSize`).
+    pub fn snapshot_size(&self) -> usize {
+        let state = self.inner.state.lock();
+        state
+            .saved
+            .iter()
+            .map(Persister::snapshot_size)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// A fresh set of ends for a client, one to each server, all connected but enabled
+    /// only to the servers in `to`; handed to the client in a random order (as the
+    /// course's `random_handles`), so clients do not all start with server 0.
+    pub fn make_client_ends(&self, to: &[usize]) -> (Vec<ClientEnd>, ClientEnds) {
+        let net = &self.inner.net;
+        let made = {
+            let mut state = self.inner.state.lock();
+            state.made += 1;
+            state.made
+        };
+        let names: Vec<String> = (0..self.inner.n)
+            .map(|j| format!("C{made}->S{j}"))
+            .collect();
+        let mut ends: Vec<ClientEnd> = names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let end = net.make_end(name.as_str());
+                net.connect(name, server_name(j));
+                end
+            })
+            .collect();
+        ends.shuffle(&mut labrpc::rng());
+        let client = ClientEnds { names };
+        self.connect_client(&client, to);
+        (ends, client)
+    }
+
+    /// Enables a client's ends to the servers in `to`.
+    pub fn connect_client(&self, client: &ClientEnds, to: &[usize]) {
+        for &j in to {
+            self.inner.net.enable(&client.names[j], true);
+        }
+    }
+
+    /// Disables a client's ends to the servers in `from`.
+    pub fn disconnect_client(&self, client: &ClientEnds, from: &[usize]) {
+        for &j in from {
+            self.inner.net.enable(&client.names[j], false);
+        }
+    }
+
+    /// Sets the network reliable or lossy.
+    pub fn set_reliable(&self, reliable: bool) {
+        tracing::info!(target: "tester", reliable, "set network reliability");
+        self.inner.net.set_reliable(reliable);
+    }
+}
+
+impl<S: Replica> Drop for Inner<S> {
+    /// The course's `cleanup`: kills every server still running, in its node context.
+    /// Skipped while a failed test unwinds (a panic inside `drop` would abort the test
+    /// binary); the world then drops the servers' tasks anyway.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        for (node, server) in self
+            .state
+            .get_mut()
+            .running
+            .iter_mut()
+            .filter_map(Option::take)
+        {
+            node.enter(|| server.kill());
+        }
+    }
+}
+
+/// The network name of server `i`.
+pub fn server_name(i: usize) -> String {
+    format!("S{i}")
+}

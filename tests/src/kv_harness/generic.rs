@@ -1,0 +1,267 @@
+//! `GenericTest` and `GenericTestSpeed`, the course's workhorses for 3A and 3B, and the
+//! checks on appended values.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use rand::RngExt;
+
+use super::kv::KvConfig;
+use super::{ELECTION_TIMEOUT, MAXRAFTSTATE};
+
+/// What a `GenericTest` run does: the course's arguments.
+#[derive(Clone, Copy, Debug)]
+pub struct Generic {
+    /// `"3A"` or `"3B"`, for the title.
+    pub part: &'static str,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Servers.
+    pub servers: usize,
+    /// The network drops and delays requests and replies.
+    pub unreliable: bool,
+    /// All servers are shut down and restarted after each round (persistence must work).
+    pub crash: bool,
+    /// The servers are split at random in two, again and again, while the clients run.
+    pub partitions: bool,
+    /// Whether servers snapshot (`maxraftstate` = [`MAXRAFTSTATE`]) or never do (the
+    /// course's -1).
+    pub snapshots: bool,
+    /// Clients use random keys (and Puts): only the linearizability check can judge
+    /// their Gets.
+    pub random_keys: bool,
+}
+
+impl Generic {
+    /// One client, five servers, no faults, no snapshots, own keys.
+    pub const fn new(part: &'static str) -> Generic {
+        Generic {
+            part,
+            clients: 1,
+            servers: 5,
+            unreliable: false,
+            crash: false,
+            partitions: false,
+            snapshots: false,
+            random_keys: false,
+        }
+    }
+
+    /// The course's title, e.g. `Test: unreliable net, restarts, many clients (3A)`.
+    fn title(&self) -> String {
+        let mut title = String::from("Test: ");
+        if self.unreliable {
+            title.push_str("unreliable net, ");
+        }
+        if self.crash {
+            title.push_str("restarts, ");
+        }
+        if self.partitions {
+            title.push_str("partitions, ");
+        }
+        if self.snapshots {
+            title.push_str("snapshots, ");
+        }
+        if self.random_keys {
+            title.push_str("random keys, ");
+        }
+        title.push_str(if self.clients > 1 {
+            "many clients"
+        } else {
+            "one client"
+        });
+        format!("{title} ({})", self.part)
+    }
+
+    /// `GenericTest`: three rounds of clients running for 5 s against the faults chosen,
+    /// then checks that every client's appends are present, once each and in order, that
+    /// the log stays small (with snapshots) or no snapshot exists (without), and finally
+    /// that the whole history is linearizable.
+    pub async fn run(self) {
+        let maxraftstate = self.snapshots.then_some(MAXRAFTSTATE);
+        let cfg = KvConfig::new(self.servers, self.unreliable, maxraftstate);
+        cfg.begin(&self.title());
+        let all = cfg.cluster().all();
+        let mut ck = cfg.make_client(&all, Some(0));
+
+        for _round in 0..3 {
+            let done_clients = Arc::new(AtomicBool::new(false));
+            let done_partitioner = Arc::new(AtomicBool::new(false));
+            let mut counts = Vec::new();
+            for cli in 0..self.clients {
+                let (report, count) = oneshot::channel();
+                counts.push(count);
+                labrpc::spawn(self.client(cfg.clone(), cli, done_clients.clone(), report));
+            }
+            let partitioner = self.partitions.then(|| {
+                let cfg = cfg.clone();
+                let done = done_partitioner.clone();
+                labrpc::spawn(async move {
+                    // Let the clients do some operations without interruption.
+                    labrpc::sleep(Duration::from_secs(1)).await;
+                    partitioner(&cfg, &done).await;
+                })
+            });
+            labrpc::sleep(Duration::from_secs(5)).await;
+
+            done_clients.store(true, Ordering::SeqCst);
+            done_partitioner.store(true, Ordering::SeqCst);
+
+            if let Some(partitioner) = partitioner {
+                partitioner.await.expect("the partitioner finishes");
+                // A client may have submitted a request in a minority; it will not return
+                // until that server learns that a new term has started.
+                cfg.cluster().connect_all();
+                labrpc::sleep(ELECTION_TIMEOUT).await;
+            }
+
+            if self.crash {
+                for i in 0..self.servers {
+                    cfg.cluster().shutdown_server(i);
+                }
+                labrpc::sleep(ELECTION_TIMEOUT).await;
+                for i in 0..self.servers {
+                    cfg.cluster().start_server(i);
+                }
+                cfg.cluster().connect_all();
+            }
+
+            for (i, count) in counts.into_iter().enumerate() {
+                let appended = count.await.expect("every client reports its count");
+                let value = ck.get(&i.to_string()).await;
+                if !self.random_keys {
+                    check_client_appends(i, &value, appended);
+                }
+            }
+
+            if let Some(max) = maxraftstate {
+                // After the servers processed every request and had time to checkpoint.
+                let size = cfg.cluster().log_size();
+                if size > 8 * max {
+                    fail!("logs were not trimmed ({size} > 8*{max})");
+                }
+            } else {
+                let size = cfg.cluster().snapshot_size();
+                if size > 0 {
+                    fail!("snapshot too large ({size}), should not be used when maxraftstate = -1");
+                }
+            }
+        }
+
+        cfg.history().check_linearizable();
+        cfg.end();
+    }
+
+    /// One client of a round: appends (and, with random keys, puts) and gets until told to
+    /// stop; then reports how many values it wrote.
+    async fn client(
+        self,
+        cfg: KvConfig,
+        cli: usize,
+        done: Arc<AtomicBool>,
+        report: oneshot::Sender<usize>,
+    ) {
+        let all = cfg.cluster().all();
+        let mut ck = cfg.make_client(&all, Some(cli));
+        let mut written = 0;
+        // Only used with own keys: what the client's key must hold.
+        let mut last = String::new();
+        if !self.random_keys {
+            ck.put(&cli.to_string(), &last).await;
+        }
+        while !done.load(Ordering::SeqCst) {
+            let key = if self.random_keys {
+                labrpc::rng().random_range(0..self.clients).to_string()
+            } else {
+                cli.to_string()
+            };
+            let value = format!("x {cli} {written} y");
+            if labrpc::rng().random_range(0..1000) < 500 {
+                ck.append(&key, &value).await;
+                if !self.random_keys {
+                    last.push_str(&value);
+                }
+                written += 1;
+            } else if self.random_keys && labrpc::rng().random_range(0..1000) < 100 {
+                // Only with random keys: a Put would break the check of own-key Gets.
+                ck.put(&key, &value).await;
+                written += 1;
+            } else {
+                let got = ck.get(&key).await;
+                if !self.random_keys && got != last {
+                    fail!("get wrong value, key {key}, wanted:\n{last}\n, got\n{got}\n");
+                }
+            }
+        }
+        let _ = report.send(written);
+    }
+}
+
+/// Repartitions the servers at random every 1–1.2 s until told to stop.
+async fn partitioner(cfg: &KvConfig, done: &AtomicBool) {
+    while !done.load(Ordering::SeqCst) {
+        let (p1, p2) = cfg.cluster().random_partition();
+        cfg.cluster().partition(&p1, &p2);
+        let ms = labrpc::rng().random_range(0..200);
+        labrpc::sleep(ELECTION_TIMEOUT + Duration::from_millis(ms)).await;
+    }
+}
+
+/// `GenericTestSpeed`: 1000 Appends by one client, one after another, must take at most
+/// 100 ms / 3 each on average (at least three per heartbeat interval): a leader must not
+/// wait for the next heartbeat to replicate. Virtual time, so the limit is exact.
+pub async fn speed_test(part: &str, maxraftstate: Option<usize>) {
+    const OPS: usize = 1000;
+    let cfg = KvConfig::new(3, false, maxraftstate);
+    let all = cfg.cluster().all();
+    let mut ck = cfg.make_client(&all, None);
+    cfg.begin(&format!("Test: ops complete fast enough ({part})"));
+
+    // Wait for the first op, so that a leader is elected and serving.
+    ck.get("x").await;
+
+    let start = labrpc::now();
+    for i in 0..OPS {
+        ck.append("x", &format!("x 0 {i} y")).await;
+    }
+    let elapsed = labrpc::now() - start;
+
+    let value = ck.get("x").await;
+    check_client_appends(0, &value, OPS);
+
+    let per_op_limit = Duration::from_millis(100) / 3;
+    let per_op = elapsed / OPS as u32;
+    if per_op > per_op_limit {
+        fail!("Operations completed too slowly {per_op:?}/op > {per_op_limit:?}/op");
+    }
+    cfg.end();
+}
+
+/// `checkClntAppends`: client `client`'s `count` appends (`x <client> <j> y`) are all in
+/// `value`, once each, in order.
+pub fn check_client_appends(client: usize, value: &str, count: usize) {
+    let mut last_offset = None;
+    for j in 0..count {
+        let wanted = format!("x {client} {j} y");
+        let Some(offset) = value.find(&wanted) else {
+            fail!("{client} missing element {wanted} in Append result {value}");
+        };
+        if value.rfind(&wanted) != Some(offset) {
+            fail!("duplicate element {wanted} in Append result");
+        }
+        if last_offset.is_some_and(|last| offset <= last) {
+            fail!("wrong order for element {wanted} in Append result");
+        }
+        last_offset = Some(offset);
+    }
+}
+
+/// `checkConcurrentAppends`: for each client `i`, its `counts[i]` appends are all in
+/// `value`, once each, in order.
+pub fn check_concurrent_appends(value: &str, counts: &[usize]) {
+    for (client, &count) in counts.iter().enumerate() {
+        check_client_appends(client, value, count);
+    }
+}

@@ -1,0 +1,180 @@
+//! The history of client calls a test records, with exact virtual call and return times,
+//! and its linearizability check.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use labrpc::Instant;
+use linearizability::kv::{KvInput, KvModel, KvOutput};
+use linearizability::{Budget, Operation, Verdict};
+use parking_lot::Mutex;
+
+/// How many search steps the checker may take on each key's history before it gives up
+/// with "unknown". A step count rather than the course's 1 s of real time, so the verdict
+/// does not depend on the machine's speed or load: the same seed always gets the same
+/// verdict. The reference's histories need far fewer (see BENCHMARKS.md).
+pub const CHECK_BUDGET_STEPS: u64 = 10_000_000;
+
+/// One call a clerk made: what it asked and what it got.
+#[derive(Clone, Debug)]
+pub struct KvCall {
+    input: KvInput,
+    output: KvOutput,
+}
+
+impl KvCall {
+    /// A Get of `key` that returned `value`.
+    pub fn get(key: &str, value: &str) -> KvCall {
+        KvCall {
+            input: KvInput::Get { key: key.into() },
+            output: KvOutput {
+                value: value.into(),
+            },
+        }
+    }
+
+    /// A Put of `value` to `key`.
+    pub fn put(key: &str, value: &str) -> KvCall {
+        KvCall {
+            input: KvInput::Put {
+                key: key.into(),
+                value: value.into(),
+            },
+            output: KvOutput::default(),
+        }
+    }
+
+    /// `"get"`, `"put"` or `"append"`.
+    pub fn name(&self) -> &'static str {
+        match self.input {
+            KvInput::Get { .. } => "get",
+            KvInput::Put { .. } => "put",
+            KvInput::Append { .. } => "append",
+        }
+    }
+
+    /// An Append of `value` to `key`.
+    pub fn append(key: &str, value: &str) -> KvCall {
+        KvCall {
+            input: KvInput::Append {
+                key: key.into(),
+                value: value.into(),
+            },
+            output: KvOutput::default(),
+        }
+    }
+}
+
+/// The calls recorded so far. Cloning gives another handle to the same history.
+#[derive(Clone, Default)]
+pub struct History {
+    operations: Arc<Mutex<Vec<Operation<KvInput, KvOutput>>>>,
+}
+
+impl History {
+    /// Records a call by `client` that started at `call` and returned at `ret`.
+    pub fn record(&self, client: usize, kv_call: KvCall, call: Instant, ret: Instant) {
+        self.operations.lock().push(Operation {
+            client,
+            input: kv_call.input,
+            output: kv_call.output,
+            call: nanos(call),
+            ret: nanos(ret),
+        });
+    }
+
+    /// How many calls are recorded.
+    pub fn len(&self) -> usize {
+        self.operations.lock().len()
+    }
+
+    /// Whether no call is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fails the test unless the history is linearizable. On "illegal", writes the
+    /// checker's page and names it; on "unknown" (the budget ran out), saves the history
+    /// and fails just as loudly: a history nobody could check is no pass.
+    pub fn check_linearizable(&self) {
+        let operations = self.operations.lock().clone();
+        tracing::info!(target: "tester", operations = operations.len(), "checking linearizability");
+        let (verdict, explanation) = linearizability::check_verbose(
+            &KvModel,
+            &operations,
+            Budget::Steps(CHECK_BUDGET_STEPS),
+        );
+        match verdict {
+            Verdict::Ok => {
+                tracing::info!(target: "tester", "the history is linearizable");
+            }
+            Verdict::Illegal => {
+                let path = output_path("html");
+                let saved =
+                    std::fs::create_dir_all(path.parent().expect("a directory")).and_then(|()| {
+                        linearizability::write_html(&KvModel, &operations, &explanation, &path)
+                    });
+                let shown = match saved {
+                    Ok(()) => format!("see {}", path.display()),
+                    Err(e) => format!("(could not write {}: {e})", path.display()),
+                };
+                fail!(
+                    "history is not linearizable: some Get returned a value that no order of \
+                     the {} calls consistent with their real-time order explains; {shown} \
+                     (one row per client, the first call that cannot be placed in red)",
+                    operations.len()
+                );
+            }
+            Verdict::Unknown => {
+                let path = output_path("txt");
+                let saved = std::fs::create_dir_all(path.parent().expect("a directory"))
+                    .and_then(|()| std::fs::write(&path, describe(&operations)));
+                let shown = match saved {
+                    Ok(()) => format!("the history is saved in {}", path.display()),
+                    Err(e) => format!("(could not write {}: {e})", path.display()),
+                };
+                fail!(
+                    "the linearizability check of {} calls gave up after {CHECK_BUDGET_STEPS} \
+                     search steps on some key, so this run cannot be called correct; {shown}",
+                    operations.len()
+                );
+            }
+        }
+    }
+}
+
+/// Virtual time as nanoseconds since the start of the run.
+fn nanos(at: Instant) -> u64 {
+    (at - Instant::START).as_nanos() as u64
+}
+
+/// Where a failing run's checker output goes:
+/// `target/linearizability/<test>-seed<seed>.<extension>` in the workspace.
+fn output_path(extension: &str) -> PathBuf {
+    let thread = std::thread::current();
+    let test = thread
+        .name()
+        .and_then(|name| name.split(' ').next())
+        .unwrap_or("test");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
+    let target = std::path::absolute(&target).unwrap_or(target);
+    target
+        .join("linearizability")
+        .join(format!("{test}-seed{}.{extension}", labrpc::seed()))
+}
+
+/// One line per call: client, call and return times, input, output.
+fn describe(operations: &[Operation<KvInput, KvOutput>]) -> String {
+    let mut text = String::from("# client call_ns return_ns input -> output\n");
+    for op in operations {
+        let _ = writeln!(
+            text,
+            "{} {} {} {:?} -> {:?}",
+            op.client, op.call, op.ret, op.input, op.output
+        );
+    }
+    text
+}

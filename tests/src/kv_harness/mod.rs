@@ -1,0 +1,49 @@
+//! The Lab 3 tester: a cluster of servers, clerks whose every call is recorded with its
+//! exact virtual call and return times, and the checks the rsm, 3A and 3B tests are made
+//! of. A port of the course's `kvraft/config.go` and `test_test.go` helpers (and
+//! `kvraft1/rsm`'s for the rsm layer), with the same numbers.
+//!
+//! One job per file:
+//!
+//! - `cluster.rs`: the group of servers, generic over what it runs; partitions, restarts,
+//!   clients' ends, sizes of what servers saved;
+//! - `kv.rs`: the key/value cluster, its clerks, the summary line;
+//! - `history.rs`: the recorded history and its linearizability check;
+//! - `generic.rs`: `GenericTest` and `GenericTestSpeed`, and the append checks;
+//! - `counter.rs`: the rsm tests' counter server and their helpers.
+//!
+//! Every failure panics with the course's message, or a more helpful one; the runner adds
+//! the seed and the command that replays it.
+
+/// Fails the test: logs the message under the target `tester`, then panics with it.
+macro_rules! fail {
+    ($($message:tt)*) => {{
+        let message = format!($($message)*);
+        tracing::info!(target: "tester", "FAILED: {message}");
+        panic!("{message}")
+    }};
+}
+
+pub mod cluster;
+pub mod counter;
+pub mod generic;
+pub mod history;
+pub mod kv;
+
+use std::time::Duration;
+
+/// The course's `electionTimeout` for the KV tests: a new leader within a second.
+pub const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The time every request and reply spends on the wire in the Lab 3 tests.
+///
+/// The course's reliable network delivers at once; in Go an operation still takes the real
+/// time its code runs, so a client that loops for 5 s makes a few thousand calls. In
+/// virtual time nothing takes time by itself, and clients looping on a service that
+/// answers at once would never let the clock move. With this latency an operation on the
+/// reference takes about 4 ms (the clerk's request, the leader's AppendEntries and its
+/// reply, the answer), close to what the course's runs show.
+pub const NETWORK_LATENCY: Duration = Duration::from_millis(1);
+
+/// The `maxraftstate` of the 3B tests.
+pub const MAXRAFTSTATE: usize = 1000;

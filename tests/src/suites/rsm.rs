@@ -1,0 +1,256 @@
+//! The rsm layer's tests (the 2025 course's `kvraft1/rsm`): a counter replicated through
+//! the student's `Rsm`, on the student's Raft (or the reference's).
+//!
+//! Each test is registered, with a one-line description, in the `catalogue` crate.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+
+use crate::kv_harness::counter::{CounterOp, NSEC, NSRV, RsmTest};
+
+/// How long submits pending on a killed server may take to return.
+const PROMPTLY: Duration = Duration::from_secs(1);
+
+pub(crate) async fn basic_rsm() {
+    const NINC: i64 = 10;
+    let ts = RsmTest::new(None);
+    ts.begin("Test RSM basic");
+    for i in 0..NINC {
+        let n = ts.one_inc().await;
+        if n != i + 1 {
+            fail_with(format!("expected {} instead of {n}", i + 1));
+        }
+        ts.check_counter(n, NSRV).await;
+    }
+    ts.end();
+}
+
+pub(crate) async fn concurrent_rsm() {
+    const NINC: i64 = 50;
+    let ts = RsmTest::new(None);
+    ts.begin("Test concurrent submit");
+    let incs = (0..NINC).map(|_| {
+        let ts = ts.clone();
+        labrpc::spawn(async move { ts.one_inc().await })
+    });
+    for inc in join_all(incs).await {
+        inc.expect("the increments finish");
+    }
+    ts.check_counter(NINC, NSRV).await;
+    ts.end();
+}
+
+pub(crate) async fn leader_failure_rsm() {
+    let ts = RsmTest::new(None);
+    ts.begin("Test Leader Failure");
+    let n = ts.one_inc().await;
+    ts.check_counter(n, NSRV).await;
+
+    let leader = ts.disconnect_leader();
+    let n = ts.one_inc().await;
+    ts.check_counter(n, NSRV - 1).await;
+
+    ts.connect(leader);
+    ts.check_counter(n, NSRV).await;
+    ts.end();
+}
+
+pub(crate) async fn leader_partition_rsm() {
+    const NSUBMIT: usize = 100;
+    let ts = RsmTest::new(None);
+    ts.begin("Test Leader Partition");
+
+    let n = ts.one_inc().await;
+    ts.check_counter(n, NSRV).await;
+
+    // Cut the leader off alone.
+    let leader = ts.cluster().leader().unwrap_or(0);
+    let p1: Vec<usize> = (0..NSRV).filter(|&i| i != leader).collect();
+    ts.partition(&p1, &[leader]);
+
+    // Many Decs on the old leader: Raft takes them all, none may commit.
+    let decs: Vec<_> = (0..NSUBMIT)
+        .map(|i| {
+            let ts = ts.clone();
+            labrpc::spawn(async move {
+                if let Some(Ok(value)) = ts.submit(leader, CounterOp::Dec).await {
+                    fail_with(format!(
+                        "Submit {i} in minority completed (counter {value}): S{leader} was cut \
+                         off from the majority, so nothing it was given may commit"
+                    ));
+                }
+            })
+        })
+        .collect();
+    let mut decs = Box::pin(join_all(decs));
+
+    // Give the old leader some time to submit.
+    labrpc::sleep(Duration::from_millis(10)).await;
+
+    let Some(n) = ts.one_partition(Some(&p1), CounterOp::Inc).await else {
+        fail_with(format!(
+            "the majority {p1:?} did not commit an Inc within {NSEC:?}"
+        ));
+    };
+
+    if labrpc::timeout(Duration::from_secs(1), decs.as_mut())
+        .await
+        .is_ok()
+    {
+        fail_with(
+            "Dec's in minority completed: every Submit on the cut-off leader returned within \
+             1 s, while it still believed it led (it cannot know it lost its term)"
+                .to_owned(),
+        );
+    }
+
+    // Reconnect the leader: with three servers that heals every partition.
+    ts.cluster().connect_all();
+
+    if labrpc::timeout(Duration::from_secs(1), decs.as_mut())
+        .await
+        .is_err()
+    {
+        fail_with(format!(
+            "Submit after healing didn't return: S{leader} is no longer the leader, but its \
+             pending submits still wait after 1 s"
+        ));
+    }
+
+    ts.check_counter(n, NSRV).await;
+    ts.end();
+}
+
+pub(crate) async fn restart_replay_rsm() {
+    const NINC: i64 = 100;
+    let ts = RsmTest::new(None);
+    ts.begin("Test Restart");
+    increments(&ts, NINC).await;
+
+    ts.shutdown_all();
+    labrpc::sleep(Duration::from_secs(1)).await;
+    ts.start_all();
+
+    let n = ts.one_inc().await;
+    if n != NINC + 1 {
+        fail_with(format!(
+            "expected {} got {n}: a restarted server must replay its log",
+            NINC + 1
+        ));
+    }
+    labrpc::sleep(Duration::from_secs(1)).await;
+    ts.check_counter(n, NSRV).await;
+    ts.end();
+}
+
+pub(crate) async fn shutdown_rsm() {
+    const NSUBMIT: usize = 100;
+    let ts = RsmTest::new(None);
+    ts.begin("Test Shutdown");
+    submits_return_after_kill(&ts, NSUBMIT).await;
+    ts.end();
+}
+
+pub(crate) async fn restart_submit_rsm() {
+    const NINC: i64 = 100;
+    const NSUBMIT: usize = 100;
+    let ts = RsmTest::new(None);
+    ts.begin("Test Restart and submit");
+    increments(&ts, NINC).await;
+
+    ts.shutdown_all();
+    labrpc::sleep(Duration::from_secs(1)).await;
+    ts.start_all();
+
+    let n = ts.one_inc().await;
+    if n != NINC + 1 {
+        fail_with(format!("Expected {} got {n}", NINC + 1));
+    }
+    labrpc::sleep(Duration::from_secs(1)).await;
+
+    submits_return_after_kill(&ts, NSUBMIT).await;
+
+    ts.start_all();
+    let n = ts.one_inc().await;
+    ts.check_counter(n, NSRV).await;
+    ts.end();
+}
+
+pub(crate) async fn snapshot_rsm() {
+    const N: i64 = 100;
+    const MAXRAFTSTATE: usize = 1000;
+    let ts = RsmTest::new(Some(MAXRAFTSTATE));
+    ts.begin("Test creating and restoring snapshot");
+    for _ in 0..N {
+        ts.one_inc().await;
+    }
+    ts.check_counter(N, NSRV).await;
+
+    let size = ts.cluster().log_size();
+    if size > 2 * MAXRAFTSTATE {
+        fail_with(format!(
+            "logs were not trimmed ({size} > 2 * {MAXRAFTSTATE})"
+        ));
+    }
+
+    // The rsm must have made snapshots by now: restart every server from one.
+    ts.shutdown_all();
+    ts.start_all();
+    ts.one_inc().await;
+    ts.check_counter(N + 1, NSRV).await;
+    ts.end();
+}
+
+/// `NINC` increments one by one, each checked on every server.
+async fn increments(ts: &RsmTest, count: i64) {
+    for i in 0..count {
+        let n = ts.one_inc().await;
+        if n != i + 1 {
+            fail_with(format!("expected {} instead of {n}", i + 1));
+        }
+        ts.check_counter(n, NSRV).await;
+    }
+}
+
+/// Submits `count` Nulls at once, kills every server while they wait (keeping the nodes,
+/// so a submit that ignores the kill is still there to be seen), and fails unless they all
+/// return within [`PROMPTLY`]. Then shuts every server down.
+///
+/// The course's version waits for `oneNull`s that retry for [`NSEC`]; here the kill is
+/// all that may end a pending submit, so a submit that would wait forever is caught even
+/// though the simulation could simply drop it with its node.
+async fn submits_return_after_kill(ts: &RsmTest, count: usize) {
+    // A Null first, so that there is a leader to submit to (`oneNull` finds it).
+    if ts.one_partition(None, CounterOp::Null).await.is_none() {
+        fail_with(format!(
+            "one: took too long: no server returned OK for a Null within {NSEC:?}"
+        ));
+    }
+    let leader = ts.leader();
+    let nulls: Vec<_> = (0..count)
+        .map(|_| {
+            let ts = ts.clone();
+            labrpc::spawn(async move { ts.submit(leader, CounterOp::Null).await })
+        })
+        .collect();
+    // Give some time to submit.
+    labrpc::sleep(Duration::from_millis(20)).await;
+
+    ts.kill_all_keeping_nodes();
+    let finished = labrpc::timeout(PROMPTLY, join_all(nulls)).await;
+    if finished.is_err() {
+        fail_with(format!(
+            "Submit didn't stop after shutdown: {count} submits were pending on S{leader} when \
+             every server was killed, and some still wait {PROMPTLY:?} later (kill() must make \
+             pending submits return SubmitError::Shutdown)"
+        ));
+    }
+    ts.shutdown_all();
+}
+
+/// Fails the test, logging the message under the target `tester` first.
+fn fail_with(message: String) -> ! {
+    tracing::info!(target: "tester", "FAILED: {message}");
+    panic!("{message}")
+}
