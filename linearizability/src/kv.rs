@@ -71,6 +71,10 @@ impl Model for KvModel {
         }
     }
 
+    fn is_read_only(&self, input: &KvInput) -> bool {
+        matches!(input, KvInput::Get { .. })
+    }
+
     /// One partition per key, in key order.
     fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
         let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

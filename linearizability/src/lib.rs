@@ -34,6 +34,17 @@
 //! Any illegal partition makes the history illegal (and [`check`] then stops the other
 //! partitions' searches); otherwise any unsettled one makes it unknown.
 //!
+//! # Cost
+//!
+//! The search (Wing & Gong's, with Lowe's cache of explored configurations, as in
+//! porcupine) is fast when operations mostly take effect in the order they were called,
+//! and reads ([`Model::is_read_only`]) are placed as soon as they fit. It is exponential
+//! in the worst case: many concurrent writes whose order only later reads reveal (say,
+//! a dozen Appends in flight on one key, taking effect out of call order) can exhaust
+//! any budget, and refuting an illegal history means exploring every configuration
+//! reachable before the violation. Give tests a [`Budget::Steps`] and treat
+//! [`Verdict::Unknown`] as inconclusive.
+//!
 //! # Explanations
 //!
 //! [`check_verbose`] also returns an [`Explanation`]: for each partition, the longest

@@ -48,6 +48,15 @@ pub trait Model: Sync {
         output: &Self::Output,
     ) -> Option<Self::State>;
 
+    /// Whether `input` never changes the state, whatever the state and the output (a
+    /// read). Optional, for speed: the search then places such an operation as soon as
+    /// the model accepts it and never tries it later instead, which is sound because a
+    /// read that fits now can always move to now. The default, `false`, is always safe.
+    fn is_read_only(&self, input: &Self::Input) -> bool {
+        let _ = input;
+        false
+    }
+
     /// Splits a history into independent sub-histories (P-compositionality): the history
     /// is linearizable exactly when each part is. Each part lists indices into `history`;
     /// together the parts must cover every operation once.

@@ -32,6 +32,10 @@ impl Model for RegisterModel {
         }
     }
 
+    fn is_read_only(&self, input: &RegisterInput) -> bool {
+        matches!(input, RegisterInput::Read)
+    }
+
     fn describe_operation(&self, input: &RegisterInput, output: &i64) -> String {
         match input {
             RegisterInput::Read => format!("read -> {output}"),

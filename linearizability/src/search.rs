@@ -69,6 +69,187 @@ struct Frame {
     call: u32,
     /// The state before it.
     state_before: u32,
+    /// A read placed as soon as it fitted: no other choice at its place needs trying.
+    forced: bool,
+}
+
+/// What a scan for a read that fits the current configuration found.
+enum ReadScan {
+    /// A read fits and leads to a new configuration, placed and pushed.
+    Placed,
+    /// A read fits but leads to an explored configuration: this one is a dead end too.
+    DeadEnd,
+    /// No read fits.
+    None,
+}
+
+/// The state of one search (see the module documentation).
+struct Search<'h, M: Model> {
+    model: &'h M,
+    ops: &'h [&'h Operation<M::Input, M::Output>],
+    read_only: Vec<bool>,
+    list: EventList,
+    states: StateTable<M::State>,
+    visited: Visited,
+    linearized: Bitset,
+    state: u32,
+    frames: Vec<Frame>,
+    /// The linearized operations in order (parallel to `frames`).
+    order: Vec<u32>,
+    tracker: Option<Tracker>,
+    /// Whether the last move pushed an operation (so a backtrack now leaves a peak). True
+    /// at the start, so that a history failing at once still reports its blocked operation.
+    climbing: bool,
+    steps: u64,
+}
+
+impl<M: Model> Search<'_, M> {
+    /// Tries to linearize the operation whose call is at `at` next: true if it fits and
+    /// leads to a new configuration, in which case it is pushed. `Err` if it fits but
+    /// the configuration was explored before.
+    fn try_place(&mut self, at: u32, op: u32, forced: bool) -> Result<bool, ()> {
+        let operation = self.ops[op as usize];
+        let current = self.states.get(self.state);
+        let Some(next) = self
+            .model
+            .step(current, &operation.input, &operation.output)
+        else {
+            return Ok(false);
+        };
+        // Reads leave the state alone: skip hashing it again.
+        let next = if next == *current {
+            self.state
+        } else {
+            self.states.intern(next)
+        };
+        self.linearized.insert(op);
+        if !self
+            .visited
+            .insert(&self.linearized, self.linearized.hash(), next)
+        {
+            self.linearized.remove(op);
+            return Err(());
+        }
+        self.frames.push(Frame {
+            call: at,
+            state_before: self.state,
+            forced,
+        });
+        self.order.push(op);
+        if let Some(tracker) = &mut self.tracker {
+            tracker.pushed();
+        }
+        self.climbing = true;
+        self.state = next;
+        self.list.lift(at);
+        Ok(true)
+    }
+
+    /// Looks among the pending calls (those before the first return) for a read that
+    /// fits, and places the first one found.
+    fn place_read(&mut self) -> ReadScan {
+        let mut cursor = self.list.first();
+        while let Some(at) = cursor {
+            let Event::Call { op, .. } = self.list.event(at) else {
+                break;
+            };
+            if self.read_only[op as usize] {
+                self.steps += 1;
+                match self.try_place(at, op, true) {
+                    Ok(true) => return ReadScan::Placed,
+                    Ok(false) => {}
+                    Err(()) => return ReadScan::DeadEnd,
+                }
+            }
+            cursor = self.list.after(at);
+        }
+        ReadScan::None
+    }
+
+    /// Undoes choices back to the latest one with alternatives left; returns where to
+    /// resume the scan, or `None` if no choice is left (no linearization exists).
+    /// `blocked` is the operation whose return forced the backtrack, if any.
+    fn backtrack(&mut self, blocked: Option<u32>) -> Option<Option<u32>> {
+        if self.climbing {
+            if let Some(tracker) = &mut self.tracker {
+                tracker.peak(&self.order, blocked);
+            }
+            self.climbing = false;
+        }
+        loop {
+            let frame = self.frames.pop()?;
+            let undone = self.order.pop().expect("order parallels frames");
+            if let Some(tracker) = &mut self.tracker {
+                tracker.popped();
+            }
+            self.list.unlift(frame.call);
+            self.linearized.remove(undone);
+            self.state = frame.state_before;
+            if !frame.forced {
+                return Some(self.list.after(frame.call));
+            }
+        }
+    }
+
+    fn peak(&mut self) {
+        if let Some(tracker) = &mut self.tracker {
+            tracker.peak(&self.order, None);
+        }
+    }
+
+    fn run(&mut self, limits: &Limits<'_>) -> Outcome {
+        // Each time the search reaches a new configuration, it first places any read that
+        // fits (no alternative to that needs trying), then scans the other pending calls.
+        let mut fresh = true;
+        let mut cursor = None;
+        loop {
+            if fresh {
+                match self.place_read() {
+                    ReadScan::Placed => continue,
+                    ReadScan::DeadEnd => match self.backtrack(None) {
+                        Some(resume) => {
+                            cursor = resume;
+                            fresh = false;
+                            continue;
+                        }
+                        None => return Outcome::Illegal,
+                    },
+                    ReadScan::None => {
+                        cursor = self.list.first();
+                        fresh = false;
+                    }
+                }
+            }
+            let Some(at) = cursor else {
+                // Every event was lifted: every operation is linearized.
+                self.peak();
+                return Outcome::Linearizable;
+            };
+            self.steps += 1;
+            if limits.exhausted(self.steps) {
+                self.peak();
+                return Outcome::Abandoned;
+            }
+            match self.list.event(at) {
+                Event::Call { op, .. } => {
+                    // Reads were tried when this configuration was first reached, in the
+                    // same state: only other operations remain to try.
+                    if !self.read_only[op as usize] && self.try_place(at, op, false) == Ok(true) {
+                        fresh = true;
+                    } else {
+                        cursor = self.list.after(at);
+                    }
+                }
+                Event::Return { op } => {
+                    // `op` was not linearized before its response: undo the last choice.
+                    match self.backtrack(Some(op)) {
+                        Some(resume) => cursor = resume,
+                        None => return Outcome::Illegal,
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Searches for a linearization of `ops`. With `track`, also returns the partial
@@ -82,88 +263,21 @@ pub(crate) fn search<M: Model>(
 ) -> (Outcome, Option<Trace>) {
     let n = ops.len();
     let intervals: Vec<(u64, u64)> = ops.iter().map(|op| (op.call, op.ret)).collect();
-    let mut list = EventList::new(&intervals);
-    let mut states = StateTable::new(model.init());
-    let mut visited = Visited::new(n.div_ceil(64));
-    let mut linearized = Bitset::new(n);
-    let mut state = 0u32;
-    let mut frames: Vec<Frame> = Vec::new();
-    // The linearized operations in order (parallel to `frames`).
-    let mut order: Vec<u32> = Vec::new();
-    let mut tracker = track.then(|| Tracker::new(n));
-    // Whether the last move pushed an operation (so a backtrack now leaves a peak). True
-    // at the start, so that a history failing at once still reports its blocked operation.
-    let mut climbing = true;
-    let mut steps = 0u64;
-    let mut cursor = list.first();
-
-    let outcome = loop {
-        let Some(at) = cursor else {
-            // Every event was lifted: every operation is linearized.
-            if let Some(tracker) = &mut tracker {
-                tracker.peak(&order, None);
-            }
-            break Outcome::Linearizable;
-        };
-        steps += 1;
-        if limits.exhausted(steps) {
-            if let Some(tracker) = &mut tracker {
-                tracker.peak(&order, None);
-            }
-            break Outcome::Abandoned;
-        }
-        match list.event(at) {
-            Event::Call { op, .. } => {
-                let operation = ops[op as usize];
-                let current = states.get(state);
-                if let Some(next) = model.step(current, &operation.input, &operation.output) {
-                    // Reads leave the state alone: skip hashing it again.
-                    let next = if next == *current {
-                        state
-                    } else {
-                        states.intern(next)
-                    };
-                    linearized.insert(op);
-                    if visited.insert(&linearized, linearized.hash(), next) {
-                        frames.push(Frame {
-                            call: at,
-                            state_before: state,
-                        });
-                        order.push(op);
-                        if let Some(tracker) = &mut tracker {
-                            tracker.pushed();
-                        }
-                        climbing = true;
-                        state = next;
-                        list.lift(at);
-                        cursor = list.first();
-                        continue;
-                    }
-                    linearized.remove(op);
-                }
-                cursor = list.after(at);
-            }
-            Event::Return { op } => {
-                // `op` was not linearized before its response: undo the last choice.
-                if climbing {
-                    if let Some(tracker) = &mut tracker {
-                        tracker.peak(&order, Some(op));
-                    }
-                    climbing = false;
-                }
-                let Some(frame) = frames.pop() else {
-                    break Outcome::Illegal;
-                };
-                let undone = order.pop().expect("order parallels frames");
-                if let Some(tracker) = &mut tracker {
-                    tracker.popped();
-                }
-                list.unlift(frame.call);
-                linearized.remove(undone);
-                state = frame.state_before;
-                cursor = list.after(frame.call);
-            }
-        }
+    let mut search = Search {
+        model,
+        ops,
+        read_only: ops.iter().map(|op| model.is_read_only(&op.input)).collect(),
+        list: EventList::new(&intervals),
+        states: StateTable::new(model.init()),
+        visited: Visited::new(n.div_ceil(64)),
+        linearized: Bitset::new(n),
+        state: 0,
+        frames: Vec::new(),
+        order: Vec::new(),
+        tracker: track.then(|| Tracker::new(n)),
+        climbing: true,
+        steps: 0,
     };
-    (outcome, tracker.map(|tracker| tracker.finish(keep)))
+    let outcome = search.run(limits);
+    (outcome, search.tracker.map(|tracker| tracker.finish(keep)))
 }
