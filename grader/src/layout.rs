@@ -20,13 +20,15 @@ pub const REFERENCE: &[&str] = &["kvraft/src/reference/", "raft/src/reference/"]
 
 /// Instructors' material beside the reference that the handout leaves out too: the
 /// grader's tests that grade the reference or make handouts (they need the reference to
-/// pass), and the benchmark figures measured on it.
+/// pass), the benchmark figures measured on it, and the broken variants of it (patches
+/// that show the reference).
 pub const INSTRUCTORS_MATERIAL: &[&str] = &[
     "BENCHMARKS.md",
     "grader/tests/grade.rs",
     "grader/tests/handout.rs",
     "grader/tests/submission.rs",
     "grader/tests/common/",
+    "tests/mutants/",
 ];
 
 /// Files that must hold `instructors` markers (see [`crate::markers`]): the places that
