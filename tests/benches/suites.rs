@@ -1,14 +1,15 @@
-//! Runs every Raft test once and reports virtual time, wall time and CPU time per test.
+//! Runs every test once (Lab 2 and Lab 3) and reports virtual time, wall time and CPU time
+//! per test, with a total per part.
 //!
 //! ```text
 // instructors
-//! cargo bench -p tests --bench raft --features reference            # release
-//! cargo bench -p tests --bench raft --features reference -- 2c      # one part
-//! LAB_SEED=7 cargo bench -p tests --bench raft --features reference  # another seed
+//! cargo bench -p tests --bench suites --features reference            # release
+//! cargo bench -p tests --bench suites --features reference -- 2c      # one part
+//! LAB_SEED=7 cargo bench -p tests --bench suites --features reference  # another seed
 // /instructors
-// students: //! cargo bench -p tests --bench raft            # release
-// students: //! cargo bench -p tests --bench raft -- 2c      # one part
-// students: //! LAB_SEED=7 cargo bench -p tests --bench raft  # another seed
+// students: //! cargo bench -p tests --bench suites            # release
+// students: //! cargo bench -p tests --bench suites -- 2c      # one part
+// students: //! LAB_SEED=7 cargo bench -p tests --bench suites  # another seed
 //! ```
 //!
 //! A plain bench binary: it measures, it asserts nothing about speed.
@@ -18,7 +19,6 @@
 use std::time::{Duration, Instant};
 
 use tests::registry::TestCase;
-use tests::suites::RAFT;
 
 /// CPU time this thread has used.
 fn thread_cpu_time() -> Option<Duration> {
@@ -69,25 +69,30 @@ fn main() {
         "release"
     };
     println!(
-        "raft suite, seed {seed}, {profile} build, reference = {}",
-        raft::IS_REFERENCE
+        "seed {seed}, {profile} build, reference raft = {}, reference kvraft = {}",
+        raft::IS_REFERENCE,
+        kvraft::IS_REFERENCE
     );
     println!(
-        "{:<34} {:>10} {:>10} {:>10} {:>12}",
+        "{:<66} {:>10} {:>10} {:>10} {:>12}",
         "test", "virtual s", "wall ms", "cpu ms", "virtual/wall"
     );
     let (mut total_virtual, mut total_wall, mut total_cpu) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-    for case in RAFT
-        .iter()
-        .filter(|c| filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
+    let mut parts: Vec<(&str, Duration)> = Vec::new();
+    for case in
+        tests::suites::all().filter(|c| filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
     {
         let m = measure(case, seed);
+        match parts.last_mut() {
+            Some((part, cpu)) if *part == case.part => *cpu += m.cpu.unwrap_or_default(),
+            _ => parts.push((case.part, m.cpu.unwrap_or_default())),
+        }
         total_virtual += m.virtual_time;
         total_wall += m.wall;
         total_cpu += m.cpu.unwrap_or_default();
         println!(
-            "{:<34} {:>10.1} {:>10.1} {:>10} {:>12.0}",
+            "{:<66} {:>10.1} {:>10.1} {:>10} {:>12.0}",
             case.name,
             m.virtual_time.as_secs_f64(),
             m.wall.as_secs_f64() * 1e3,
@@ -97,11 +102,14 @@ fn main() {
         );
     }
     println!(
-        "{:<34} {:>10.1} {:>10.1} {:>10.1} {:>12.0}",
+        "{:<66} {:>10.1} {:>10.1} {:>10.1} {:>12.0}",
         "total",
         total_virtual.as_secs_f64(),
         total_wall.as_secs_f64() * 1e3,
         total_cpu.as_secs_f64() * 1e3,
         total_virtual.as_secs_f64() / total_wall.as_secs_f64()
     );
+    for (part, cpu) in parts {
+        println!("part {part:<4} cpu {:.1} ms", cpu.as_secs_f64() * 1e3);
+    }
 }
