@@ -198,7 +198,10 @@ mod tests {
         let dir = TempDir::new("grader-unit-submission").unwrap();
         write(dir.path(), "src/mod.rs", "misplaced");
         let error = find_root(dir.path()).unwrap_err();
-        assert!(error.contains("has no raft/src/skeleton/"), "{error}");
+        assert!(
+            error.contains("has no kvraft/src/skeleton/ or raft/src/skeleton/"),
+            "{error}"
+        );
         let missing = find_root(&dir.path().join("nowhere")).unwrap_err();
         assert!(missing.contains("does not exist"), "{missing}");
     }

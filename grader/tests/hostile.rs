@@ -29,6 +29,14 @@ fn hostile_binary() -> PathBuf {
     binary
 }
 
+/// The wall-clock limit of a child. Generous: the watchdog (300 ms of CPU time) must end a
+/// spinning child long before it, however loaded the machine (CI runs other tests beside
+/// these), or the test would see a timeout instead.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The wall-clock limit of the child that hangs, which only the limit can end.
+const HANG_TIMEOUT: Duration = Duration::from_secs(3);
+
 fn settings(test: &str, check_determinism: bool) -> ChildSettings {
     let scratch = std::env::temp_dir().join(format!(
         "grader-test-{}-{test}-{check_determinism}",
@@ -36,7 +44,11 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
     ));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
     ChildSettings {
-        timeout: Duration::from_secs(3),
+        timeout: if test == "hangs" {
+            HANG_TIMEOUT
+        } else {
+            CHILD_TIMEOUT
+        },
         memory: 1 << 30,
         check_determinism,
         swarm: false,

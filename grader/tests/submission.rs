@@ -70,7 +70,15 @@ fn edited_tests_and_manifests_are_ignored() {
     );
     assert_eq!(
         taken.taken,
-        ["raft/src/skeleton/mod.rs", "raft/src/skeleton/rpc.rs"]
+        [
+            "kvraft/src/skeleton/client.rs",
+            "kvraft/src/skeleton/common.rs",
+            "kvraft/src/skeleton/mod.rs",
+            "kvraft/src/skeleton/rsm.rs",
+            "kvraft/src/skeleton/server.rs",
+            "raft/src/skeleton/mod.rs",
+            "raft/src/skeleton/rpc.rs"
+        ]
     );
     assert!(
         text.contains("ignored 2 submitted file(s)")
@@ -143,7 +151,8 @@ fn a_missing_or_misshapen_submission_is_a_clear_error() {
     let output = grader(&["grade".as_ref(), misshapen.as_os_str()]);
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("has no raft/src/skeleton/"),
+        String::from_utf8_lossy(&output.stderr)
+            .contains("has no kvraft/src/skeleton/ or raft/src/skeleton/"),
         "{}",
         both(&output)
     );
