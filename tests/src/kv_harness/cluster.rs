@@ -160,15 +160,7 @@ impl<S: Replica> Cluster<S> {
             state.made += 1;
             let made = state.made;
             state.end_names[i] = (0..n).map(|j| format!("S{i}->S{j}#{made}")).collect();
-            let ends: Vec<ClientEnd> = state.end_names[i]
-                .iter()
-                .enumerate()
-                .map(|(j, name)| {
-                    let end = net.make_end(name.as_str());
-                    net.connect(name, server_name(j));
-                    end
-                })
-                .collect();
+            let ends = make_ends(net, &state.end_names[i]);
             state.saved[i] = state.saved[i].copy();
             (ends, state.saved[i].clone())
         };
@@ -376,6 +368,19 @@ impl<S: Replica> Drop for Inner<S> {
             node.enter(|| server.kill());
         }
     }
+}
+
+/// Makes an end for each name in `names`, the `j`-th connected to server `j`.
+fn make_ends(net: &Network, names: &[String]) -> Vec<ClientEnd> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let end = net.make_end(name.as_str());
+            net.connect(name, server_name(j));
+            end
+        })
+        .collect()
 }
 
 /// The network name of server `i`.

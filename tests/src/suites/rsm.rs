@@ -123,23 +123,9 @@ pub(crate) async fn leader_partition_rsm() {
 }
 
 pub(crate) async fn restart_replay_rsm() {
-    const NINC: i64 = 100;
     let ts = RsmTest::new(None);
     ts.begin("Test Restart");
-    increments(&ts, NINC).await;
-
-    ts.shutdown_all();
-    labrpc::sleep(Duration::from_secs(1)).await;
-    ts.start_all();
-
-    let n = ts.one_inc().await;
-    if n != NINC + 1 {
-        fail_with(format!(
-            "expected {} got {n}: a restarted server must replay its log",
-            NINC + 1
-        ));
-    }
-    labrpc::sleep(Duration::from_secs(1)).await;
+    let n = increments_then_restart(&ts).await;
     ts.check_counter(n, NSRV).await;
     ts.end();
 }
@@ -153,21 +139,10 @@ pub(crate) async fn shutdown_rsm() {
 }
 
 pub(crate) async fn restart_submit_rsm() {
-    const NINC: i64 = 100;
     const NSUBMIT: usize = 100;
     let ts = RsmTest::new(None);
     ts.begin("Test Restart and submit");
-    increments(&ts, NINC).await;
-
-    ts.shutdown_all();
-    labrpc::sleep(Duration::from_secs(1)).await;
-    ts.start_all();
-
-    let n = ts.one_inc().await;
-    if n != NINC + 1 {
-        fail_with(format!("Expected {} got {n}", NINC + 1));
-    }
-    labrpc::sleep(Duration::from_secs(1)).await;
+    increments_then_restart(&ts).await;
 
     submits_return_after_kill(&ts, NSUBMIT).await;
 
@@ -202,15 +177,33 @@ pub(crate) async fn snapshot_rsm() {
     ts.end();
 }
 
-/// `NINC` increments one by one, each checked on every server.
-async fn increments(ts: &RsmTest, count: i64) {
-    for i in 0..count {
+/// The start of `TestRestartReplay4A` and `TestRestartSubmit4A`: 100 increments one by
+/// one, each checked on every server; every server shut down and restarted a second
+/// later; then one more increment, which must see all 100 replayed. Returns its count,
+/// a second after it.
+async fn increments_then_restart(ts: &RsmTest) -> i64 {
+    const NINC: i64 = 100;
+    for i in 0..NINC {
         let n = ts.one_inc().await;
         if n != i + 1 {
             fail_with(format!("expected {} instead of {n}", i + 1));
         }
         ts.check_counter(n, NSRV).await;
     }
+
+    ts.shutdown_all();
+    labrpc::sleep(Duration::from_secs(1)).await;
+    ts.start_all();
+
+    let n = ts.one_inc().await;
+    if n != NINC + 1 {
+        fail_with(format!(
+            "expected {} got {n}: a restarted server must replay its log",
+            NINC + 1
+        ));
+    }
+    labrpc::sleep(Duration::from_secs(1)).await;
+    n
 }
 
 /// Submits `count` Nulls at once, kills every server while they wait (keeping the nodes,
