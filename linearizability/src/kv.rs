@@ -75,6 +75,26 @@ impl Model for KvModel {
         matches!(input, KvInput::Get { .. })
     }
 
+    /// Appends only ever extend a value: unless a Put may come first, a Get can still fit
+    /// only if the value now is a prefix of what it read.
+    fn read_may_still_fit(
+        &self,
+        state: &String,
+        _input: &KvInput,
+        output: &KvOutput,
+        writes: &mut dyn Iterator<Item = &KvInput>,
+    ) -> bool {
+        if output.value.starts_with(state.as_str()) {
+            return true;
+        }
+        for write in writes {
+            if matches!(write, KvInput::Put { .. }) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// One partition per key, in key order.
     fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
         let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

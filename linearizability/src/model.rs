@@ -57,6 +57,27 @@ pub trait Model: Sync {
         false
     }
 
+    /// Whether a read (`input`, [`is_read_only`](Model::is_read_only)) that returned
+    /// `output` can still fit once the state is `state`, if only operations with the
+    /// inputs `writes` may take effect before it (some of them, in some order). Optional,
+    /// for speed on histories that are not linearizable: the search abandons a position
+    /// as soon as the read that must be placed next can no longer fit, instead of trying
+    /// every order of the writes around it.
+    ///
+    /// Must be sound: answer `false` only if no sequence of some of `writes`, applied to
+    /// `state`, leads to a state in which the read returns `output`. The default, `true`,
+    /// is always safe.
+    fn read_may_still_fit(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: &Self::Output,
+        writes: &mut dyn Iterator<Item = &Self::Input>,
+    ) -> bool {
+        let _ = (state, input, output, writes);
+        true
+    }
+
     /// Splits a history into independent sub-histories (P-compositionality): the history
     /// is linearizable exactly when each part is. Each part lists indices into `history`;
     /// together the parts must cover every operation once.

@@ -116,6 +116,11 @@ impl<M: Model> Search<'_, M> {
         else {
             return Ok(false);
         };
+        // A write is pointless if the read that must be placed soonest (the one whose
+        // response comes first) can no longer fit after it, whatever else comes first.
+        if !self.read_only[op as usize] && self.first_read_is_lost(op, &next) {
+            return Ok(false);
+        }
         // Reads leave the state alone: skip hashing it again.
         let next = if next == *current {
             self.state
@@ -143,6 +148,51 @@ impl<M: Model> Search<'_, M> {
         self.state = next;
         self.list.lift(at);
         Ok(true)
+    }
+
+    /// Whether, with `writing` placed and the state then `next`, the operation whose
+    /// response comes first is a read that can no longer fit ([`Model::read_may_still_fit`]).
+    /// The calls before that response are exactly the operations not yet linearized that
+    /// may still take effect before the read.
+    fn first_read_is_lost(&self, writing: u32, next: &M::State) -> bool {
+        let mut cursor = self.list.first();
+        let mut first_return = None;
+        while let Some(at) = cursor {
+            if let Event::Return { op } = self.list.event(at) {
+                first_return = Some((at, op));
+                break;
+            }
+            cursor = self.list.after(at);
+        }
+        let Some((stop, read)) = first_return else {
+            return false;
+        };
+        if read == writing || !self.read_only[read as usize] {
+            return false;
+        }
+        let ops = self.ops;
+        let read_only = &self.read_only;
+        let list = &self.list;
+        let mut cursor = list.first();
+        let mut writes = std::iter::from_fn(|| {
+            while let Some(at) = cursor {
+                if at == stop {
+                    return None;
+                }
+                cursor = list.after(at);
+                if let Event::Call { op, .. } = list.event(at)
+                    && op != writing
+                    && !read_only[op as usize]
+                {
+                    return Some(&ops[op as usize].input);
+                }
+            }
+            None
+        });
+        let read = ops[read as usize];
+        !self
+            .model
+            .read_may_still_fit(next, &read.input, &read.output, &mut writes)
     }
 
     /// Looks among the pending calls (those before the first return) for a read that

@@ -2,8 +2,8 @@
 
 mod support;
 
-use linearizability::kv::KvModel;
-use linearizability::{Budget, Verdict, check};
+use linearizability::kv::{KvInput, KvModel, KvOutput};
+use linearizability::{Budget, Model, Operation, Verdict, check};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use support::{Workload, duplicate_append, generate, gets, lose_append, read_fresh_value};
@@ -96,4 +96,88 @@ fn many_clients_on_one_key_are_checked() {
             "seed {seed}"
         );
     }
+}
+
+/// [`KvModel`] without its [`Model::read_may_still_fit`] pruning: the plain search.
+struct Unpruned;
+
+impl Model for Unpruned {
+    type State = String;
+    type Input = KvInput;
+    type Output = KvOutput;
+
+    fn init(&self) -> String {
+        KvModel.init()
+    }
+
+    fn step(&self, state: &String, input: &KvInput, output: &KvOutput) -> Option<String> {
+        KvModel.step(state, input, output)
+    }
+
+    fn is_read_only(&self, input: &KvInput) -> bool {
+        KvModel.is_read_only(input)
+    }
+
+    fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
+        KvModel.partition(history)
+    }
+
+    fn describe_operation(&self, input: &KvInput, output: &KvOutput) -> String {
+        KvModel.describe_operation(input, output)
+    }
+
+    fn describe_state(&self, state: &String) -> String {
+        KvModel.describe_state(state)
+    }
+}
+
+/// Pruning with `read_may_still_fit` is sound: on legal histories and on every kind of
+/// mutation (a fresh value, a duplicated or lost append, a stale read that may or may not
+/// be legal), it reaches the same verdict as the plain search.
+#[test]
+fn pruning_never_changes_a_verdict() {
+    let mut illegal = 0;
+    for seed in 0..SEEDS {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xfeed);
+        let workload = workload(&mut rng, seed);
+        let mut history = generate(seed, &workload);
+        let reads = gets(&history);
+        if !reads.is_empty() {
+            let get = reads[rng.random_range(0..reads.len())];
+            let nth = rng.random_range(0..64);
+            match rng.random_range(0..5) {
+                0 => {}
+                1 => read_fresh_value(&mut history, get),
+                2 => {
+                    duplicate_append(&mut history, get, nth);
+                }
+                3 if workload.put_percent == 0 => {
+                    lose_append(&mut history, get, nth);
+                }
+                _ => {
+                    // A stale read: the value an earlier Get of the same key saw.
+                    let key = history[get].input.key().to_owned();
+                    let earlier = reads
+                        .iter()
+                        .copied()
+                        .filter(|&g| g != get && history[g].input.key() == key)
+                        .find(|&g| history[g].ret <= history[get].call);
+                    if let Some(earlier) = earlier {
+                        history[get].output = history[earlier].output.clone();
+                    }
+                }
+            }
+        }
+        let pruned = check(&KvModel, &history, BUDGET);
+        assert_eq!(
+            pruned,
+            check(&Unpruned, &history, BUDGET),
+            "seed {seed}: {workload:?}"
+        );
+        illegal += usize::from(pruned == Verdict::Illegal);
+    }
+    assert!(
+        illegal >= 50,
+        "only {illegal} illegal histories were compared"
+    );
 }
