@@ -3,6 +3,8 @@
 //!
 //! Each test is registered, with a one-line description, in the `catalogue` crate.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -206,13 +208,16 @@ async fn increments_then_restart(ts: &RsmTest) -> i64 {
     n
 }
 
-/// Submits `count` Nulls at once, kills every server while they wait (keeping the nodes,
-/// so a submit that ignores the kill is still there to be seen), and fails unless they all
-/// return within [`PROMPTLY`]. Then shuts every server down.
+/// Submits `count` Nulls at once to the leader, kills every server while they wait (keeping
+/// the nodes, so a submit that ignores the kill is still there to be seen), and fails
+/// unless they all return within [`PROMPTLY`]. Then shuts every server down.
 ///
-/// The course's version waits for `oneNull`s that retry for [`NSEC`]; here the kill is
-/// all that may end a pending submit, so a submit that would wait forever is caught even
-/// though the simulation could simply drop it with its node.
+/// The course's version waits for `oneNull`s that retry for [`NSEC`] and kills the servers
+/// 20 ms after submitting, by which time the submits may all have returned (here they
+/// would have: an operation commits in about 4 ms). So the leader is cut off from the
+/// others first: its submits cannot commit, and are certainly pending when it is killed.
+/// Only the kill may end them, so a submit that would wait forever is caught, even though
+/// the simulation could simply drop it with its node.
 async fn submits_return_after_kill(ts: &RsmTest, count: usize) {
     // A Null first, so that there is a leader to submit to (`oneNull` finds it).
     if ts.one_partition(None, CounterOp::Null).await.is_none() {
@@ -220,15 +225,28 @@ async fn submits_return_after_kill(ts: &RsmTest, count: usize) {
             "one: took too long: no server returned OK for a Null within {NSEC:?}"
         ));
     }
-    let leader = ts.leader();
+    let leader = ts.disconnect_leader();
+    let succeeded = Arc::new(AtomicUsize::new(0));
     let nulls: Vec<_> = (0..count)
         .map(|_| {
             let ts = ts.clone();
-            labrpc::spawn(async move { ts.submit(leader, CounterOp::Null).await })
+            let succeeded = succeeded.clone();
+            labrpc::spawn(async move {
+                if let Some(Ok(_)) = ts.submit(leader, CounterOp::Null).await {
+                    succeeded.fetch_add(1, Ordering::SeqCst);
+                }
+            })
         })
         .collect();
     // Give some time to submit.
     labrpc::sleep(Duration::from_millis(20)).await;
+    let early = succeeded.load(Ordering::SeqCst);
+    if early > 0 {
+        fail_with(format!(
+            "{early} submits on S{leader} returned OK although S{leader} was cut off from \
+             the majority: nothing it was given can commit"
+        ));
+    }
 
     ts.kill_all_keeping_nodes();
     let finished = labrpc::timeout(PROMPTLY, join_all(nulls)).await;
