@@ -11,6 +11,7 @@
 //! service; with `reference` every reference implementation.
 // /instructors
 
+pub mod ends;
 pub mod kv_harness;
 pub mod raft_harness;
 pub mod registry;

@@ -14,6 +14,9 @@ use parking_lot::Mutex;
 use raft::{Persister, Raft};
 use rand::seq::SliceRandom;
 
+use crate::ends::make_ends;
+pub use crate::ends::server_name;
+
 /// A server the group can run: what the tester needs of a key/value server.
 pub trait Replica: Clone + 'static {
     /// Starts server `me` (`StartKVServer`), in its node's context.
@@ -368,22 +371,4 @@ impl<S: Replica> Drop for Inner<S> {
             node.enter(|| server.kill());
         }
     }
-}
-
-/// Makes an end for each name in `names`, the `j`-th connected to server `j`.
-fn make_ends(net: &Network, names: &[String]) -> Vec<ClientEnd> {
-    names
-        .iter()
-        .enumerate()
-        .map(|(j, name)| {
-            let end = net.make_end(name.as_str());
-            net.connect(name, server_name(j));
-            end
-        })
-        .collect()
-}
-
-/// The network name of server `i`.
-pub fn server_name(i: usize) -> String {
-    format!("S{i}")
 }

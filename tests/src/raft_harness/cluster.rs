@@ -2,7 +2,6 @@
 //! network's settings, and the calls the tester makes on a server (each in the server's
 //! node context). Every action is logged under the target `tester`.
 
-use labrpc::ClientEnd;
 use labrpc::tester::{Node, Server};
 use raft::{Persister, Raft, apply_channel};
 
@@ -10,6 +9,7 @@ use super::apply::run_applier;
 use super::commands::encode_command;
 use super::snapshots::{ingest_snapshot, run_snapshot_applier};
 use super::{Applier, Config, server_name};
+use crate::ends::make_ends;
 
 /// Which servers run and which are connected, and what each has saved.
 pub(super) struct Servers {
@@ -136,15 +136,7 @@ impl Config {
             servers.end_names[i] = (0..n)
                 .map(|j| format!("S{i}->S{j}#{incarnation}"))
                 .collect();
-            let ends: Vec<ClientEnd> = servers.end_names[i]
-                .iter()
-                .enumerate()
-                .map(|(j, name)| {
-                    let end = net.make_end(name.as_str());
-                    net.connect(name, server_name(j));
-                    end
-                })
-                .collect();
+            let ends = make_ends(net, &servers.end_names[i]);
             servers.saved[i] = servers.saved[i].copy();
             (ends, servers.saved[i].clone(), incarnation)
         };

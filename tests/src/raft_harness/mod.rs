@@ -41,6 +41,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use labrpc::tester::Network;
+
+use crate::ends::server_name;
 use parking_lot::Mutex;
 
 pub use self::commands::{MAX_2D_COMMAND_BYTES, encode_command, encode_padded_command};
@@ -171,11 +173,6 @@ impl Drop for Inner {
             running.node.enter(|| running.raft.kill());
         }
     }
-}
-
-/// The network name of server `i`.
-fn server_name(i: usize) -> String {
-    format!("S{i}")
 }
 
 /// `S0, S2, S3`, or `none`.

@@ -1,0 +1,23 @@
+//! Naming servers on the network and making the ends that reach them, the same way in the
+//! Raft and the Lab 3 harnesses.
+
+use labrpc::ClientEnd;
+use labrpc::tester::Network;
+
+/// The network name of server `i`.
+pub fn server_name(i: usize) -> String {
+    format!("S{i}")
+}
+
+/// Makes an end for each name in `names`, the `j`-th connected to server `j`.
+pub fn make_ends(net: &Network, names: &[String]) -> Vec<ClientEnd> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let end = net.make_end(name.as_str());
+            net.connect(name, server_name(j));
+            end
+        })
+        .collect()
+}
