@@ -1121,3 +1121,115 @@ fn rng_draws_from_concurrent_tasks_replay() {
     }
     assert_ne!(run(1), run(2));
 }
+
+// ---------------------------------------------------------------------------------------
+// Observers
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn an_observer_runs_after_every_poll_of_its_node_as_that_node() {
+    Sim::new(11).run(async {
+        let log = new_log();
+        let a = Node::new("A");
+        let b = Node::new("B");
+        let counter = Arc::new(Mutex::new(0_u32));
+        let seen = log.clone();
+        let watched = counter.clone();
+        a.observe(move || {
+            let value = *watched.lock().unwrap();
+            push(&seen, format!("{} sees {value}", Node::current().name()));
+        });
+        let ticks = counter.clone();
+        a.spawn(async move {
+            for _ in 0..3 {
+                *ticks.lock().unwrap() += 1;
+                labrpc::sleep(ms(10)).await;
+            }
+        });
+        b.spawn(async { labrpc::sleep(ms(5)).await });
+        labrpc::sleep(ms(100)).await;
+        assert_eq!(
+            entries(&log),
+            vec!["A sees 1", "A sees 2", "A sees 3", "A sees 3"],
+            "one call after each of A's four polls (the last one finishes the task), none \
+             for B's, each seeing what the poll just did"
+        );
+    });
+}
+
+#[test]
+fn an_observer_is_dropped_when_its_node_is_killed() {
+    Sim::new(12).run(async {
+        let log = new_log();
+        let a = Node::new("A");
+        let guard = Guard::new("observer", &log);
+        let seen = log.clone();
+        a.observe(move || {
+            let _keep = &guard;
+            push(&seen, "observed");
+        });
+        a.spawn(async { labrpc::sleep(ms(10)).await });
+        labrpc::sleep(ms(1)).await;
+        a.kill();
+        labrpc::sleep(ms(20)).await;
+        assert_eq!(entries(&log), vec!["observed", "dropped observer"]);
+    });
+}
+
+#[test]
+fn an_observer_sees_the_poll_in_which_its_node_killed_itself_then_goes() {
+    Sim::new(13).run(async {
+        let log = new_log();
+        let a = Node::new("A");
+        let guard = Guard::new("observer", &log);
+        let seen = log.clone();
+        a.observe(move || {
+            let _keep = &guard;
+            push(
+                &seen,
+                format!("observed, alive: {}", Node::current().is_alive()),
+            );
+        });
+        a.spawn(async { Node::current().kill() });
+        labrpc::sleep(ms(1)).await;
+        assert_eq!(
+            entries(&log),
+            vec!["observed, alive: false", "dropped observer"]
+        );
+    });
+}
+
+#[test]
+fn a_panicking_observer_fails_the_run_and_is_named() {
+    let message = failure_of(Sim::new(14).watchdog(NO_WATCHDOG), async {
+        let a = Node::new("A");
+        a.observe(|| panic!("invariant broken"));
+        a.spawn(async {});
+        labrpc::sleep(ms(1)).await;
+    });
+    assert_mentions(&message, "invariant broken");
+}
+
+#[test]
+fn messages_sent_counts_requests_and_the_replies_of_handlers() {
+    #[derive(Serialize, Deserialize)]
+    struct Ping;
+    impl Rpc for Ping {
+        type Reply = u8;
+        const METHOD: &'static str = "Pinger.Ping";
+    }
+    Sim::new(15).run(async {
+        let net = Network::new();
+        let client = Node::new("C");
+        let server = Node::new("S");
+        let service = Service::new("Pinger").method(|_: Ping| async { 7_u8 });
+        net.add_server("S", Server::on(server).with_service(service));
+        let end = net.make_end("C->S");
+        net.connect("C->S", "S");
+        net.enable("C->S", true);
+        let reply = client.spawn(async move { end.call(&Ping).await }).await;
+        assert_eq!(reply.unwrap(), Ok(7));
+        assert_eq!((client.messages_sent(), server.messages_sent()), (1, 1));
+        assert_eq!(Node::tester().messages_sent(), 0);
+    });
+}

@@ -390,7 +390,10 @@ impl Network {
         method: &'static str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
-        with_world(|w| w.check_handle(self.world, "a ClientEnd"));
+        with_world(|w| {
+            w.check_handle(self.world, "a ClientEnd");
+            w.note_sent();
+        });
         let (route, end_name, call, plan, latency) = {
             let mut state = self.state.lock();
             state.total_rpcs += 1;
@@ -576,6 +579,7 @@ impl Arrival {
             server.node,
             Box::pin(async move {
                 let reply = handler.await;
+                with_world(|w| w.note_sent());
                 if let Some(sender) = reply_sender {
                     let _ = sender.send(reply);
                 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::Location;
 
 use super::context::{try_with_world, with_world};
-use super::task::JoinHandle;
+use super::task::{JoinHandle, Site};
 
 /// A simulated machine. (Tester side, except [`Node::current`], [`Node::name`] and
 /// [`Node::is_alive`], which anyone may call.)
@@ -37,6 +37,12 @@ pub(crate) struct NodeInfo {
     /// Since when (virtual time) the node has had tasks, no timer, and nothing run; see
     /// the stuck-node check in the world.
     pub(crate) idle_since: Option<super::Instant>,
+    /// The tester's observer ([`Node::observe`]), called after every poll of the node's
+    /// tasks, with the site that installed it and that site's number (for failure
+    /// reports).
+    pub(crate) observer: Option<(Box<dyn FnMut()>, Site, u32)>,
+    /// Messages the node has sent: requests it made and replies its handlers gave.
+    pub(crate) messages_sent: u64,
 }
 
 impl NodeInfo {
@@ -45,6 +51,8 @@ impl NodeInfo {
             name,
             alive: true,
             idle_since: None,
+            observer: None,
+            messages_sent: 0,
         }
     }
 }
@@ -135,6 +143,42 @@ impl Node {
         });
         let _restore = Restore(previous);
         f()
+    }
+
+    /// Installs `observer`, to be called after every poll of one of this node's tasks,
+    /// as this node (so that it may call into the node's code, say `Raft::state`), until
+    /// the node dies. This is how the tester watches a server all the time: a server's
+    /// state changes only while one of its tasks runs, so nothing it exposes can change
+    /// unseen. Replaces any observer installed before. (Tester side.)
+    ///
+    /// The observer runs outside the task's poll, so no lock of lab code is held then.
+    /// A panic in it fails the run, with the observer named as what was running. If a
+    /// task's poll kills its own node (a crash right after a reply), the observer still
+    /// runs once after that poll, and is then dropped.
+    #[track_caller]
+    pub fn observe(self, observer: impl FnMut() + 'static) {
+        let site = Site {
+            location: Location::caller(),
+            rpc: None,
+        };
+        with_world(|w| {
+            w.check_node(self);
+            w.require_tester(
+                &format!("Node::observe({})", w.node_name(self)),
+                "Observers are the tester's.",
+            );
+            w.set_observer(self, Box::new(observer), site);
+        });
+    }
+
+    /// How many messages the node has sent so far: requests its tasks made, and replies
+    /// its handlers gave (delivered or not). (Tester side.)
+    pub fn messages_sent(self) -> u64 {
+        with_world(|w| {
+            w.check_node(self);
+            w.require_tester("Node::messages_sent", "Traffic counts are the tester's.");
+            w.nodes.borrow()[self.index as usize].messages_sent
+        })
     }
 
     /// Crashes the node: every task it owns is dropped now, in a fixed order, and no task

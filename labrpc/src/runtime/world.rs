@@ -247,6 +247,15 @@ impl World {
             }
             info.alive = false;
         }
+        // A node that kills itself during a poll keeps its observer until that poll is
+        // over: `poll_task` calls it once more, then drops it.
+        let killing_itself = self.running.get().is_some_and(|(n, _)| n == node);
+        if !killing_itself {
+            let observer = self.nodes.borrow_mut()[node.index as usize].observer.take();
+            let previous = self.current_node.replace(node);
+            drop(observer);
+            self.current_node.set(previous);
+        }
         self.record(EventKind::Kill, node, 0, None);
         tracing::debug!(node = %self.node_name(node), "node killed");
         let doomed = self
@@ -376,7 +385,45 @@ impl World {
                 }
             }
         }
+        self.observe(node);
         self.current_node.set(self.tester_node());
+    }
+
+    /// Installs `node`'s observer (see [`Node::observe`]).
+    pub(crate) fn set_observer(&self, node: Node, observer: Box<dyn FnMut()>, site: Site) {
+        let number = self.site_number(site);
+        let old = self.nodes.borrow_mut()[node.index as usize]
+            .observer
+            .replace((observer, site, number));
+        drop(old);
+    }
+
+    /// Calls `node`'s observer, if it has one, as `node`; drops it if the node is dead.
+    fn observe(&self, node: Node) {
+        let taken = self.nodes.borrow_mut()[node.index as usize].observer.take();
+        let Some((mut observer, site, number)) = taken else {
+            return;
+        };
+        self.current_node.set(node);
+        self.running.set(Some((node, site)));
+        self.monitor.enter_poll(node.index, number);
+        observer();
+        self.monitor.exit_poll();
+        self.running.set(None);
+        let mut nodes = self.nodes.borrow_mut();
+        let info = &mut nodes[node.index as usize];
+        if info.alive && info.observer.is_none() {
+            info.observer = Some((observer, site, number));
+        } else {
+            drop(nodes);
+            drop(observer);
+        }
+    }
+
+    /// Counts a message sent by the current node.
+    pub(crate) fn note_sent(&self) {
+        let node = self.current_node.get();
+        self.nodes.borrow_mut()[node.index as usize].messages_sent += 1;
     }
 
     // ----- the trace -----
