@@ -30,6 +30,10 @@ pub struct Node {
     pub(crate) index: u32,
 }
 
+/// A tester's observer of a node: the closure, the site that installed it, and that
+/// site's number.
+pub(crate) type Observer = (Box<dyn FnMut()>, Site, u32);
+
 /// What the world knows about a node.
 pub(crate) struct NodeInfo {
     pub(crate) name: String,
@@ -40,7 +44,7 @@ pub(crate) struct NodeInfo {
     /// The tester's observer ([`Node::observe`]), called after every poll of the node's
     /// tasks, with the site that installed it and that site's number (for failure
     /// reports).
-    pub(crate) observer: Option<(Box<dyn FnMut()>, Site, u32)>,
+    pub(crate) observer: Option<Observer>,
     /// Messages the node has sent: requests it made and replies its handlers gave.
     pub(crate) messages_sent: u64,
 }
