@@ -13,5 +13,6 @@
 
 pub use crate::net::{Network, Server};
 pub use crate::runtime::{
-    Divergence, LiveObjects, Node, RunReport, Sim, fault_rate, fresh_seed, live_objects, say, warn,
+    Divergence, LiveObjects, Node, Observation, RunReport, Sim, fault_rate, fresh_seed,
+    live_objects, say, warn,
 };

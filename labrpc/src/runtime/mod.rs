@@ -59,7 +59,7 @@ mod world;
 pub use context::in_simulation;
 pub use fingerprint::Divergence;
 pub use live::{LiveObjects, live_objects};
-pub use node::Node;
+pub use node::{Node, Observation};
 pub use rng::{SimRng, rng};
 pub use sim::{Sim, fault_rate, fresh_seed, say, warn};
 pub use task::{JoinError, JoinHandle, spawn};

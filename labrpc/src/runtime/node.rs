@@ -32,7 +32,18 @@ pub struct Node {
 
 /// A tester's observer of a node: the closure, the site that installed it, and that
 /// site's number.
-pub(crate) type Observer = (Box<dyn FnMut()>, Site, u32);
+pub(crate) type Observer = (Box<dyn FnMut(Observation)>, Site, u32);
+
+/// What an observer ([`Node::observe`]) is told about the poll that just ended.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Observation {
+    /// Messages the node has sent so far, this poll's included (see
+    /// [`Node::messages_sent`]).
+    pub messages_sent: u64,
+    /// Whether the node is still alive (it may have killed itself during the poll).
+    pub alive: bool,
+}
 
 /// What the world knows about a node.
 pub(crate) struct NodeInfo {
@@ -160,7 +171,7 @@ impl Node {
     /// task's poll kills its own node (a crash right after a reply), the observer still
     /// runs once after that poll, and is then dropped.
     #[track_caller]
-    pub fn observe(self, observer: impl FnMut() + 'static) {
+    pub fn observe(self, observer: impl FnMut(Observation) + 'static) {
         let site = Site {
             location: Location::caller(),
             rpc: None,

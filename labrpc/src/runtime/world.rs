@@ -390,7 +390,12 @@ impl World {
     }
 
     /// Installs `node`'s observer (see [`Node::observe`]).
-    pub(crate) fn set_observer(&self, node: Node, observer: Box<dyn FnMut()>, site: Site) {
+    pub(crate) fn set_observer(
+        &self,
+        node: Node,
+        observer: Box<dyn FnMut(super::node::Observation)>,
+        site: Site,
+    ) {
         let number = self.site_number(site);
         let old = self.nodes.borrow_mut()[node.index as usize]
             .observer
@@ -406,8 +411,16 @@ impl World {
         };
         self.current_node.set(node);
         self.running.set(Some((node, site)));
+        let observation = {
+            let nodes = self.nodes.borrow();
+            let info = &nodes[node.index as usize];
+            super::node::Observation {
+                messages_sent: info.messages_sent,
+                alive: info.alive,
+            }
+        };
         self.monitor.enter_poll(node.index, number);
-        observer();
+        observer(observation);
         self.monitor.exit_poll();
         self.running.set(None);
         let mut nodes = self.nodes.borrow_mut();
