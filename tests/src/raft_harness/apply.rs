@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use raft::{ApplyMsg, ApplyReceiver};
 
 use super::commands::decode_command;
+use super::monitor::ApplyMonitor;
 
 /// What the appliers have seen, shared between them and the tester.
 pub(super) struct Applied {
@@ -19,6 +20,8 @@ pub(super) struct Applied {
     errors: Vec<Option<String>>,
     /// The highest index any server applied.
     pub(super) max_index: u64,
+    /// The apply monitor: stricter than the course's checks, and fails at once.
+    pub(super) monitor: ApplyMonitor,
 }
 
 impl Applied {
@@ -28,6 +31,7 @@ impl Applied {
             last_applied: vec![0; n],
             errors: vec![None; n],
             max_index: 0,
+            monitor: ApplyMonitor::new(n),
         }
     }
 
@@ -62,6 +66,14 @@ impl Applied {
             return Err(format!("server S{i} apply out of order {index}"));
         }
         error.map_or(Ok(()), Err)
+    }
+
+    /// Runs the apply monitor on a command the course's checks accepted: fails the test at
+    /// once if it breaks an invariant.
+    pub(super) fn monitor_command(&mut self, i: usize, index: u64, command: u64) {
+        if let Err(violation) = self.monitor.command(i, index, command, labrpc::now()) {
+            fail!("{violation}");
+        }
     }
 
     /// Records server `i`'s first apply error.
@@ -108,10 +120,13 @@ pub(super) async fn run_applier(
             continue;
         };
         let mut applied = applied.lock();
-        let checked = decode_command(i, index, &command)
-            .and_then(|command| applied.check_and_record(i, index, command));
-        if let Err(error) = checked {
-            applied.record_error(i, error);
+        let checked = decode_command(i, index, &command).and_then(|command| {
+            applied.check_and_record(i, index, command)?;
+            Ok(command)
+        });
+        match checked {
+            Ok(command) => applied.monitor_command(i, index, command),
+            Err(error) => applied.record_error(i, error),
         }
     }
 }

@@ -9,6 +9,8 @@
 //! - `apply.rs`: what each server applied, and the applier that checks it;
 //! - `snapshots.rs`: the 2D applier, which also makes and installs snapshots;
 //! - `checks.rs`: the checks (`check_one_leader`, `n_committed`, `wait`, `one`, ...);
+//! - `monitor.rs`: the invariant monitors, which watch every server all the time (after
+//!   each of its steps, and on each apply) in every test;
 //! - `report.rs`: the per-test description and summary line, and the counters;
 //! - `commands.rs`: how the tester encodes the commands it submits.
 //!
@@ -34,6 +36,7 @@ mod apply;
 mod checks;
 mod cluster;
 mod commands;
+mod monitor;
 mod report;
 mod snapshots;
 
@@ -49,6 +52,7 @@ pub use self::commands::{MAX_2D_COMMAND_BYTES, encode_command, encode_padded_com
 
 use self::apply::Applied;
 use self::cluster::Servers;
+use self::monitor::StateMonitor;
 use self::report::Report;
 
 /// The course's `RaftElectionTimeout`: an election must complete within about this long
@@ -116,6 +120,8 @@ struct Inner {
     /// What the appliers have seen; shared with the appliers, which run on the servers'
     /// nodes.
     applied: Arc<Mutex<Applied>>,
+    /// The state monitor, shared with the observers of the servers' nodes.
+    states: Arc<Mutex<StateMonitor>>,
     /// What `begin` recorded, for the summary line.
     report: Mutex<Report>,
 }
@@ -142,6 +148,7 @@ impl Config {
                 net,
                 servers: Mutex::new(Servers::new(n)),
                 applied: Arc::new(Mutex::new(Applied::new(n))),
+                states: Arc::new(Mutex::new(StateMonitor::new(n))),
                 report: Mutex::new(Report::default()),
             }),
         };

@@ -37,6 +37,9 @@ pub(super) async fn run_snapshot_applier(
             let mut applied = applied.lock();
             let outcome = match msg {
                 ApplyMsg::Snapshot { index, data, .. } => {
+                    if let Err(violation) = applied.monitor.snapshot(i, index, labrpc::now()) {
+                        fail!("{violation}");
+                    }
                     ingest_snapshot(&mut applied, i, &data, Some(index)).map(|()| None)
                 }
                 ApplyMsg::Command { index, command, .. } => {
@@ -67,8 +70,11 @@ fn apply_command(
 ) -> Result<Option<TesterSnapshot>, String> {
     let expected = applied.last_applied[i] + 1;
     let checked = if index == expected {
-        decode_command(i, index, command)
-            .and_then(|command| applied.check_and_record(i, index, command))
+        decode_command(i, index, command).and_then(|command| {
+            applied.check_and_record(i, index, command)?;
+            applied.monitor_command(i, index, command);
+            Ok(())
+        })
     } else {
         Err(format!(
             "server S{i} apply out of order, expected index {expected}, got {index}"
