@@ -90,7 +90,7 @@ mod tests {
         assert!(tests(&[], &["nope".into()]).is_err());
         assert_eq!(
             tests(&[], &[]).expect("all").len(),
-            catalogue::RAFT.len() + catalogue::KV.len()
+            catalogue::RAFT.len() + catalogue::STRICT.len() + catalogue::KV.len()
         );
         let kv = tests(&["3a".into(), "rsm".into()], &[]).expect("known");
         assert_eq!(kv.len(), 14 + 8);

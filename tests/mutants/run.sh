@@ -59,7 +59,7 @@ suites_for() {
     fi
     case $name in
     kv-*) echo "rsm kv_3a kv_3b" ;;
-    raft-*) echo "raft_2a raft_2b raft_2c raft_2d" ;;
+    raft-*) echo "raft_2a raft_2b raft_2c raft_2d raft_2x" ;;
     *)
         echo "run.sh: no default suites for $name (name it kv-* or raft-*, or set MUTANT_SUITES)" >&2
         return 1

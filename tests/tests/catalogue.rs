@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use tests::registry::TestCase;
-use tests::suites::{KV, RAFT};
+use tests::suites::{KV, RAFT, STRICT};
 
 /// The course's parts and how many tests each has.
 const COURSE_PARTS: [(&str, usize); 4] = [("2A", 3), ("2B", 10), ("2C", 8), ("2D", 7)];
@@ -33,6 +33,18 @@ fn raft_catalogue_lists_the_course_tests_once_each_in_order() {
         parts, expected,
         "the parts, in order, with the course's test counts"
     );
+}
+
+#[test]
+fn the_tests_beyond_the_course_are_part_2x_without_course_names() {
+    assert!(!STRICT.is_empty());
+    for case in STRICT {
+        assert_eq!(case.part, "2X", "{}", case.name);
+        assert_eq!(case.course_name, "", "{}: not a course test", case.name);
+        assert!(case.name.ends_with("_2x"), "{}", case.name);
+    }
+    let registered: Vec<catalogue::Test> = STRICT.iter().map(|case| case.test).collect();
+    assert_eq!(registered, catalogue::STRICT);
 }
 
 #[test]
@@ -94,7 +106,7 @@ fn raft_points_are_equal_within_a_part_and_total_100() {
 
 #[test]
 fn tests_have_the_course_time_limit_and_a_one_line_description() {
-    for case in RAFT.iter().chain(KV) {
+    for case in tests::suites::all() {
         assert_eq!(case.time_limit, Duration::from_secs(120), "{}", case.name);
         let description = case.description;
         assert!(
@@ -111,7 +123,7 @@ fn tests_have_the_course_time_limit_and_a_one_line_description() {
 #[test]
 fn every_part_has_its_test_file() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests");
-    let targets: BTreeSet<&str> = RAFT.iter().chain(KV).map(|c: &TestCase| c.target).collect();
+    let targets: BTreeSet<&str> = tests::suites::all().map(|c: &TestCase| c.target).collect();
     let mut expected = BTreeSet::from(["catalogue.rs".to_owned()]);
     for target in targets {
         let path = format!("{dir}/{target}.rs");

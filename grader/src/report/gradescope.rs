@@ -25,7 +25,11 @@ pub fn render(report: &Report) -> Value {
                 }
             }
             json!({
-                "name": format!("{} {} ({})", test.part, test.name, test.course_name),
+                "name": if test.course_name.is_empty() {
+                    format!("{} {}", test.part, test.name)
+                } else {
+                    format!("{} {} ({})", test.part, test.name, test.course_name)
+                },
                 "number": test.part,
                 "score": test.score,
                 "max_score": test.max_score,

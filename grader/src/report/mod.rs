@@ -76,7 +76,7 @@ pub struct TestReport {
     pub name: String,
     /// Its part (`"2C"`).
     pub part: String,
-    /// The course's name for it.
+    /// The course's name for it; empty for a test beyond the course (part 2X).
     pub course_name: String,
     /// What it checks.
     pub description: String,

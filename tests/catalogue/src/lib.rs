@@ -13,6 +13,9 @@
 //!
 //! - Lab 2 (Raft): the parts come out about equal, since the course hands each part out as an
 //!   assignment of its own: 2A 3 × 6 = 18, 2B 10 × 3 = 30, 2C 8 × 3 = 24, 2D 7 × 4 = 28.
+//! - 2X (beyond the course): Raft tests that put faults at the worst moments (a crash right
+//!   after a reply, stale duplicate requests, long partitions against compacted logs), listed
+//!   in [`strict_suite!`], 4 points each, on top of Lab 2's 100. They have no course name.
 //! - Lab 3 (KV): RSM 8 × 1 = 8 (the layer the service is built on, which 3A and 3B exercise
 //!   again), 3A 14 × 4 = 56, 3B 9 × 4 = 36.
 
@@ -29,7 +32,8 @@ pub struct Test {
     /// The name of its `#[test]` function: its own name with the part as a suffix
     /// (`"initial_election_2a"`).
     pub name: &'static str,
-    /// The course's name for it (`"TestInitialElection2A"`).
+    /// The course's name for it (`"TestInitialElection2A"`); empty for a test beyond the
+    /// course.
     pub course_name: &'static str,
     /// The cargo test target that holds its `#[test]` function (`"raft_2a"`, i.e.
     /// `tests/tests/raft_2a.rs`).
@@ -141,6 +145,27 @@ macro_rules! raft_suite {
                 "All servers crash and restart from their snapshots plus log tails; no index is lost.";
             snapshot_init_2d "TestSnapshotInit2D"
                 "A server restarted from a snapshot persists it again, so a second restart still finds it.";
+        }
+        }
+    };
+}
+
+/// Hands the list of Raft tests beyond the course (part 2X) to the macro `callback`, in
+/// the same form as [`raft_suite!`]. Each has `""` for its course name: the course has no
+/// such test. They are Raft tests, for the same student code as 2A–2D, run with faults at
+/// the worst moments; each one's rustdoc (in `tests/src/suites/raft_2x.rs`) says which rule
+/// of the paper it protects.
+#[macro_export]
+macro_rules! strict_suite {
+    ($($callback:ident)::+) => {
+        $($callback)::+! {
+        /// Every Raft test beyond the course.
+        pub const STRICT;
+
+        /// 2X: faults at the worst moments.
+        part raft_2x "2X", 4 points each {
+            old_term_entries_commit_through_new_ones_2x ""
+                "Figure 8 played move by move: an entry of an old term on a majority is not committed until an entry of the leader's own term is.";
         }
         }
     };
@@ -272,11 +297,13 @@ macro_rules! catalogue_const {
 }
 
 raft_suite!(catalogue_const);
+strict_suite!(catalogue_const);
 kv_suite!(catalogue_const);
 
-/// Every listed test of every suite, in order: Lab 2, then Lab 3.
+/// Every listed test of every suite, in order: Lab 2, the Raft tests beyond the course,
+/// then Lab 3.
 pub fn all() -> impl Iterator<Item = &'static Test> {
-    RAFT.iter().chain(KV)
+    RAFT.iter().chain(STRICT).chain(KV)
 }
 
 /// The listed test named `name` (e.g. `"initial_election_2a"`), if any.
@@ -284,8 +311,8 @@ pub fn find(name: &str) -> Option<&'static Test> {
     all().find(|test| test.name == name)
 }
 
-/// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D", "RSM", "3A",
-/// "3B"]`).
+/// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D", "2X", "RSM",
+/// "3A", "3B"]`).
 pub fn parts() -> Vec<&'static str> {
     let mut parts: Vec<&'static str> = Vec::new();
     for test in all() {
@@ -299,7 +326,8 @@ pub fn parts() -> Vec<&'static str> {
 /// Fails the build unless `name` ends with `_<part>` and, ignoring case and underscores, the
 /// rest of it is `course_name` without its leading `Test` and its trailing course part
 /// (`initial_election_2a` and `TestInitialElection2A`, `rpc_bytes_2b` and `TestRPCBytes2B`,
-/// `basic_rsm` and `TestBasic4A`).
+/// `basic_rsm` and `TestBasic4A`). A test beyond the course has no course name (`""`):
+/// only its suffix is checked.
 pub const fn check_names(name: &str, part: &str, course_name: &str) {
     let (name, part, course) = (name.as_bytes(), part.as_bytes(), course_name.as_bytes());
     // The suffix `_<part>`.
@@ -314,6 +342,9 @@ pub const fn check_names(name: &str, part: &str, course_name: &str) {
             "a registered test's name must end with its part, e.g. initial_election_2a in 2A"
         );
         k += 1;
+    }
+    if course.is_empty() {
+        return;
     }
     let stem_len = name.len() - part.len() - 1;
     // The course's name: `Test`, the stem, then its part (a digit and a letter).

@@ -68,8 +68,8 @@ impl Applied {
         error.map_or(Ok(()), Err)
     }
 
-    /// Runs the apply monitor on a command the course's checks accepted: fails the test at
-    /// once if it breaks an invariant.
+    /// Runs the apply monitor on a command server `i` applied: fails the test at once if
+    /// it breaks an invariant.
     pub(super) fn monitor_command(&mut self, i: usize, index: u64, command: u64) {
         if let Err(violation) = self.monitor.command(i, index, command, labrpc::now()) {
             fail!("{violation}");
@@ -121,12 +121,12 @@ pub(super) async fn run_applier(
         };
         let mut applied = applied.lock();
         let checked = decode_command(i, index, &command).and_then(|command| {
-            applied.check_and_record(i, index, command)?;
-            Ok(command)
+            // The monitor first: it fails the test at once, with more to say.
+            applied.monitor_command(i, index, command);
+            applied.check_and_record(i, index, command)
         });
-        match checked {
-            Ok(command) => applied.monitor_command(i, index, command),
-            Err(error) => applied.record_error(i, error),
+        if let Err(error) = checked {
+            applied.record_error(i, error);
         }
     }
 }

@@ -61,6 +61,11 @@ impl Config {
     pub(super) fn on_server<R>(&self, i: usize, call: impl FnOnce(&Raft) -> R) -> Option<R> {
         // Clone out of the lock: the call must not run with the cluster locked.
         let running = self.inner.servers.lock().running[i].clone()?;
+        // A server that crashed on its own (a fault plan) is crashed, before the tester
+        // has even noted it.
+        if !running.node.is_alive() {
+            return None;
+        }
         Some(running.node.enter(|| call(&running.raft)))
     }
 
@@ -87,7 +92,9 @@ impl Config {
 
     /// Whether server `i` is running (not crashed).
     pub fn is_up(&self, i: usize) -> bool {
-        self.inner.servers.lock().running[i].is_some()
+        self.inner.servers.lock().running[i]
+            .as_ref()
+            .is_some_and(|running| running.node.is_alive())
     }
 
     /// Whether server `i` is connected.
@@ -210,6 +217,20 @@ impl Config {
     pub fn disconnect(&self, i: usize) {
         tracing::info!(target: "tester", "disconnect S{i}");
         self.set_connected(i, false);
+    }
+
+    /// Cuts (`up == false`) or restores the link between servers `i` and `j`, both ways,
+    /// leaving every other link as it is. Restoring needs both servers connected. (The
+    /// next `connect` or `disconnect` of either server sets all its links again.)
+    pub fn set_link(&self, i: usize, j: usize, up: bool) {
+        tracing::info!(target: "tester", up, "link S{i} <-> S{j}");
+        let servers = self.inner.servers.lock();
+        let up = up && servers.connected[i] && servers.connected[j];
+        for (from, to) in [(i, j), (j, i)] {
+            if let Some(name) = servers.end_names[from].get(to) {
+                self.inner.net.enable(name, up);
+            }
+        }
     }
 
     fn set_connected(&self, i: usize, connected: bool) {

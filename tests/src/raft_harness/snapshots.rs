@@ -71,9 +71,8 @@ fn apply_command(
     let expected = applied.last_applied[i] + 1;
     let checked = if index == expected {
         decode_command(i, index, command).and_then(|command| {
-            applied.check_and_record(i, index, command)?;
             applied.monitor_command(i, index, command);
-            Ok(())
+            applied.check_and_record(i, index, command)
         })
     } else {
         Err(format!(

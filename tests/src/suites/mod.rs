@@ -12,16 +12,19 @@ pub mod raft_2a;
 pub mod raft_2b;
 pub mod raft_2c;
 pub mod raft_2d;
+pub mod raft_2x;
 pub mod rsm;
 
 use crate::registry::TestCase;
 
 catalogue::raft_suite!(crate::registry);
+catalogue::strict_suite!(crate::registry);
 catalogue::kv_suite!(crate::registry);
 
-/// Every registered test of every suite: Lab 2, then Lab 3.
+/// Every registered test of every suite: Lab 2, the Raft tests beyond the course (2X),
+/// then Lab 3.
 pub fn all() -> impl Iterator<Item = &'static TestCase> {
-    RAFT.iter().chain(KV)
+    RAFT.iter().chain(STRICT).chain(KV)
 }
 
 /// The registered test named `name` (e.g. `"initial_election_2a"`).
