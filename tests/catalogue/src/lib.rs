@@ -166,6 +166,8 @@ macro_rules! strict_suite {
         part raft_2x "2X", 4 points each {
             old_term_entries_commit_through_new_ones_2x ""
                 "Figure 8 played move by move: an entry of an old term on a majority is not committed until an entry of the leader's own term is.";
+            minority_leader_rejoins_compacted_majority_2x ""
+                "A leader cut off with one follower keeps taking commands, then rejoins a majority that moved terms ahead and compacted its log.";
         }
         }
     };

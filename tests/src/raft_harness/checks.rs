@@ -190,6 +190,34 @@ impl Config {
         expected_servers: usize,
         retry: bool,
     ) -> u64 {
+        let everyone: Vec<usize> = (0..self.n()).collect();
+        self.one_offered_to(&everyone, command, encoded, expected_servers, retry)
+            .await
+    }
+
+    /// [`Config::one`], offering the command only to the connected servers among
+    /// `servers`: for a partitioned cluster, where a cut-off leader in another group would
+    /// accept it and hold it for the 2 s `one` gives a leader before trying the next.
+    pub async fn one_within(
+        &self,
+        servers: &[usize],
+        command: u64,
+        expected_servers: usize,
+        retry: bool,
+    ) -> u64 {
+        let encoded = encode_command(command);
+        self.one_offered_to(servers, command, encoded, expected_servers, retry)
+            .await
+    }
+
+    async fn one_offered_to(
+        &self,
+        offered_to: &[usize],
+        command: u64,
+        encoded: Vec<u8>,
+        expected_servers: usize,
+        retry: bool,
+    ) -> u64 {
         tracing::debug!(target: "tester", "one({command}): wanted on {expected_servers} servers");
         let n = self.n();
         let t0 = labrpc::now();
@@ -201,7 +229,7 @@ impl Config {
             let mut accepted = None;
             for _ in 0..n {
                 next_server = (next_server + 1) % n;
-                if !self.is_connected(next_server) {
+                if !self.is_connected(next_server) || !offered_to.contains(&next_server) {
                     continue;
                 }
                 if let Some((index, term)) = self.start_encoded(next_server, encoded.clone()) {

@@ -233,6 +233,24 @@ impl Config {
         }
     }
 
+    /// Splits the servers into `groups`: servers in one group reach each other, servers in
+    /// different groups do not, and servers in no group are disconnected.
+    pub fn partition(&self, groups: &[&[usize]]) {
+        tracing::info!(target: "tester", ?groups, "partition");
+        for i in 0..self.inner.n {
+            self.set_connected(i, groups.iter().any(|g| g.contains(&i)));
+        }
+        for (k, group) in groups.iter().enumerate() {
+            for other in &groups[k + 1..] {
+                for &i in *group {
+                    for &j in *other {
+                        self.set_link(i, j, false);
+                    }
+                }
+            }
+        }
+    }
+
     fn set_connected(&self, i: usize, connected: bool) {
         let mut servers = self.inner.servers.lock();
         servers.connected[i] = connected;
