@@ -74,7 +74,8 @@ impl From<CodecError> for RpcError {
 ///
 /// A call also fails if, while its handler runs, its end is disabled or its server is
 /// deleted or replaced: a client never gets OK from a server the tester already
-/// considers dead.
+/// considers dead. Once the handler has returned, its reply is on the wire: what happens
+/// to the end or the server afterwards does not recall it.
 #[derive(Clone)]
 pub struct Network {
     state: Arc<Mutex<NetState>>,
@@ -459,13 +460,17 @@ impl Network {
             return Err(RpcError::Failed);
         };
         let reply = match select(reply, cancelled).await {
-            Either::Left((Ok(reply), _)) => reply,
-            // The request was lost, the handler's node was killed, or the end or server
-            // went away while the handler ran.
-            Either::Left((Err(_), _)) | Either::Right(_) => {
-                tracing::trace!(end = %end_name, method, "failed: no reply");
-                return Err(RpcError::Failed);
-            }
+            Either::Left((Ok(reply), _)) => Some(reply),
+            // The handler's node was killed before it replied.
+            Either::Left((Err(_), _)) => None,
+            // The end or server went away. A reply already given is on the wire and
+            // stays there: a server that crashed right after replying, and was deleted
+            // before this caller ran again, has still answered.
+            Either::Right((_, mut reply)) => reply.try_recv().ok().flatten(),
+        };
+        let Some(reply) = reply else {
+            tracing::trace!(end = %end_name, method, "failed: no reply");
+            return Err(RpcError::Failed);
         };
         let reply = reply.map_err(RpcError::Codec)?;
         if unreliable && plan.lost() {
