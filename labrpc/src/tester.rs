@@ -11,6 +11,7 @@
 //! node panics at once, saying what the lab code did and what to use instead. (A guest
 //! cannot, for example, spawn a task on the tester's node and so survive its own crash.)
 
+pub use crate::net::faults::{CrashAfterReply, ReplyCrash, StaleDuplicates};
 pub use crate::net::{Network, Server};
 pub use crate::runtime::{
     Divergence, LiveObjects, Node, Observation, RunReport, Sim, fault_rate, fresh_seed,

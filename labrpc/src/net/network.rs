@@ -7,18 +7,18 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures::channel::oneshot;
+use futures::channel::{mpsc, oneshot};
 use futures::future::{Either, select};
 use parking_lot::Mutex;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use super::faults;
+use super::faults::{self, CrashAfterReply, ReplyCrash, StaleDuplicates};
 use super::service::{Rpc, Server, ServerCore};
 use crate::codec::{self, CodecError};
 use crate::runtime::context::with_world;
 use crate::runtime::live::{LIVE, LiveToken};
-use crate::runtime::{self, sleep};
+use crate::runtime::{self, Node, sleep};
 
 /// Mixed into the seed for a swarm plan's own generator.
 const SWARM_SALT: u64 = 0x5357_4152_4d21_0001;
@@ -74,7 +74,18 @@ impl From<CodecError> for RpcError {
 ///
 /// A call also fails if, while its handler runs, its end is disabled or its server is
 /// deleted or replaced: a client never gets OK from a server the tester already
-/// considers dead.
+/// considers dead. Once the handler has returned, its reply is on the wire: what happens
+/// to the end or the server afterwards does not recall it.
+///
+/// Two more faults, stronger than the course's model and off unless the tester sets them,
+/// strike at the worst moments (see `docs/fault-model.md`, "Faults at the worst moments"):
+///
+/// - **crash after reply** ([`Network::set_crash_after_reply`]): a server crashes in the
+///   instant after a handler gives its reply, which still reaches its caller;
+/// - **stale duplicates** ([`Network::set_stale_duplicates`]): a request that reached its
+///   server is delivered to it again, later, and the copy's reply goes nowhere.
+///
+/// While they are off, they draw no random number and change nothing in a run.
 #[derive(Clone)]
 pub struct Network {
     state: Arc<Mutex<NetState>>,
@@ -97,6 +108,15 @@ struct NetState {
     next_call: u64,
     /// The numbers faults are drawn with: the course's, or a swarm plan's.
     plan: faults::FaultPlan,
+    /// Crash a server right after a reply (beyond the course's model; off by default).
+    crash_after_reply: Option<CrashAfterReply>,
+    /// Deliver requests again, later (beyond the course's model; off by default).
+    stale_duplicates: Option<StaleDuplicates>,
+    /// Where the crashes `crash_after_reply` causes are reported ...
+    reply_crash_events: mpsc::UnboundedSender<ReplyCrash>,
+    /// ... and the other side, until the tester takes it. Made with the network, so that
+    /// crashes from before the tester takes it wait for it there.
+    reply_crash_receiver: Option<mpsc::UnboundedReceiver<ReplyCrash>>,
     _live: LiveToken,
 }
 
@@ -176,6 +196,7 @@ impl Network {
     // No `Default`: a network must be made inside a simulation, by the tester.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Network {
+        let (reply_crash_events, reply_crash_receiver) = mpsc::unbounded();
         let state = Arc::new(Mutex::new(NetState {
             unreliable: false,
             long_delays: false,
@@ -189,6 +210,10 @@ impl Network {
             in_flight: BTreeMap::new(),
             next_call: 0,
             plan: faults::FaultPlan::COURSE,
+            crash_after_reply: None,
+            stale_duplicates: None,
+            reply_crash_events,
+            reply_crash_receiver: Some(reply_crash_receiver),
             _live: LiveToken::new(&LIVE.networks),
         }));
         let weak = Arc::downgrade(&state);
@@ -257,6 +282,65 @@ impl Network {
     pub fn set_latency(&self, latency: Duration) {
         self.tester_only("Network::set_latency");
         self.state.lock().latency = latency;
+    }
+
+    /// Crashes servers right after they reply, as `rule` says; `None` (the default) never
+    /// does. Beyond the course's model: see [`CrashAfterReply`] for what happens, and
+    /// [`Network::reply_crashes`] for learning of each crash.
+    ///
+    /// The rule in force when a handler returns decides. While no rule is set, or for a
+    /// reply the rule does not cover, nothing is drawn.
+    ///
+    /// # Panics
+    ///
+    /// If `per_mille` is above 1000.
+    #[track_caller]
+    pub fn set_crash_after_reply(&self, rule: Option<CrashAfterReply>) {
+        self.tester_only("Network::set_crash_after_reply");
+        if let Some(rule) = &rule {
+            rule.check();
+        }
+        self.state.lock().crash_after_reply = rule;
+    }
+
+    /// The crashes [`Network::set_crash_after_reply`] causes, in the order they happen,
+    /// each sent right after its server's node was killed. Crashes from before this call
+    /// wait in the channel. The tester typically deletes the crashed server and restarts
+    /// it, as after any crash.
+    ///
+    /// # Panics
+    ///
+    /// The second time it is called on a network: there is one receiver, and it was
+    /// already taken.
+    #[track_caller]
+    pub fn reply_crashes(&self) -> mpsc::UnboundedReceiver<ReplyCrash> {
+        self.tester_only("Network::reply_crashes");
+        let taken = self.state.lock().reply_crash_receiver.take();
+        taken.unwrap_or_else(|| {
+            panic!(
+                "labrpc: Network::reply_crashes was already called on this network; there \
+                 is one receiver of crash events per network: keep the one you took"
+            )
+        })
+    }
+
+    /// Delivers requests again, later, as `plan` says; `None` (the default) never does.
+    /// Beyond the course's model: see [`StaleDuplicates`] for what happens.
+    ///
+    /// The plan in force when a request reaches its server decides whether it is copied;
+    /// a copy already on its way arrives whatever the plan is by then. While no plan is
+    /// set, or for a request the plan does not cover, nothing is drawn.
+    ///
+    /// # Panics
+    ///
+    /// If `per_mille` is above 1000 or `delay_ms` is empty.
+    #[track_caller]
+    pub fn set_stale_duplicates(&self, plan: Option<StaleDuplicates>) {
+        self.tester_only("Network::set_stale_duplicates");
+        if let Some(plan) = &plan {
+            plan.check();
+        }
+        self.state.lock().stale_duplicates = plan;
     }
 
     /// Creates a client end. It starts unconnected and disabled.
@@ -354,7 +438,8 @@ impl Network {
         drop(old);
     }
 
-    /// Requests that reached a handler of the server now named `server` (0 if none).
+    /// Requests that reached a handler of the server now named `server` (0 if none),
+    /// including stale duplicates ([`Network::set_stale_duplicates`]) that did.
     pub fn rpc_count(&self, server: &str) -> u64 {
         self.tester_only("Network::rpc_count");
         self.state
@@ -429,6 +514,7 @@ impl Network {
             server,
             method,
             request,
+            copy: false,
         };
         let waiting = if unreliable || !latency.is_zero() {
             // The request's delay: spent here, by the caller, but a caller that goes
@@ -459,13 +545,17 @@ impl Network {
             return Err(RpcError::Failed);
         };
         let reply = match select(reply, cancelled).await {
-            Either::Left((Ok(reply), _)) => reply,
-            // The request was lost, the handler's node was killed, or the end or server
-            // went away while the handler ran.
-            Either::Left((Err(_), _)) | Either::Right(_) => {
-                tracing::trace!(end = %end_name, method, "failed: no reply");
-                return Err(RpcError::Failed);
-            }
+            Either::Left((Ok(reply), _)) => Some(reply),
+            // The server's node died before the handler replied, or before it started.
+            Either::Left((Err(_), _)) => None,
+            // The end or server went away. A reply already given is on the wire and
+            // stays there: a server that crashed right after replying, and was deleted
+            // before this caller ran again, has still answered.
+            Either::Right((_, mut reply)) => reply.try_recv().ok().flatten(),
+        };
+        let Some(reply) = reply else {
+            tracing::trace!(end = %end_name, method, "failed: no reply");
+            return Err(RpcError::Failed);
         };
         let reply = reply.map_err(RpcError::Codec)?;
         if unreliable && plan.lost() {
@@ -526,6 +616,9 @@ struct Arrival {
     server: Arc<ServerCore>,
     method: &'static str,
     request: Vec<u8>,
+    /// A stale duplicate ([`StaleDuplicates`]): nobody waits for it, it is dropped if its
+    /// end or server went away, and it is not copied again.
+    copy: bool,
 }
 
 /// What a caller waits on once its request has arrived: the handler's reply, and the
@@ -544,6 +637,10 @@ impl Arrival {
     /// Otherwise, if a caller is `waiting`, the call is registered as in flight, so that
     /// such a change while the handler runs fails it at once, and the caller gets what to
     /// wait on. (A request carried on for a caller that went away is served all the same.)
+    ///
+    /// A stale duplicate is the exception: the network made it, not a caller, so if its
+    /// end or server is gone it simply vanishes. An original may be copied here, by the
+    /// tester's [`StaleDuplicates`] plan.
     fn arrive(self, waiting: bool) -> Option<Waiting> {
         let Arrival {
             net,
@@ -552,14 +649,19 @@ impl Arrival {
             server,
             method,
             request,
+            copy,
         } = self;
-        let channels = {
+        let (channels, copy_delay) = {
             let mut state = net.state.lock();
             let still_there = match state.route(end) {
                 Route::Live { server: now, .. } => Arc::ptr_eq(&now, &server),
                 Route::Dead { .. } => false,
             };
-            (still_there && waiting).then(|| {
+            if copy && !still_there {
+                tracing::trace!(method, "stale duplicate dropped: end or server gone");
+                return None;
+            }
+            let channels = (still_there && waiting).then(|| {
                 let (cancel, cancelled) = oneshot::channel();
                 state.in_flight.insert(
                     call,
@@ -571,22 +673,102 @@ impl Arrival {
                 );
                 let (reply_sender, reply) = oneshot::channel();
                 (reply_sender, (reply, cancelled))
-            })
+            });
+            // Drawn only for a request whose handler really starts: on a dead node it
+            // does not, and a copy is never copied again.
+            let copy_delay = match &state.stale_duplicates {
+                Some(plan)
+                    if !copy
+                        && plan.applies(method)
+                        && server.node.is_alive()
+                        && faults::chance(plan.per_mille) =>
+                {
+                    Some(plan.delay())
+                }
+                _ => None,
+            };
+            (channels, copy_delay)
         };
+        if let Some(delay) = copy_delay {
+            net.send_copy(end, &server, method, &request, delay);
+        }
         let handler = server.dispatch(method, request);
         let (reply_sender, waiting) = channels.unzip();
+        let node = server.node;
         runtime::World::spawn_handler(
-            server.node,
+            node,
             Box::pin(async move {
                 let reply = handler.await;
                 with_world(|w| w.note_sent());
                 if let Some(sender) = reply_sender {
                     let _ = sender.send(reply);
                 }
+                net.crash_after_reply(&server, method);
             }),
             method,
         );
         waiting
+    }
+}
+
+impl Network {
+    /// Delivers a copy of `request` through `end` to `server`, `delay` from now: a stale
+    /// duplicate. A carrier task on the server's node takes it there, so that the
+    /// server's crash loses it, as it loses everything on its way into that machine.
+    fn send_copy(
+        &self,
+        end: usize,
+        server: &Arc<ServerCore>,
+        method: &'static str,
+        request: &[u8],
+        delay: Duration,
+    ) {
+        tracing::trace!(server = %server.name, method, ?delay, "stale duplicate on its way");
+        let copy = Arrival {
+            net: self.clone(),
+            end,
+            // Nobody waits for a copy, so it is never in flight under this number.
+            call: u64::MAX,
+            server: server.clone(),
+            method,
+            request: request.to_vec(),
+            copy: true,
+        };
+        let at = runtime::now() + delay;
+        runtime::World::spawn_carrier(
+            server.node,
+            Box::pin(async move {
+                runtime::sleep_until(at).await;
+                copy.arrive(false);
+            }),
+        );
+    }
+
+    /// Applies the tester's [`CrashAfterReply`] rule to a handler of `server` that has
+    /// just given its reply to `method`: on a hit, the server's node dies now, in the
+    /// poll that gave the reply, so that nothing else it would do runs.
+    fn crash_after_reply(&self, server: &ServerCore, method: &'static str) {
+        let (per_mille, events) = {
+            let state = self.state.lock();
+            match &state.crash_after_reply {
+                Some(rule) if rule.applies(&server.name, method) => {
+                    (rule.per_mille, state.reply_crash_events.clone())
+                }
+                _ => return,
+            }
+        };
+        // The tester node cannot crash; nothing is drawn for a server on it.
+        if server.node == Node::tester() || !faults::chance(per_mille) {
+            return;
+        }
+        tracing::debug!(server = %server.name, method, "crash right after a reply");
+        // Without the network's lock: the tasks the crash drops may take it.
+        server.node.kill();
+        let _ = events.unbounded_send(ReplyCrash {
+            server: server.name.clone(),
+            method,
+            at: runtime::now(),
+        });
     }
 }
 
