@@ -168,6 +168,14 @@ macro_rules! strict_suite {
                 "Figure 8 played move by move: an entry of an old term on a majority is not committed until an entry of the leader's own term is.";
             minority_leader_rejoins_compacted_majority_2x ""
                 "A leader cut off with one follower keeps taking commands, then rejoins a majority that moved terms ahead and compacted its log.";
+            votes_survive_crash_after_reply_2x ""
+                "Voters crash the instant their RequestVote reply leaves and restart at once: no server votes twice in a term.";
+            acknowledged_entries_survive_crash_after_reply_2x ""
+                "A follower crashes the instant its AppendEntries acknowledgement leaves: what it acknowledged survives, and commits stay committed.";
+            stale_append_entries_do_not_truncate_2x ""
+                "Old AppendEntries arrive again after newer ones: a follower never cuts entries it acknowledged.";
+            stale_snapshots_do_not_roll_back_2x ""
+                "Old InstallSnapshots arrive again after newer entries: a server never goes back to an older snapshot.";
         }
         }
     };

@@ -24,6 +24,9 @@ pub(super) struct Servers {
     /// How many servers have been started so far, to give every incarnation fresh end
     /// names (an end connects once, and a crashed instance's ends must stay dead).
     incarnations: u64,
+    /// For each server crashed by a fault plan (and not crashed or started by the test
+    /// since), the token of its pending restart.
+    pending_restart: Vec<Option<u64>>,
 }
 
 /// A running server: the node it runs on, and its Raft.
@@ -41,6 +44,7 @@ impl Servers {
             saved: (0..n).map(|_| Persister::new()).collect(),
             end_names: vec![Vec::new(); n],
             incarnations: 0,
+            pending_restart: vec![None; n],
         }
     }
 
@@ -115,6 +119,7 @@ impl Config {
     /// state so that nothing the dead instance could still do touches what the next one
     /// starts from.
     pub fn crash1(&self, i: usize) {
+        self.inner.servers.lock().pending_restart[i] = None;
         self.set_connected(i, false);
         self.inner.net.delete_server(&server_name(i));
         let crashed = {
@@ -126,6 +131,38 @@ impl Config {
             tracing::info!(target: "tester", "crash S{i}");
             crashed.node.enter(|| crashed.raft.kill());
             crashed.node.kill();
+        }
+    }
+
+    /// A fault plan crashed server `i`: notes the crash as [`Config::crash1`] does, if the
+    /// running incarnation is the one that crashed. Returns the token of its restart, and
+    /// whether it was connected.
+    pub(super) fn note_crash_after_reply(&self, i: usize) -> Option<(u64, bool)> {
+        let was_connected = {
+            let servers = self.inner.servers.lock();
+            let running = servers.running[i].as_ref()?;
+            if running.node.is_alive() {
+                return None; // a newer incarnation: the test restarted it already
+            }
+            servers.connected[i]
+        };
+        self.crash1(i);
+        let mut servers = self.inner.servers.lock();
+        servers.incarnations += 1;
+        let token = servers.incarnations;
+        servers.pending_restart[i] = Some(token);
+        Some((token, was_connected))
+    }
+
+    /// Whether the restart with `token` is still due for server `i` (nobody crashed or
+    /// started it since); forgets it.
+    pub(super) fn take_pending_restart(&self, i: usize, token: u64) -> bool {
+        let mut servers = self.inner.servers.lock();
+        if servers.pending_restart[i] == Some(token) {
+            servers.pending_restart[i] = None;
+            true
+        } else {
+            false
         }
     }
 

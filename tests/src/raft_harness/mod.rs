@@ -12,7 +12,9 @@
 //! - `monitor.rs`: the invariant monitors, which watch every server all the time (after
 //!   each of its steps, and on each apply) in every test;
 //! - `report.rs`: the per-test description and summary line, and the counters;
-//! - `commands.rs`: how the tester encodes the commands it submits.
+//! - `commands.rs`: how the tester encodes the commands it submits;
+//! - `worst_moments.rs`: the 2X fault plans (crashes right after a reply, with restarts;
+//!   stale duplicate requests).
 //!
 //! Every failure panics with the course's message, or a more helpful one, on the tester's
 //! task; the runner adds the seed and the command that replays it. Apply errors found by a
@@ -39,6 +41,7 @@ mod commands;
 mod monitor;
 mod report;
 mod snapshots;
+mod worst_moments;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +57,7 @@ use self::apply::Applied;
 use self::cluster::Servers;
 use self::monitor::StateMonitor;
 use self::report::Report;
+use self::worst_moments::WorstMoments;
 
 /// The course's `RaftElectionTimeout`: an election must complete within about this long
 /// once it is possible.
@@ -124,6 +128,8 @@ struct Inner {
     states: Arc<Mutex<StateMonitor>>,
     /// What `begin` recorded, for the summary line.
     report: Mutex<Report>,
+    /// The tester's side of the faults at the worst moments.
+    worst: Mutex<WorstMoments>,
 }
 
 impl Config {
@@ -150,6 +156,7 @@ impl Config {
                 applied: Arc::new(Mutex::new(Applied::new(n))),
                 states: Arc::new(Mutex::new(StateMonitor::new(n))),
                 report: Mutex::new(Report::default()),
+                worst: Mutex::new(WorstMoments::default()),
             }),
         };
         for i in 0..n {

@@ -6,9 +6,11 @@
 //! that no later check might notice (two leaders in a term, a committed entry replaced).
 //! Each test ends by checking that the cluster still makes progress once the faults stop.
 
+use std::time::Duration;
+
 use rand::RngExt;
 
-use crate::raft_harness::{Applier, Config};
+use crate::raft_harness::{Applier, Config, ELECTION_TIMEOUT, SNAPSHOT_INTERVAL};
 
 /// A random command value.
 fn random_command() -> u64 {
@@ -56,7 +58,7 @@ pub(crate) async fn old_term_entries_commit_through_new_ones_2x() {
         panic!("S{a}, the leader a moment ago, refused start() although nothing changed");
     }
     // Less than a heartbeat interval: enough for A to send X, not for B to time out.
-    labrpc::sleep(std::time::Duration::from_millis(50)).await;
+    labrpc::sleep(Duration::from_millis(50)).await;
     cfg.crash1(a);
     cfg.disconnect(b);
 
@@ -76,7 +78,7 @@ pub(crate) async fn old_term_entries_commit_through_new_ones_2x() {
     cfg.connect(a);
     cfg.connect(b);
     cfg.check_one_leader().await;
-    labrpc::sleep(std::time::Duration::from_secs(2)).await;
+    labrpc::sleep(Duration::from_secs(2)).await;
 
     // 4. A and B crash; E and the other two elect a leader, which commits a new command
     //    (and with it whatever it has at X's index).
@@ -130,7 +132,7 @@ pub(crate) async fn minority_leader_rejoins_compacted_majority_2x() {
             }
         }
         // The majority commits enough for a few snapshots ...
-        for _ in 0..2 * crate::raft_harness::SNAPSHOT_INTERVAL {
+        for _ in 0..2 * SNAPSHOT_INTERVAL {
             cfg.one_within(&majority, random_command(), majority.len(), true)
                 .await;
         }
@@ -152,6 +154,170 @@ pub(crate) async fn minority_leader_rejoins_compacted_majority_2x() {
     }
 
     cfg.partition(&[&(0..servers).collect::<Vec<_>>()]);
+    cfg.one(random_command(), servers, true).await;
+    cfg.end();
+}
+
+/// **Votes survive a crash right after the reply (§5.2, Figure 2: votedFor is persistent
+/// state, "updated on stable storage before responding to RPCs").**
+///
+/// Five servers on an unreliable network; every other RequestVote reply crashes its
+/// sender the instant it leaves, and the tester restarts the server from its persister
+/// within 10 ms. The leader is cut off again and again, so that many elections run, and
+/// on this network (requests delayed up to 26 ms) two candidates sometimes run in the same
+/// term. A voter that granted its vote to one of them but had not saved it forgets it in
+/// the crash, and can grant it again, to the other: two leaders in one term, which the
+/// state monitor sees at once. Between elections a command commits, so that votes also
+/// depend on logs (§5.4.1).
+pub(crate) async fn votes_survive_crash_after_reply_2x() {
+    let servers = 5;
+    let cfg = Config::new(servers, true, Applier::Plain);
+    cfg.begin("Test (2X): votes survive a crash right after the reply");
+
+    cfg.crash_after_reply(&["Raft.RequestVote"], 500, 0..10);
+    for _ in 0..20 {
+        let leader = cfg.check_one_leader().await;
+        cfg.disconnect(leader);
+        let pause = labrpc::rng().random_range(0..ELECTION_TIMEOUT.as_millis() as u64);
+        labrpc::sleep(Duration::from_millis(pause)).await;
+        cfg.one(random_command(), servers / 2 + 1, true).await;
+        cfg.connect(leader);
+    }
+    cfg.stop_crashing_after_reply();
+
+    // Every crashed server is back within 10 ms.
+    labrpc::sleep(Duration::from_millis(100)).await;
+    cfg.one(random_command(), servers, true).await;
+    cfg.end();
+}
+
+/// One round of the "carrier" scenario, for the tests of what a follower keeps: one
+/// follower (the carrier) is all the leader has for a majority while the other (the
+/// absent one) is cut off, and some commands commit on the leader and the carrier. Then,
+/// `before_crash` later, the leader crashes and the absent follower returns: the carrier
+/// must still have every entry it acknowledged, since the absent one has none of them,
+/// and one of the two will lead. If the carrier lost some, the new leader fills their
+/// indices with new commands, and the apply monitor sees a committed entry change.
+///
+/// `after_commands` runs once the commands committed (e.g. to turn a fault plan off).
+async fn carrier_round(
+    cfg: &Config,
+    commands: usize,
+    after_commands: impl FnOnce(&Config),
+    before_crash: Duration,
+) {
+    let servers = cfg.n();
+    let leader = cfg.check_one_leader().await;
+    let absent = (leader + 2) % servers;
+    cfg.disconnect(absent);
+    for _ in 0..commands {
+        cfg.one(random_command(), servers - 1, true).await;
+    }
+    after_commands(cfg);
+    labrpc::sleep(before_crash).await;
+    cfg.crash1(leader);
+    cfg.connect(absent);
+    cfg.one(random_command(), servers - 1, true).await;
+    cfg.start1(leader);
+    cfg.connect(leader);
+    cfg.one(random_command(), servers, true).await;
+}
+
+/// **Acknowledged entries survive a crash right after the acknowledgement (§5.3, Figure
+/// 2: log[] is persistent state, "updated on stable storage before responding to
+/// RPCs").**
+///
+/// Three servers; while one follower is cut off, three in ten AppendEntries replies of
+/// the other (the carrier) crash it the instant they leave, and the tester restarts it
+/// from its persister within 5 ms. (Not all of them: a carrier that crashes after every
+/// reply never gets to apply anything.) The leader counts the carrier's acknowledgement and commits.
+/// Then the leader crashes and the cut-off follower returns. A carrier that replied
+/// before saving the entries lost them in its crash; the new leader (either follower)
+/// then lacks committed entries and overwrites them, which the apply monitor catches.
+pub(crate) async fn acknowledged_entries_survive_crash_after_reply_2x() {
+    let servers = 3;
+    let cfg = Config::new(servers, false, Applier::Plain);
+    cfg.begin("Test (2X): acknowledged entries survive a crash right after the reply");
+
+    cfg.one(random_command(), servers, true).await;
+    for _ in 0..10 {
+        cfg.crash_after_reply(&["Raft.AppendEntries"], 300, 0..5);
+        let commands = labrpc::rng().random_range(1..6);
+        // The crashes stop, and the carrier is back (20 ms), before the leader crashes.
+        let stop = |cfg: &Config| cfg.stop_crashing_after_reply();
+        carrier_round(&cfg, commands, stop, Duration::from_millis(20)).await;
+    }
+    cfg.end();
+}
+
+/// **A stale AppendEntries does not truncate a matching log (§5.3, Figure 2,
+/// AppendEntries receiver rule 3: "If an existing entry conflicts with a new one (same
+/// index but different terms), delete the existing entry and all that follow it").**
+///
+/// Three servers; half of all AppendEntries requests are delivered a second time, 10 to
+/// 500 ms later, after newer ones. While one follower is cut off, commands commit on the
+/// leader and the other follower (the carrier), one AppendEntries each, so that a stale
+/// copy carries fewer entries than the carrier has by then. The leader crashes at a random
+/// moment and the cut-off follower returns. A carrier that cut its log at the end of a
+/// stale copy's entries (they all match: nothing conflicts) has lost entries it
+/// acknowledged, until the leader's next message repairs it; if the leader is gone by
+/// then, a new leader overwrites committed entries, which the apply monitor catches.
+pub(crate) async fn stale_append_entries_do_not_truncate_2x() {
+    let servers = 3;
+    let cfg = Config::new(servers, false, Applier::Plain);
+    cfg.begin("Test (2X): a stale AppendEntries does not truncate a matching log");
+
+    cfg.one(random_command(), servers, true).await;
+    cfg.stale_duplicates(&["Raft.AppendEntries"], 500, 10..500);
+    for _ in 0..15 {
+        let commands = labrpc::rng().random_range(3..8);
+        let before_crash = Duration::from_millis(labrpc::rng().random_range(0..500));
+        carrier_round(&cfg, commands, |_| {}, before_crash).await;
+    }
+    cfg.stale_duplicates(&[], 0, 0..0);
+    cfg.one(random_command(), servers, true).await;
+    cfg.end();
+}
+
+/// **A stale InstallSnapshot never takes a server back (§7, Figure 13: "If existing log
+/// entry has same index and term as snapshot's last included entry, retain log entries
+/// following it and reply"; a snapshot that brings nothing new is discarded, and the
+/// service is never handed a state older than what it has applied).**
+///
+/// Three servers with snapshots; half of all InstallSnapshot and AppendEntries requests
+/// are delivered a second time, 10 to 1000 ms later. Each round a follower is cut off
+/// while the others commit enough to snapshot, then returns and catches up through
+/// InstallSnapshot; more commands follow, so a stale copy of that InstallSnapshot reaches
+/// a follower that is already past it. Installing it anyway hands the service an old
+/// snapshot (the apply monitor: "the service never goes back"), or drops entries the
+/// follower acknowledged.
+pub(crate) async fn stale_snapshots_do_not_roll_back_2x() {
+    let servers = 3;
+    let cfg = Config::new(servers, false, Applier::Snapshot);
+    cfg.begin("Test (2X): a stale InstallSnapshot never takes a server back");
+
+    cfg.one(random_command(), servers, true).await;
+    cfg.stale_duplicates(
+        &["Raft.InstallSnapshot", "Raft.AppendEntries"],
+        500,
+        10..1000,
+    );
+    for _ in 0..10 {
+        let leader = cfg.check_one_leader().await;
+        let victim = (leader + 1) % servers;
+        cfg.disconnect(victim);
+        let commands = SNAPSHOT_INTERVAL + labrpc::rng().random_range(0..2 * SNAPSHOT_INTERVAL);
+        for _ in 0..commands {
+            cfg.one(random_command(), servers - 1, true).await;
+        }
+        cfg.connect(victim);
+        for _ in 0..SNAPSHOT_INTERVAL / 2 {
+            cfg.one(random_command(), servers, true).await;
+        }
+        let pause = labrpc::rng().random_range(0..1000);
+        labrpc::sleep(Duration::from_millis(pause)).await;
+    }
+    cfg.stale_duplicates(&[], 0, 0..0);
     cfg.one(random_command(), servers, true).await;
     cfg.end();
 }
