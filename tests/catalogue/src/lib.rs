@@ -169,7 +169,7 @@ macro_rules! strict_suite {
             minority_leader_rejoins_compacted_majority_2x ""
                 "A leader cut off with one follower keeps taking commands, then rejoins a majority that moved terms ahead and compacted its log.";
             votes_survive_crash_after_reply_2x ""
-                "Voters crash the instant their RequestVote reply leaves and restart at once: no server votes twice in a term.";
+                "Two candidates contest one term; voters crash the instant their vote leaves and restart at once: no server votes twice in a term.";
             acknowledged_entries_survive_crash_after_reply_2x ""
                 "A follower crashes the instant its AppendEntries acknowledgement leaves: what it acknowledged survives, and commits stay committed.";
             stale_append_entries_do_not_truncate_2x ""
