@@ -176,6 +176,8 @@ macro_rules! strict_suite {
                 "Old AppendEntries arrive again after newer ones: a follower never cuts entries it acknowledged.";
             stale_snapshots_do_not_roll_back_2x ""
                 "Old InstallSnapshots arrive again after newer entries: a server never goes back to an older snapshot.";
+            deposed_leader_learns_term_from_replies_2x ""
+                "A deposed leader that hears only replies to its own heartbeats adopts their newer term and steps down.";
         }
         }
     };

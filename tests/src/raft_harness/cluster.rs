@@ -260,13 +260,19 @@ impl Config {
     /// leaving every other link as it is. Restoring needs both servers connected. (The
     /// next `connect` or `disconnect` of either server sets all its links again.)
     pub fn set_link(&self, i: usize, j: usize, up: bool) {
-        tracing::info!(target: "tester", up, "link S{i} <-> S{j}");
+        self.set_one_way_link(i, j, up);
+        self.set_one_way_link(j, i, up);
+    }
+
+    /// Cuts (`up == false`) or restores the link from server `from` to server `to` only:
+    /// `from`'s calls to `to` fail, while `to`'s calls to `from` still go through, replies
+    /// included. Restoring needs both servers connected.
+    pub fn set_one_way_link(&self, from: usize, to: usize, up: bool) {
+        tracing::info!(target: "tester", up, "link S{from} -> S{to}");
         let servers = self.inner.servers.lock();
-        let up = up && servers.connected[i] && servers.connected[j];
-        for (from, to) in [(i, j), (j, i)] {
-            if let Some(name) = servers.end_names[from].get(to) {
-                self.inner.net.enable(name, up);
-            }
+        let up = up && servers.connected[from] && servers.connected[to];
+        if let Some(name) = servers.end_names[from].get(to) {
+            self.inner.net.enable(name, up);
         }
     }
 

@@ -330,3 +330,56 @@ pub(crate) async fn stale_snapshots_do_not_roll_back_2x() {
     cfg.one(random_command(), servers, true).await;
     cfg.end();
 }
+
+/// **A deposed leader learns the new term from the replies it gets (§5.1, Figure 2,
+/// Rules for All Servers: "If RPC request or response contains term T > currentTerm: set
+/// currentTerm = T, convert to follower").**
+///
+/// Five servers. The leader is cut off while the others elect a new leader and move on;
+/// then it comes back on a one-way link: its own calls go through and get their replies,
+/// but nobody else's calls reach it, so the only news of the new term it can get is in
+/// the replies to its heartbeats. Half a second later (five heartbeats), it must be in
+/// the new term (or a later one) and no longer lead. A leader that ignores the term in
+/// replies goes on leading its old term forever, accepting commands it can never commit.
+pub(crate) async fn deposed_leader_learns_term_from_replies_2x() {
+    let servers = 5;
+    let cfg = Config::new(servers, false, Applier::Plain);
+    cfg.begin("Test (2X): a deposed leader learns the new term from replies");
+
+    cfg.one(random_command(), servers, true).await;
+    for _ in 0..5 {
+        let old = cfg.check_one_leader().await;
+        let (old_term, _) = cfg.state(old);
+        cfg.disconnect(old);
+        let others: Vec<usize> = (0..servers).filter(|&i| i != old).collect();
+        cfg.one_within(&others, random_command(), servers - 1, true)
+            .await;
+        let new = cfg.check_one_leader().await;
+        let (new_term, _) = cfg.state(new);
+        if new_term <= old_term {
+            panic!(
+                "S{new} leads term {new_term}, which is not after S{old}'s term {old_term}, \
+                 though S{old} led term {old_term} before"
+            );
+        }
+        // Back, one way: its calls reach the others, theirs do not reach it.
+        cfg.connect(old);
+        for &i in &others {
+            cfg.set_one_way_link(i, old, false);
+        }
+        labrpc::sleep(Duration::from_millis(500)).await;
+        let (term, leads) = cfg.state(old);
+        if term < new_term || (leads && term == old_term) {
+            panic!(
+                "S{old}, deposed leader of term {old_term}, still {} in term {term} half a \
+                 second after its heartbeats started getting replies from servers in term \
+                 {new_term}: a reply with a newer term must make it adopt the term and step \
+                 down (Figure 2, Rules for All Servers)",
+                if leads { "leads" } else { "is" }
+            );
+        }
+        cfg.connect(old);
+        cfg.one(random_command(), servers, true).await;
+    }
+    cfg.end();
+}
