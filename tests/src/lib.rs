@@ -13,6 +13,7 @@
 
 pub mod ends;
 pub mod kv_harness;
+mod monitors;
 pub mod raft_harness;
 pub mod registry;
 pub mod suites;

@@ -16,6 +16,7 @@ use rand::seq::SliceRandom;
 
 use crate::ends::make_ends;
 pub use crate::ends::server_name;
+use crate::monitors::StateMonitor;
 
 /// A server the group can run: what the tester needs of a key/value server.
 pub trait Replica: Clone + 'static {
@@ -75,6 +76,8 @@ struct Inner<S: Replica> {
     net: Network,
     maxraftstate: Option<usize>,
     state: Mutex<State<S>>,
+    /// The state monitor over the servers' Rafts (see `crate::monitors`).
+    states: Arc<Mutex<StateMonitor>>,
 }
 
 struct State<S> {
@@ -117,6 +120,7 @@ impl<S: Replica> Cluster<S> {
                     end_names: vec![Vec::new(); n],
                     made: 0,
                 }),
+                states: Arc::new(Mutex::new(StateMonitor::new(n))),
             }),
         };
         for i in 0..n {
@@ -154,7 +158,7 @@ impl<S: Replica> Cluster<S> {
     pub fn start_server(&self, i: usize) {
         let n = self.inner.n;
         let net = &self.inner.net;
-        let (ends, persister) = {
+        let (ends, persister, incarnation) = {
             let mut state = self.inner.state.lock();
             assert!(
                 state.running[i].is_none(),
@@ -165,7 +169,7 @@ impl<S: Replica> Cluster<S> {
             state.end_names[i] = (0..n).map(|j| format!("S{i}->S{j}#{made}")).collect();
             let ends = make_ends(net, &state.end_names[i]);
             state.saved[i] = state.saved[i].copy();
-            (ends, state.saved[i].clone())
+            (ends, state.saved[i].clone(), made)
         };
         tracing::info!(target: "tester", "start S{i}");
         let node = Node::new(server_name(i));
@@ -175,6 +179,7 @@ impl<S: Replica> Cluster<S> {
             let services = server.services();
             (server, services)
         });
+        crate::monitors::watch(&self.inner.states, i, incarnation, node, &server.raft());
         let mut host = Server::on(node);
         for service in services {
             host.add_service(service);

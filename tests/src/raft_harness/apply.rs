@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use raft::{ApplyMsg, ApplyReceiver};
 
 use super::commands::decode_command;
-use super::monitor::ApplyMonitor;
+use crate::monitors::ApplyMonitor;
 
 /// What the appliers have seen, shared between them and the tester.
 pub(super) struct Applied {

@@ -198,7 +198,6 @@ impl Config {
             let restored = applied.last_applied[i];
             applied.monitor.restarted(i, restored);
         }
-        self.inner.states.lock().restarted(i, incarnation);
 
         let node = Node::new(server_name(i));
         let applied = self.inner.applied.clone();
@@ -220,27 +219,9 @@ impl Config {
             let service = raft.service();
             (raft, service)
         });
-        self.watch(i, incarnation, node, &raft);
+        crate::monitors::watch(&self.inner.states, i, incarnation, node, &raft);
         net.add_server(server_name(i), Server::on(node).with_service(service));
         self.inner.servers.lock().running[i] = Some(Running { node, raft });
-    }
-
-    /// Puts server `i`'s new incarnation under the state monitor: samples its state now,
-    /// and after every poll of its tasks.
-    fn watch(&self, i: usize, incarnation: u64, node: Node, raft: &Raft) {
-        let states = self.inner.states.clone();
-        let sample = move |raft: &Raft, messages_sent: u64| {
-            let state = raft.state();
-            let checked = states
-                .lock()
-                .sample(i, incarnation, state, messages_sent, labrpc::now());
-            if let Err(violation) = checked {
-                fail!("{violation}");
-            }
-        };
-        node.enter(|| sample(raft, 0));
-        let raft = raft.clone();
-        node.observe(move |poll| sample(&raft, poll.messages_sent));
     }
 
     /// Attaches server `i` to the network: enables its ends to and from every connected

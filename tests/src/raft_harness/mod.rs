@@ -9,12 +9,13 @@
 //! - `apply.rs`: what each server applied, and the applier that checks it;
 //! - `snapshots.rs`: the 2D applier, which also makes and installs snapshots;
 //! - `checks.rs`: the checks (`check_one_leader`, `n_committed`, `wait`, `one`, ...);
-//! - `monitor.rs`: the invariant monitors, which watch every server all the time (after
-//!   each of its steps, and on each apply) in every test;
 //! - `report.rs`: the per-test description and summary line, and the counters;
 //! - `commands.rs`: how the tester encodes the commands it submits;
 //! - `worst_moments.rs`: the 2X fault plans (crashes right after a reply, with restarts;
 //!   stale duplicate requests).
+//!
+//! The invariant monitors (`crate::monitors`) watch every server all the time, after each
+//! of its steps and on each apply, in every test.
 //!
 //! Every failure panics with the course's message, or a more helpful one, on the tester's
 //! task; the runner adds the seed and the command that replays it. Apply errors found by a
@@ -38,7 +39,6 @@ mod apply;
 mod checks;
 mod cluster;
 mod commands;
-mod monitor;
 mod report;
 mod snapshots;
 mod worst_moments;
@@ -49,13 +49,13 @@ use std::time::Duration;
 use labrpc::tester::Network;
 
 use crate::ends::server_name;
+use crate::monitors::StateMonitor;
 use parking_lot::Mutex;
 
 pub use self::commands::{MAX_2D_COMMAND_BYTES, encode_command, encode_padded_command};
 
 use self::apply::Applied;
 use self::cluster::Servers;
-use self::monitor::StateMonitor;
 use self::report::Report;
 use self::worst_moments::WorstMoments;
 

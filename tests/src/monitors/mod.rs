@@ -1,0 +1,62 @@
+//! The invariant monitors: checks that watch the cluster all the time, in every test, not
+//! only at the moments a test's own checks look.
+//!
+//! They see only what a student's Raft exposes: `state()` (its term, and whether it
+//! believes it leads), what it applies, and how many messages its node has sent. They
+//! run on every event that could change what they watch:
+//!
+//! - **after every poll of a server's tasks** (a labrpc node observer): a server's term
+//!   and role change only while its code runs, so no change goes unseen;
+//! - **on every apply** (the appliers call them), commands and snapshots alike;
+//! - **when a server restarts**.
+//!
+//! They fail a test only when Raft is really wrong, so the course-parity tests keep their
+//! meaning: a run that breaks none of these rules can still fail a parity test, never the
+//! other way round because of them. A violation fails the run at once, at the exact
+//! virtual time, with the invariant's name, the servers and terms involved.
+//!
+//! What they cannot see: the entries a server acknowledged (students encode their own
+//! messages). A server that loses acknowledged entries in a crash shows up later, as a
+//! committed entry that changes, which the apply monitor catches.
+
+mod apply;
+mod state;
+
+use std::sync::Arc;
+
+use labrpc::tester::Node;
+use parking_lot::Mutex;
+use raft::Raft;
+
+pub(crate) use self::apply::ApplyMonitor;
+pub(crate) use self::state::StateMonitor;
+
+/// The prefix of every monitor's failure message.
+const VIOLATED: &str = "invariant violated";
+
+/// Puts server `i`'s new incarnation (its `raft`, on `node`) under the state monitor:
+/// samples its state now, and after every poll of its tasks. A violation fails the run
+/// at once.
+pub(crate) fn watch(
+    states: &Arc<Mutex<StateMonitor>>,
+    i: usize,
+    incarnation: u64,
+    node: Node,
+    raft: &Raft,
+) {
+    states.lock().restarted(i, incarnation);
+    let states = states.clone();
+    let sample = move |raft: &Raft, messages_sent: u64| {
+        let state = raft.state();
+        let checked = states
+            .lock()
+            .sample(i, incarnation, state, messages_sent, labrpc::now());
+        if let Err(violation) = checked {
+            tracing::info!(target: "tester", "FAILED: {violation}");
+            panic!("{violation}");
+        }
+    };
+    node.enter(|| sample(raft, 0));
+    let raft = raft.clone();
+    node.observe(move |poll| sample(&raft, poll.messages_sent));
+}
