@@ -1135,7 +1135,7 @@ fn an_observer_runs_after_every_poll_of_its_node_as_that_node() {
         let counter = Arc::new(Mutex::new(0_u32));
         let seen = log.clone();
         let watched = counter.clone();
-        a.observe(move |_| {
+        a.observe("an observer", move |_| {
             let value = *watched.lock().unwrap();
             push(&seen, format!("{} sees {value}", Node::current().name()));
         });
@@ -1164,7 +1164,7 @@ fn an_observer_is_dropped_when_its_node_is_killed() {
         let a = Node::new("A");
         let guard = Guard::new("observer", &log);
         let seen = log.clone();
-        a.observe(move |_| {
+        a.observe("an observer", move |_| {
             let _keep = &guard;
             push(&seen, "observed");
         });
@@ -1183,7 +1183,7 @@ fn an_observer_sees_the_poll_in_which_its_node_killed_itself_then_goes() {
         let a = Node::new("A");
         let guard = Guard::new("observer", &log);
         let seen = log.clone();
-        a.observe(move |_| {
+        a.observe("an observer", move |_| {
             let _keep = &guard;
             push(
                 &seen,
@@ -1203,7 +1203,7 @@ fn an_observer_sees_the_poll_in_which_its_node_killed_itself_then_goes() {
 fn a_panicking_observer_fails_the_run_and_is_named() {
     let message = failure_of(Sim::new(14).watchdog(NO_WATCHDOG), async {
         let a = Node::new("A");
-        a.observe(|_| panic!("invariant broken"));
+        a.observe("a failing observer", |_| panic!("invariant broken"));
         a.spawn(async {});
         labrpc::sleep(ms(1)).await;
     });
@@ -1232,7 +1232,9 @@ fn messages_sent_counts_requests_and_the_replies_of_handlers() {
         assert_eq!((client.messages_sent(), server.messages_sent()), (1, 1));
         let observed = Arc::new(Mutex::new(Vec::new()));
         let record = observed.clone();
-        server.observe(move |poll| record.lock().unwrap().push(poll.messages_sent));
+        server.observe("an observer", move |poll| {
+            record.lock().unwrap().push(poll.messages_sent)
+        });
         let again = net.make_end("C->S#2");
         net.connect("C->S#2", "S");
         net.enable("C->S#2", true);

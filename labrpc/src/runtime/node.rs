@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::Location;
 
 use super::context::{try_with_world, with_world};
-use super::task::{JoinHandle, Site};
+use super::task::{JoinHandle, Site, SiteKind};
 
 /// A simulated machine. (Tester side, except [`Node::current`], [`Node::name`] and
 /// [`Node::is_alive`], which anyone may call.)
@@ -170,11 +170,15 @@ impl Node {
     /// A panic in it fails the run, with the observer named as what was running. If a
     /// task's poll kills its own node (a crash right after a reply), the observer still
     /// runs once after that poll, and is then dropped.
+    ///
+    /// `label` says what the observer does, for failure reports (a watchdog report about
+    /// an observer that never returns names it, e.g. "the invariant monitor's call of
+    /// Raft::state()").
     #[track_caller]
-    pub fn observe(self, observer: impl FnMut(Observation) + 'static) {
+    pub fn observe(self, label: &'static str, observer: impl FnMut(Observation) + 'static) {
         let site = Site {
             location: Location::caller(),
-            rpc: None,
+            kind: SiteKind::Observer(label),
         };
         with_world(|w| {
             w.check_node(self);

@@ -23,24 +23,47 @@ use super::node::Node;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) struct Site {
     pub(crate) location: &'static Location<'static>,
-    pub(crate) rpc: Option<&'static str>,
+    pub(crate) kind: SiteKind,
+}
+
+/// What runs from a site.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) enum SiteKind {
+    /// A task spawned there.
+    Task,
+    /// The handler of an RPC method.
+    Handler(&'static str),
+    /// A tester's observer of a node (see `Node::observe`), described by its label.
+    Observer(&'static str),
 }
 
 impl Site {
+    /// A task spawned at `location`.
+    pub(crate) fn task(location: &'static Location<'static>) -> Site {
+        Site {
+            location,
+            kind: SiteKind::Task,
+        }
+    }
+
     /// Names a task from this site running on `node`.
     pub(crate) fn task_on(self, node: &str) -> String {
-        match self.rpc {
-            Some(method) => format!("the {method} handler on {node}"),
-            None => format!("a task of {node} spawned at {}", self.location),
+        match self.kind {
+            SiteKind::Handler(method) => format!("the {method} handler on {node}"),
+            SiteKind::Observer(label) => {
+                format!("{label} on {node} (installed at {})", self.location)
+            }
+            SiteKind::Task => format!("a task of {node} spawned at {}", self.location),
         }
     }
 }
 
 impl fmt::Display for Site {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.rpc {
-            Some(method) => write!(f, "{method} handler"),
-            None => write!(f, "spawned at {}", self.location),
+        match self.kind {
+            SiteKind::Handler(method) => write!(f, "{method} handler"),
+            SiteKind::Observer(label) => write!(f, "{label} (installed at {})", self.location),
+            SiteKind::Task => write!(f, "spawned at {}", self.location),
         }
     }
 }

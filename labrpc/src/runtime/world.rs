@@ -22,7 +22,7 @@ use super::live::{LIVE, LiveToken};
 use super::node::{Node, NodeInfo};
 use super::sim::Sim;
 use super::task::{
-    BoxTask, JoinHandle, ROOT, ReadyQueue, Site, TaskRef, TaskSlot, TaskTable, TaskWaker,
+    BoxTask, JoinHandle, ROOT, ReadyQueue, Site, SiteKind, TaskRef, TaskSlot, TaskTable, TaskWaker,
 };
 use super::time::{Instant, Timers};
 use super::watchdog::Monitor;
@@ -197,7 +197,10 @@ impl World {
     /// The number of a spawn site, telling the watchdog about new ones.
     fn site_number(&self, site: Site) -> u32 {
         let location = site.location;
-        let rpc = site.rpc.map_or(0, |m| m.as_ptr() as usize);
+        let rpc = match site.kind {
+            SiteKind::Task => 0,
+            SiteKind::Handler(label) | SiteKind::Observer(label) => label.as_ptr() as usize,
+        };
         let key = (
             location.file().as_ptr() as usize,
             location.line(),
@@ -292,10 +295,7 @@ impl World {
                 let output = future.await;
                 let _ = sender.send(output);
             }),
-            Site {
-                location: spawned_at,
-                rpc: None,
-            },
+            Site::task(spawned_at),
         );
         JoinHandle::new(receiver, task, self.id)
     }
@@ -813,7 +813,7 @@ impl World {
     pub(crate) fn spawn_handler(node: Node, handler: BoxTask, method: &'static str) {
         let site = Site {
             location: Location::caller(),
-            rpc: Some(method),
+            kind: SiteKind::Handler(method),
         };
         super::context::with_world(|w| w.spawn_detached(node, handler, site));
     }
@@ -822,10 +822,7 @@ impl World {
     /// destructor: nothing happens if the world is gone or busy (the run is ending).
     #[track_caller]
     pub(crate) fn spawn_carrier(node: Node, carrier: BoxTask) {
-        let site = Site {
-            location: Location::caller(),
-            rpc: None,
-        };
+        let site = Site::task(Location::caller());
         let _ = super::context::try_with_world(|w| w.spawn_detached(node, carrier, site));
     }
 

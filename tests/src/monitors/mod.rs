@@ -58,5 +58,8 @@ pub(crate) fn watch(
     };
     node.enter(|| sample(raft, 0));
     let raft = raft.clone();
-    node.observe(move |poll| sample(&raft, poll.messages_sent));
+    node.observe(
+        "the invariant monitor's call of Raft::state()",
+        move |poll| sample(&raft, poll.messages_sent),
+    );
 }
