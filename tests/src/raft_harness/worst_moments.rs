@@ -13,20 +13,30 @@ use labrpc::tester::{CrashAfterReply, ReplyCrash, StaleDuplicates};
 use rand::RngExt;
 
 use super::{Config, Inner};
+use crate::ends::server_name;
 
 impl Config {
-    /// From now on, a server crashes right after its reply to a request of one of
-    /// `methods` (e.g. `"Raft.RequestVote"`), with probability `per_mille`/1000, and the
-    /// tester restarts it (from its persister) `restart_after_ms` later, drawn uniformly,
-    /// reconnecting it if it was connected when it crashed. A server the test itself
-    /// crashes or starts meanwhile is left to the test.
+    /// From now on, a server among `servers` (every server if empty) crashes right after
+    /// its reply to a request of one of `methods` (e.g. `"Raft.RequestVote"`), with
+    /// probability `per_mille`/1000, and the tester restarts it (from its persister)
+    /// `restart_after_ms` later, drawn uniformly, reconnecting it if it was connected
+    /// when it crashed. A server the test itself crashes or starts meanwhile is left to
+    /// the test.
     pub fn crash_after_reply(
         &self,
+        servers: &[usize],
         methods: &[&str],
         per_mille: u64,
         restart_after_ms: Range<u64>,
     ) {
-        tracing::info!(target: "tester", ?methods, per_mille, ?restart_after_ms, "crash after reply: on");
+        tracing::info!(
+            target: "tester",
+            ?servers,
+            ?methods,
+            per_mille,
+            ?restart_after_ms,
+            "crash after reply: on"
+        );
         let crashes = {
             let mut plan = self.inner.worst.lock();
             plan.restart_after_ms = restart_after_ms;
@@ -41,7 +51,7 @@ impl Config {
             ));
         }
         self.inner.net.set_crash_after_reply(Some(CrashAfterReply {
-            servers: Vec::new(),
+            servers: servers.iter().map(|&i| server_name(i)).collect(),
             methods: methods.iter().map(|m| (*m).to_owned()).collect(),
             per_mille,
         }));

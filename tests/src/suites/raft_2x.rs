@@ -166,8 +166,10 @@ pub(crate) async fn minority_leader_rejoins_compacted_majority_2x() {
 /// hears the other's RequestVote, and both time out from the same term), and the other
 /// two, X and Y, reach both but cannot win themselves (they missed the last command, so
 /// the election restriction, §5.4.1, makes A and B refuse them). X and Y each get asked
-/// by both candidates, in the same term. Every RequestVote reply crashes its sender the
-/// instant it leaves, and the tester restarts it from its persister within 10 ms. A voter
+/// by both candidates, in the same term. Every RequestVote reply of X and Y crashes its
+/// sender the instant it leaves, and the tester restarts it from its persister within
+/// 10 ms. (Only theirs: if A and B crashed after refusing X, their election timers would
+/// restart every time, and X, which cannot win, would always time out first.) A voter
 /// that had not saved its vote before replying forgets it and can vote again in the same
 /// term, for the other candidate: two leaders in one term, which the state monitor sees
 /// at once.
@@ -189,7 +191,7 @@ pub(crate) async fn votes_survive_crash_after_reply_2x() {
         cfg.connect(x);
         cfg.connect(y);
         cfg.set_link(a, b, false);
-        cfg.crash_after_reply(&["Raft.RequestVote"], 1000, 0..10);
+        cfg.crash_after_reply(&[x, y], &["Raft.RequestVote"], 1000, 0..10);
         cfg.check_one_leader().await;
         cfg.stop_crashing_after_reply();
         labrpc::sleep(Duration::from_millis(20)).await; // every crashed voter is back
@@ -250,7 +252,7 @@ pub(crate) async fn acknowledged_entries_survive_crash_after_reply_2x() {
 
     cfg.one(random_command(), servers, true).await;
     for _ in 0..10 {
-        cfg.crash_after_reply(&["Raft.AppendEntries"], 300, 0..5);
+        cfg.crash_after_reply(&[], &["Raft.AppendEntries"], 300, 0..5);
         let commands = labrpc::rng().random_range(1..6);
         // The crashes stop, and the carrier is back (20 ms), before the leader crashes.
         let stop = |cfg: &Config| cfg.stop_crashing_after_reply();
