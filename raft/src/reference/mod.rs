@@ -54,6 +54,9 @@ mod signal;
 mod snapshot;
 mod state;
 
+#[cfg(test)]
+mod paper_tests;
+
 use std::sync::Arc;
 
 use labrpc::{ClientEnd, Service};
