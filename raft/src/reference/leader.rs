@@ -115,8 +115,10 @@ impl State {
         args: &AppendEntriesArgs,
         reply: Option<AppendEntriesReply>,
     ) -> Effects {
-        let mut effects = self.outcome_arrived(args.term, follower, reply.as_ref().map(|r| r.term));
-        let Some(reply) = reply else {
+        let mut effects = Effects::default();
+        let reply_term = reply.as_ref().map(|r| r.term);
+        let matters = self.reply_still_matters(args.term, follower, reply_term, &mut effects);
+        let (true, Some(reply)) = (matters, reply) else {
             return effects;
         };
         let last_index = self.log.last_index();
@@ -125,9 +127,7 @@ impl State {
             // what this RPC carried: entries appended since it left are not on the
             // follower.
             let matched = args.prev_log_index + args.entries.len() as u64;
-            let Some(leader) = self.leader_in(args.term) else {
-                return effects;
-            };
+            let leader = self.leader_in(args.term).expect("still leading");
             // Replies may arrive out of order: an older, shorter one must not move
             // either index back.
             if matched > leader.match_index[follower] {
@@ -150,9 +150,7 @@ impl State {
             },
             None => reply.conflict_index,
         };
-        let Some(leader) = self.leader_in(args.term) else {
-            return effects;
-        };
+        let leader = self.leader_in(args.term).expect("still leading");
         // Never below what the follower is known to hold, never past our log.
         leader.next_index[follower] = next
             .max(leader.match_index[follower] + 1)
@@ -169,39 +167,45 @@ impl State {
         args: &InstallSnapshotArgs,
         reply: Option<InstallSnapshotReply>,
     ) -> Effects {
-        let effects = self.outcome_arrived(args.term, follower, reply.as_ref().map(|r| r.term));
-        if reply.is_none() {
+        let mut effects = Effects::default();
+        let reply_term = reply.map(|r| r.term);
+        if !self.reply_still_matters(args.term, follower, reply_term, &mut effects) {
             return effects;
         }
-        if let Some(leader) = self.leader_in(args.term) {
-            // The follower now holds everything the snapshot covers.
-            let matched = args.last_included_index;
-            leader.match_index[follower] = leader.match_index[follower].max(matched);
-            leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
-            leader.wake[follower].notify(); // send the entries after the snapshot
-        }
+        // The follower now holds everything the snapshot covers.
+        let leader = self.leader_in(args.term).expect("still leading");
+        let matched = args.last_included_index;
+        leader.match_index[follower] = leader.match_index[follower].max(matched);
+        leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
+        leader.wake[follower].notify(); // send the entries after the snapshot
         self.check_invariants();
         effects
     }
 
-    /// What every outcome of an RPC sent in `sent_term` to `follower` does first: it is no
-    /// longer in flight (so the replicator may send again), and a reply with a newer term
-    /// makes this server a follower (Rules for All Servers, §5.1). The caller then goes on
-    /// only if this server still leads in `sent_term`.
-    fn outcome_arrived(
+    /// What every outcome of an RPC sent in `sent_term` to `follower` does first: the RPC
+    /// is no longer in flight (so the replicator may send again), and a reply with a newer
+    /// term makes this server a follower (Rules for All Servers, §5.1; into `effects`).
+    /// Returns whether the reply still matters: it arrived, its term is not newer, and
+    /// this server still leads in `sent_term`.
+    fn reply_still_matters(
         &mut self,
         sent_term: u64,
         follower: usize,
         reply_term: Option<u64>,
-    ) -> Effects {
+        effects: &mut Effects,
+    ) -> bool {
         if let Some(leader) = self.leader_in(sent_term) {
             leader.in_flight[follower] = leader.in_flight[follower].saturating_sub(1);
             leader.wake[follower].notify();
         }
-        match reply_term {
-            Some(term) if term > self.current_term() => self.become_follower(term),
-            _ => Effects::default(),
+        let Some(reply_term) = reply_term else {
+            return false;
+        };
+        if reply_term > self.current_term() {
+            *effects |= self.become_follower(reply_term);
+            return false;
         }
+        self.leader_in(sent_term).is_some()
     }
 
     /// Rules for Leaders: "If there exists an N such that N > commitIndex, a majority of
