@@ -115,9 +115,8 @@ impl State {
         args: &AppendEntriesArgs,
         reply: Option<AppendEntriesReply>,
     ) -> Effects {
-        let mut effects = Effects::default();
-        let reply_term = reply.as_ref().map(|r| r.term);
-        let matters = self.reply_still_matters(args.term, follower, reply_term, &mut effects);
+        let (matters, mut effects) =
+            self.reply_arrived(args.term, follower, reply.as_ref().map(|r| r.term));
         let (true, Some(reply)) = (matters, reply) else {
             return effects;
         };
@@ -167,9 +166,8 @@ impl State {
         args: &InstallSnapshotArgs,
         reply: Option<InstallSnapshotReply>,
     ) -> Effects {
-        let mut effects = Effects::default();
-        let reply_term = reply.map(|r| r.term);
-        if !self.reply_still_matters(args.term, follower, reply_term, &mut effects) {
+        let (matters, effects) = self.reply_arrived(args.term, follower, reply.map(|r| r.term));
+        if !matters {
             return effects;
         }
         // The follower now holds everything the snapshot covers.
@@ -184,28 +182,26 @@ impl State {
 
     /// What every outcome of an RPC sent in `sent_term` to `follower` does first: the RPC
     /// is no longer in flight (so the replicator may send again), and a reply with a newer
-    /// term makes this server a follower (Rules for All Servers, §5.1; into `effects`).
-    /// Returns whether the reply still matters: it arrived, its term is not newer, and
-    /// this server still leads in `sent_term`.
-    fn reply_still_matters(
+    /// term makes this server a follower (Rules for All Servers, §5.1). Returns whether
+    /// the reply still matters (it arrived, its term is not newer, and this server still
+    /// leads in `sent_term`), and the effects of handling it so far.
+    fn reply_arrived(
         &mut self,
         sent_term: u64,
         follower: usize,
         reply_term: Option<u64>,
-        effects: &mut Effects,
-    ) -> bool {
+    ) -> (bool, Effects) {
         if let Some(leader) = self.leader_in(sent_term) {
             leader.in_flight[follower] = leader.in_flight[follower].saturating_sub(1);
             leader.wake[follower].notify();
         }
         let Some(reply_term) = reply_term else {
-            return false;
+            return (false, Effects::default());
         };
         if reply_term > self.current_term() {
-            *effects |= self.become_follower(reply_term);
-            return false;
+            return (false, self.become_follower(reply_term));
         }
-        self.leader_in(sent_term).is_some()
+        (self.leader_in(sent_term).is_some(), Effects::default())
     }
 
     /// Rules for Leaders: "If there exists an N such that N > commitIndex, a majority of

@@ -258,6 +258,8 @@ impl State {
     pub(crate) fn become_candidate(&mut self) -> Effects {
         debug_assert!(!self.is_leader(), "a leader does not stand for election");
         let mut effects = self.advance_term(self.current_term + 1);
+        // Saved with the new term (Figure 2: votedFor is persistent), before any
+        // RequestVote goes out: the peer saves before it sends.
         self.voted_for = Some(self.me);
         let mut votes = vec![false; self.servers];
         votes[self.me] = true;
