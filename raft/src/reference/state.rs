@@ -130,11 +130,16 @@ pub(crate) struct State {
     ///
     /// Invariant: `voted_for` is `None` or a server of `current_term`'s election: it is
     /// cleared whenever the term moves. A candidate or leader has voted for itself.
+    ///
+    /// Set only by `advance_term` (cleared), `become_candidate` (itself) and the
+    /// RequestVote receiver (a vote granted).
     pub(crate) voted_for: Option<usize>,
     /// The log entries, after the prefix compacted into the snapshot (§7).
     pub(crate) log: Log,
 
     // --- Volatile state on all servers ---
+    /// Follower, candidate or leader, with the volatile state of candidates and leaders.
+    /// Changed only by the three `become_*` functions.
     role: Role,
     /// Highest log entry known to be committed (initialized to the snapshot's last index,
     /// increases monotonically).
