@@ -298,7 +298,8 @@ fn an_election_timeout_starts_an_election_5_2() {
 /// first-come-first-served basis", and saves the vote before granting it (Figure 2).
 #[test]
 fn a_server_votes_for_at_most_one_candidate_per_term_5_2() {
-    let mut state = follower(0, 5, 1, &[1]);
+    // Already in term 2, so that the vote alone needs saving, not a new term.
+    let mut state = follower(0, 5, 2, &[1]);
     let (reply, effects) = state.request_vote(&vote_request(2, 1, 1, 1));
     assert!(reply.vote_granted);
     assert_eq!(state.voted_for, Some(1));
