@@ -1,118 +1,85 @@
-//! Leader election (§5.2, §5.4.1): the election timer, asking for votes, granting them.
-
-use std::sync::Arc;
+//! Figure 2, "RequestVote RPC" and "Rules for Servers" as they concern elections (§5.2,
+//! §5.4.1): the election timeout, granting votes, and counting them.
 
 use super::rpc::{RequestVoteArgs, RequestVoteReply};
-use super::state::{Peer, Role, State, new_election_deadline};
+use super::state::{Effects, State};
 
-impl Peer {
-    /// The election timer: a follower or candidate that hears nothing from a leader until
-    /// its deadline starts an election. Runs for the server's whole life.
-    pub(crate) async fn run_election_timer(self: Arc<Self>) {
-        loop {
-            let deadline = {
-                let mut state = self.state.lock();
-                if state.dead {
-                    return;
-                }
-                let now = labrpc::now();
-                if state.election_deadline <= now {
-                    if !matches!(state.role, Role::Leader(_)) {
-                        self.start_election(&mut state);
-                    }
-                    state.election_deadline = new_election_deadline();
-                }
-                state.election_deadline
-            };
-            // The deadline may move later while we sleep (a heartbeat arrived); the loop
-            // then just sleeps again until the new one.
-            labrpc::sleep_until(deadline).await;
-        }
-    }
-
-    /// Becomes a candidate for the next term and asks every peer for its vote.
-    fn start_election(self: &Arc<Self>, state: &mut State) {
-        state.current_term += 1;
-        state.voted_for = Some(self.me);
-        state.role = Role::Candidate { votes: 1 };
-        self.persist(state);
-        tracing::debug!(
-            term = state.current_term,
-            "election timeout: asking for votes"
-        );
-        let args = RequestVoteArgs {
-            term: state.current_term,
-            candidate: self.me,
-            last_log_index: state.log.last_index(),
-            last_log_term: state.log.last_term(),
+impl State {
+    /// The election timer fired (Rules for Followers: "If election timeout elapses without
+    /// receiving AppendEntries RPC from current leader or granting vote to candidate:
+    /// convert to candidate"; Rules for Candidates: "If election timeout elapses: start new
+    /// election"). A leader has no election timeout; its timer just runs again.
+    pub(crate) fn election_timeout(&mut self) -> Effects {
+        let mut effects = Effects {
+            reset_election_timer: true,
+            ..Effects::default()
         };
-        if self.peers.len() == 1 {
-            self.become_leader(state);
-            return;
+        if !self.is_leader() {
+            effects |= self.become_candidate();
         }
-        for voter in (0..self.peers.len()).filter(|&p| p != self.me) {
-            let call = self.peers[voter].call(&args);
-            let candidate = self.clone();
-            let term = args.term;
-            labrpc::spawn(async move {
-                if let Ok(reply) = call.await {
-                    candidate.handle_vote(term, reply);
-                }
-            });
-        }
+        effects
     }
 
-    /// Counts a vote; a majority makes this server leader of `term`.
-    fn handle_vote(self: &Arc<Self>, term: u64, reply: RequestVoteReply) {
-        let mut state = self.state.lock();
-        if reply.term > state.current_term {
-            self.step_down(&mut state, reply.term);
-            return;
+    /// RequestVote RPC, receiver implementation.
+    pub(crate) fn request_vote(&mut self, args: &RequestVoteArgs) -> (RequestVoteReply, Effects) {
+        let mut effects = Effects::default();
+        if args.term > self.current_term() {
+            effects |= self.become_follower(args.term); // §5.1
         }
-        if state.current_term != term || !reply.vote_granted {
-            return;
-        }
-        let majority = self.majority();
-        if let Role::Candidate { votes } = &mut state.role {
-            *votes += 1;
-            if *votes >= majority {
-                self.become_leader(&mut state);
-            }
-        }
-    }
-
-    /// The RequestVote handler.
-    pub(crate) fn request_vote(&self, args: RequestVoteArgs) -> RequestVoteReply {
-        let mut state = self.state.lock();
-        if args.term > state.current_term {
-            self.step_down(&mut state, args.term);
-        }
-        let term = state.current_term;
+        let term = self.current_term();
+        // 1. Reply false if term < currentTerm (§5.1).
         if args.term < term {
-            return RequestVoteReply {
+            let reply = RequestVoteReply {
                 term,
                 vote_granted: false,
             };
+            return (reply, effects);
         }
-        // §5.4.1: only vote for a candidate whose log is at least as up-to-date as ours.
+        // 2. If votedFor is null or candidateId, and candidate's log is at least as
+        //    up-to-date as receiver's log, grant vote (§5.2, §5.4). §5.4.1: the log
+        //    whose last entry has the later term is more up-to-date; with equal last
+        //    terms, the longer log is.
         let up_to_date = (args.last_log_term, args.last_log_index)
-            >= (state.log.last_term(), state.log.last_index());
-        let free = state.voted_for.is_none_or(|v| v == args.candidate);
+            >= (self.log.last_term(), self.log.last_index());
+        let free = self.voted_for.is_none_or(|v| v == args.candidate);
         let vote_granted = free && up_to_date;
         if vote_granted {
-            if state.voted_for.is_none() {
-                state.voted_for = Some(args.candidate);
-                self.persist(&state);
+            if self.voted_for.is_none() {
+                self.voted_for = Some(args.candidate);
+                // Figure 2: votedFor is persistent, "updated on stable storage before
+                // responding to RPCs", or a restart could vote twice in this term.
+                effects.persist = true;
             }
-            // Granting a vote resets the timer, so that this server does not start a
-            // competing election right away.
-            state.election_deadline = new_election_deadline();
+            // Rules for Followers: granting a vote resets the election timer, so that this
+            // server does not start a competing election right away.
+            effects.reset_election_timer = true;
         }
-        RequestVoteReply { term, vote_granted }
+        self.check_invariants();
+        (RequestVoteReply { term, vote_granted }, effects)
     }
 
-    /// Puts off this server's next election (a valid leader was heard from).
-    pub(crate) fn heard_from_leader(&self, state: &mut State) {
-        state.election_deadline = new_election_deadline();
+    /// The reply of `voter` to this server's RequestVote of `sent_term`. Rules for
+    /// Candidates: "If votes received from majority of servers: become leader".
+    pub(crate) fn request_vote_reply(
+        &mut self,
+        sent_term: u64,
+        voter: usize,
+        reply: &RequestVoteReply,
+    ) -> Effects {
+        if reply.term > self.current_term() {
+            return self.become_follower(reply.term); // §5.1
+        }
+        let majority = self.majority();
+        let Some(candidate) = self.candidate_in(sent_term) else {
+            return Effects::default(); // a reply to an election already over
+        };
+        if !reply.vote_granted {
+            return Effects::default();
+        }
+        candidate.votes[voter] = true;
+        if candidate.votes.iter().filter(|&&v| v).count() >= majority {
+            return self.become_leader();
+        }
+        Effects::default()
     }
 }

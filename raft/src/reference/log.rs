@@ -1,9 +1,20 @@
-//! The log, with a prefix compacted into a snapshot (§7).
+//! Figure 2's `log[]`, with a prefix compacted into a snapshot (§7).
 //!
 //! Indices are global and start at 1, as in the paper. The entries up to and including
-//! `snapshot_index` have been discarded in favour of a snapshot; the log keeps the index and
-//! term of the last of them so that the consistency check of AppendEntries still works at
-//! that boundary. Index 0 (term 0) is the empty snapshot every server starts with.
+//! `snapshot_index` have been discarded in favour of a snapshot; the log keeps the index
+//! and term of the last of them so that the consistency check of AppendEntries still
+//! works at that boundary. Index 0 (term 0) is the empty snapshot every server starts with.
+//!
+//! # The encoded shadow
+//!
+//! Figure 2 wants the log on stable storage before every reply that reveals a change to
+//! it, so a busy server saves its whole log many times a second. Encoding thousands of
+//! entries for each save would cost more than everything else a server does. So the log
+//! keeps, beside `entries`, the same entries already encoded back to back (`encoded`, with
+//! `encoded_ends[k]` where entry `k` ends): appending encodes just the new entry,
+//! truncating and compacting cut the byte string at an entry boundary, and saving copies
+//! it whole ([`Serialize`] for [`Log`] writes it as one byte string). Reading the log back
+//! decodes the entries one by one. The shadow is private to this file.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +29,8 @@ pub(crate) struct Entry {
 
 /// The log of one server.
 ///
-/// Invariant: `entries[k]` has index `snapshot_index + 1 + k`.
-///
-/// The log is saved on every change, and re-encoding thousands of entries each time would
-/// make saving cost more than everything else a server does. So the log also keeps its
-/// entries encoded back to back (`encoded`, with `encoded_ends[k]` where entry `k` ends):
-/// appending encodes one entry, and saving copies the bytes.
+/// Invariant: `entries[k]` has index `snapshot_index + 1 + k`, and `encoded` holds exactly
+/// `entries`, encoded (see the module docs).
 #[derive(Clone, Default, Debug)]
 pub(crate) struct Log {
     /// The last index covered by the snapshot (0 if there is none).
@@ -32,7 +39,7 @@ pub(crate) struct Log {
     snapshot_term: u64,
     /// The entries after the snapshot.
     entries: Vec<Entry>,
-    /// `entries`, encoded.
+    /// `entries`, encoded back to back: the shadow that makes saving a copy.
     encoded: Vec<u8>,
     /// Where each entry's encoding ends in `encoded`.
     encoded_ends: Vec<usize>,

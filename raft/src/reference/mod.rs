@@ -1,34 +1,69 @@
-//! The reference implementation of Raft, written to be read.
+//! The reference implementation of Raft, written to be read beside Figure 2 of the
+//! extended Raft paper.
 //!
-//! It follows Figure 2 of the extended Raft paper closely, plus log compaction (§7) and
-//! the fast log backup sketched at the end of §5.3. Each server is a set of tasks on its
-//! node, sharing one [`State`](state::State) behind one lock:
+//! It follows Figure 2 closely, plus log compaction (§7, Figure 13) and the fast log
+//! backup sketched at the end of §5.3. Comments quote the figure's rules where the code
+//! carries them out.
 //!
-//! - the **election timer** ([`election`]) starts an election when a follower hears
-//!   nothing from a leader for a randomized timeout;
-//! - a leader runs one **replicator** per follower ([`replication`]), which sends
-//!   AppendEntries (or InstallSnapshot) whenever there is news, and heartbeats otherwise;
-//! - the **applier** ([`applier`]) hands committed entries to the service in order.
+//! # Where each part of Figure 2 is
 //!
-//! RPC handlers run as tasks spawned by the network; every one of them persists what it
-//! changed before it replies. No lock is ever held across an `.await` (the compiler
-//! enforces this: a `parking_lot` guard is not `Send`).
+//! | Figure 2 (and 13) | file |
+//! | --- | --- |
+//! | State: the fields, their invariants, role changes | `state.rs` |
+//! | State: "Persistent state on all servers", saving and restoring it | `persist.rs` |
+//! | State: `log[]` (with its snapshot prefix) | `log.rs` |
+//! | The RPCs' arguments and results | `rpc.rs` |
+//! | RequestVote RPC, and the election rules for followers and candidates | `election.rs` |
+//! | AppendEntries RPC, receiver implementation | `append_entries.rs` |
+//! | Rules for Servers: Leaders | `leader.rs` |
+//! | InstallSnapshot RPC (Figure 13), and the service's snapshots | `snapshot.rs` |
+//! | Rules for All Servers: apply what is committed | `applier.rs` |
+//!
+//! # A pure core and an I/O shell
+//!
+//! Everything above is pure: methods of [`State`](state::State) that take an RPC's
+//! arguments (or a reply, or a timeout) and return the reply and the
+//! [`Effects`](state::Effects) the step needs: save the persistent state, reset the
+//! election timer, wake the applier, start the replicators, send RequestVotes. They never
+//! read the clock, draw random numbers or touch the network, so `paper_tests.rs` drives
+//! them directly, without a simulation, one test per rule of the paper.
+//!
+//! The shell, `peer.rs`, does the rest: each server is a set of tasks on its node sharing
+//! one `State` behind one lock, and each entry point takes the lock, calls one transition
+//! and carries out its effects (saving first) before letting go:
+//!
+//! - the **election timer** starts an election when a follower hears nothing from a
+//!   leader for a randomized timeout;
+//! - a leader runs one **replicator** per follower, which sends AppendEntries (or
+//!   InstallSnapshot) whenever there is news, and heartbeats otherwise;
+//! - the **applier** hands committed entries to the service in order;
+//! - the RPC handlers, run as tasks by the network, reply only after saving what they
+//!   changed.
+//!
+//! `signal.rs` is the wake-up flag between those tasks.
 
+mod append_entries;
 mod applier;
 mod election;
+mod leader;
 mod log;
-mod replication;
+mod peer;
+mod persist;
 mod rpc;
 mod signal;
+mod snapshot;
 mod state;
+
+#[cfg(test)]
+mod paper_tests;
 
 use std::sync::Arc;
 
 use labrpc::{ClientEnd, Service};
 
-use self::log::Entry;
+use self::peer::Peer;
 use self::rpc::{AppendEntriesArgs, InstallSnapshotArgs, RequestVoteArgs};
-use self::state::{Peer, Role};
+use self::state::Role;
 use crate::{ApplySender, Persister};
 
 /// One Raft server. Cloning gives another handle to the same server.
@@ -53,9 +88,9 @@ impl Raft {
             "raft: me = {me} but only {} peers",
             peers.len()
         );
-        let state = state::restore(&persister);
+        let mut state = persist::restore(&persister, me, peers.len());
+        state.election_deadline = peer::new_election_deadline();
         let peer = Arc::new(Peer {
-            me,
             peers,
             persister,
             state: parking_lot::Mutex::new(state),
@@ -75,46 +110,23 @@ impl Raft {
         if state.dead {
             return None;
         }
-        let term = state.current_term;
-        let state = &mut *state;
-        let Role::Leader(leader) = &mut state.role else {
-            return None;
-        };
-        let index = state.log.push(Entry { term, command });
-        leader.match_index[self.peer.me] = index;
-        leader.wake_all();
-        self.peer.persist(state);
-        if self.peer.peers.len() == 1 {
-            // A cluster of one commits on its own.
-            state.commit_index = index;
-            self.peer.wake_applier();
-        }
+        let (index, term, effects) = state.start(command)?;
+        self.peer.carry_out(&mut state, effects);
         Some((index, term))
     }
 
     /// The current term, and whether this server believes it is the leader.
     pub fn state(&self) -> (u64, bool) {
         let state = self.peer.state.lock();
-        (
-            state.current_term,
-            matches!(state.role, Role::Leader(_)) && !state.dead,
-        )
+        (state.current_term(), state.is_leader() && !state.dead)
     }
 
     /// The service has made `snapshot`, covering every entry up to and including `index`:
     /// discard them from the log (§7) and persist the snapshot with the state.
     pub fn snapshot(&self, index: u64, snapshot: Vec<u8>) {
         let mut state = self.peer.state.lock();
-        if index <= state.log.snapshot_index() || index > state.last_applied {
-            return; // stale, or not yet applied: nothing to compact
-        }
-        let term = state
-            .log
-            .term_at(index)
-            .expect("applied entries are in the log");
-        state.log.compact_to(index, term);
-        state.snapshot = snapshot;
-        self.peer.persist(&state);
+        let effects = state.snapshot(index, snapshot);
+        self.peer.carry_out(&mut state, effects);
     }
 
     /// Stops the server: its background tasks end, and `start` and `state` say it is not
@@ -123,11 +135,11 @@ impl Raft {
     pub fn kill(&self) {
         let mut state = self.peer.state.lock();
         state.dead = true;
-        if let Role::Leader(leader) = &state.role {
+        if let Role::Leader(leader) = state.role() {
             leader.wake_all();
         }
         drop(state);
-        self.peer.wake_applier();
+        self.peer.applier.notify();
     }
 
     /// The RPC handlers (`Raft.RequestVote`, `Raft.AppendEntries`,

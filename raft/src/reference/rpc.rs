@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::log::Entry;
 
 /// RequestVote arguments: a candidate asks for a vote (§5.2).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct RequestVoteArgs {
     pub(crate) term: u64,
     pub(crate) candidate: usize,
@@ -17,7 +17,7 @@ pub(crate) struct RequestVoteArgs {
 }
 
 /// RequestVote reply.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct RequestVoteReply {
     pub(crate) term: u64,
     pub(crate) vote_granted: bool,
@@ -29,7 +29,7 @@ impl Rpc for RequestVoteArgs {
 }
 
 /// AppendEntries arguments: replicate entries, or just assert leadership (§5.3).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct AppendEntriesArgs {
     pub(crate) term: u64,
     pub(crate) leader: usize,
@@ -41,7 +41,7 @@ pub(crate) struct AppendEntriesArgs {
 
 /// AppendEntries reply, with the hints that let the leader back up over a whole term of
 /// conflicting entries in one round trip (the optimization at the end of §5.3).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct AppendEntriesReply {
     pub(crate) term: u64,
     pub(crate) success: bool,
@@ -59,7 +59,7 @@ impl Rpc for AppendEntriesArgs {
 
 /// InstallSnapshot arguments: the leader sends its snapshot to a follower that needs
 /// entries the leader has already discarded (§7).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct InstallSnapshotArgs {
     pub(crate) term: u64,
     pub(crate) leader: usize,
@@ -70,7 +70,7 @@ pub(crate) struct InstallSnapshotArgs {
 }
 
 /// InstallSnapshot reply.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct InstallSnapshotReply {
     pub(crate) term: u64,
 }

@@ -20,6 +20,13 @@ impl Signal {
         self.waker.wake();
     }
 
+    /// Whether a notification has arrived since the last wait, consuming it as a wait
+    /// would (for the tests of the pure code, which has no tasks to wake).
+    #[cfg(test)]
+    pub(crate) fn take(&self) -> bool {
+        self.pending.swap(false, Ordering::AcqRel)
+    }
+
     /// Completes once a notification has arrived since the last wait.
     pub(crate) async fn wait(&self) {
         poll_fn(|cx| {

@@ -1,16 +1,21 @@
-//! A server's state (Figure 2), and the transitions between roles.
+//! Figure 2, "State": what one server knows, the invariants that tie it together, and the
+//! only three ways to change role (`become_follower`, `become_candidate`, `become_leader`).
+//!
+//! Everything here is pure: no clock, no random numbers, no I/O. A transition returns the
+//! [`Effects`] it needs (save the persistent state, reset the election timer, ...), and
+//! the peer ([`super::peer`]) carries them out. That is what lets the unit tests in
+//! `paper_tests.rs` drive a server without a simulation.
 
+use std::ops::BitOrAssign;
 use std::sync::Arc;
 use std::time::Duration;
 
-use labrpc::{ClientEnd, Instant};
-use parking_lot::Mutex;
-use rand::RngExt;
-use serde::{Deserialize, Serialize};
+use labrpc::Instant;
 
 use super::log::Log;
+use super::persist::Saved;
+use super::rpc::RequestVoteArgs;
 use super::signal::Signal;
-use crate::{ApplySender, Persister};
 
 /// Leaders send a heartbeat to each follower this often when idle: at most ten a second,
 /// as the tester requires.
@@ -22,22 +27,43 @@ pub(crate) const HEARTBEAT: Duration = Duration::from_millis(100);
 /// five seconds.
 pub(crate) const ELECTION_TIMEOUT_MS: std::ops::Range<u64> = 300..600;
 
-/// What a server is doing in its current term.
+/// What a server is doing in its current term (§5.1, Figure 4).
 pub(crate) enum Role {
     Follower,
-    Candidate { votes: usize },
+    Candidate(CandidateState),
     Leader(LeaderState),
+}
+
+/// Volatile state on candidates: who has granted the vote so far.
+pub(crate) struct CandidateState {
+    /// `votes[i]`: server `i` voted for this candidate in its term. A set, not a count, so
+    /// that a duplicated reply can never count twice.
+    ///
+    /// Invariant: `votes[me]` (a candidate votes for itself).
+    pub(crate) votes: Vec<bool>,
 }
 
 /// Volatile state on leaders, reinitialized after each election (Figure 2).
 pub(crate) struct LeaderState {
-    /// For each server, the index of the next log entry to send to it.
+    /// For each server, the index of the next log entry to send to it (initialized to the
+    /// leader's last log index + 1).
+    ///
+    /// Invariant: for each follower `i`, `match_index[i] < next_index[i] ≤
+    /// log.last_index() + 1`: never resend what the follower is known to hold, never
+    /// point past the leader's log.
     pub(crate) next_index: Vec<u64>,
-    /// For each server, the highest index known to be replicated on it.
+    /// For each server, the highest index known to be replicated on it (initialized to 0,
+    /// increases monotonically within the term).
+    ///
+    /// Invariant: `match_index[me] == log.last_index()`: the leader's own copy counts
+    /// toward a majority, and a leader never removes entries from its log (§5.3).
     pub(crate) match_index: Vec<u64>,
-    /// Wakes each follower's replicator task when there is something to send.
+    /// Wakes each follower's replicator task when there is something to send. Notifying
+    /// only sets a flag (and wakes the task if it waits), so the pure code may do it and
+    /// the tests may look at it.
     pub(crate) wake: Vec<Arc<Signal>>,
-    /// For each server, how many RPCs to it are awaiting their outcome.
+    /// For each server, how many RPCs to it are awaiting their outcome. The replicator
+    /// sends new entries only when none is, so a slow follower is not flooded.
     pub(crate) in_flight: Vec<u32>,
 }
 
@@ -49,125 +75,300 @@ impl LeaderState {
     }
 }
 
+/// What the peer must do after a transition of [`State`], before it releases the lock.
+///
+/// The order is fixed by [`Peer::carry_out`](super::peer::Peer::carry_out): the state is
+/// saved first, so that no reply or message can reveal a change that is not yet on stable
+/// storage (Figure 2: "updated on stable storage before responding to RPCs").
+#[must_use = "the peer must carry out a transition's effects"]
+#[derive(Default, Debug)]
+pub(crate) struct Effects {
+    /// `current_term`, `voted_for` or the log changed: save them.
+    pub(crate) persist: bool,
+    /// Heard from the current leader, or granted a vote: draw a new election deadline.
+    pub(crate) reset_election_timer: bool,
+    /// `commit_index` moved, or a snapshot awaits delivery: wake the applier.
+    pub(crate) wake_applier: bool,
+    /// Became leader: start one replicator per follower for the current term.
+    pub(crate) start_replicators: bool,
+    /// Became candidate: send these to every other server.
+    pub(crate) request_votes: Option<RequestVoteArgs>,
+}
+
+impl BitOrAssign for Effects {
+    fn bitor_assign(&mut self, later: Effects) {
+        self.persist |= later.persist;
+        self.reset_election_timer |= later.reset_election_timer;
+        self.wake_applier |= later.wake_applier;
+        self.start_replicators |= later.start_replicators;
+        if later.request_votes.is_some() {
+            self.request_votes = later.request_votes;
+        }
+    }
+}
+
 /// Everything one server knows, behind one lock.
+///
+/// `current_term` and `role` are private to this module: every change of term goes
+/// through [`State::become_follower`] or [`State::become_candidate`] (both through
+/// `advance_term`), every change of role through the three `become_*` functions.
 pub(crate) struct State {
-    // --- persistent on all servers, saved before answering any RPC ---
-    /// Latest term this server has seen.
-    pub(crate) current_term: u64,
+    // --- Configuration, fixed for the server's life ---
+    /// This server's index among the servers.
+    pub(crate) me: usize,
+    /// How many servers the cluster has (this one included).
+    pub(crate) servers: usize,
+
+    // --- Persistent state on all servers (Figure 2) ---
+    // "Updated on stable storage before responding to RPCs": every change sets
+    // `Effects::persist`, and the peer saves before it replies or sends (persist.rs).
+    /// Latest term this server has seen (0 on first boot, increases monotonically).
+    ///
+    /// Invariant: `log.last_term() ≤ current_term`.
+    current_term: u64,
     /// The candidate that received this server's vote in `current_term`, if any.
+    ///
+    /// Invariant: `voted_for` is `None` or a server of `current_term`'s election: it is
+    /// cleared whenever the term moves. A candidate or leader has voted for itself.
+    ///
+    /// Set only by `advance_term` (cleared), `become_candidate` (itself) and the
+    /// RequestVote receiver (a vote granted).
     pub(crate) voted_for: Option<usize>,
-    /// The log, with its compacted prefix.
+    /// The log entries, after the prefix compacted into the snapshot (§7).
     pub(crate) log: Log,
 
-    // --- volatile on all servers ---
-    pub(crate) role: Role,
-    /// Highest index known to be committed.
+    // --- Volatile state on all servers ---
+    /// Follower, candidate or leader, with the volatile state of candidates and leaders.
+    /// Changed only by the three `become_*` functions.
+    role: Role,
+    /// Highest log entry known to be committed (initialized to the snapshot's last index,
+    /// increases monotonically).
+    ///
+    /// Invariant: `log.snapshot_index() ≤ commit_index ≤ log.last_index()`: the
+    /// snapshot holds only committed entries, and a server knows no commitment past its
+    /// own log.
     pub(crate) commit_index: u64,
-    /// Highest index handed to the service (through a command or a snapshot).
+    /// Highest log entry handed to the service, by a command or a snapshot (initialized
+    /// to the snapshot's last index, increases monotonically).
+    ///
+    /// Invariant: `last_applied ≤ commit_index`.
     pub(crate) last_applied: u64,
-    /// When this server starts an election unless it hears from a leader first.
-    pub(crate) election_deadline: Instant,
-    /// The latest snapshot, covering the log up to `log.snapshot_index()`.
+    /// The latest snapshot, covering the log up to `log.snapshot_index()`. Not part of
+    /// Figure 2's state, but saved with it: the persister replaces both at once.
     pub(crate) snapshot: Vec<u8>,
-    /// A snapshot received from a leader, not yet handed to the service.
+    /// A snapshot received from a leader (Figure 13) that the applier has not yet handed
+    /// to the service.
+    ///
+    /// Invariant: `last_applied < log.snapshot_index()` implies `snapshot_to_apply`.
     pub(crate) snapshot_to_apply: bool,
-    /// Set by `kill`.
+    /// When this server starts an election unless it hears from a leader first. Kept by
+    /// the peer (it alone reads the clock): a transition asks for a new one with
+    /// `Effects::reset_election_timer`.
+    pub(crate) election_deadline: Instant,
+    /// Set by `kill`: the server's tasks end, and it no longer claims to lead.
     pub(crate) dead: bool,
 }
 
-/// The persistent part of [`State`], as saved.
-#[derive(Serialize, Deserialize)]
-struct Persistent<L> {
-    current_term: u64,
-    voted_for: Option<usize>,
-    log: L,
-}
-
-/// One Raft peer: who it is, how it reaches the others, where it saves its state, and
-/// that state behind one lock. Every task of the server holds an `Arc<Peer>`.
-pub(crate) struct Peer {
-    pub(crate) me: usize,
-    pub(crate) peers: Vec<ClientEnd>,
-    pub(crate) persister: Persister,
-    pub(crate) state: Mutex<State>,
-    pub(crate) apply_tx: ApplySender,
-    /// Wakes the applier when `commit_index` moves or a snapshot arrives.
-    pub(crate) applier: Signal,
-}
-
-impl Peer {
-    pub(crate) fn majority(&self) -> usize {
-        self.peers.len() / 2 + 1
-    }
-
-    /// Saves term, vote and log, and the snapshot with them: the persister replaces both
-    /// at once, so the current snapshot goes along every time (the one restored after a
-    /// restart included). Called before a reply or message reveals the change.
-    pub(crate) fn persist(&self, state: &State) {
-        self.persister
-            .save(self.encode_persistent(state), state.snapshot.clone());
-    }
-
-    fn encode_persistent(&self, state: &State) -> Vec<u8> {
-        // The state changes little between saves: start from a buffer the size of the
-        // last one, so the encoder does not copy a growing log again and again.
-        let buffer = Vec::with_capacity(self.persister.raft_state_size() + 1024);
-        let persistent = Persistent {
-            current_term: state.current_term,
-            voted_for: state.voted_for,
-            log: &state.log,
+impl State {
+    /// Server `me` of `servers`, as it restarts from what it saved (a first boot saved
+    /// nothing: term 0, no vote, an empty log) and from its latest snapshot.
+    pub(crate) fn new(me: usize, servers: usize, saved: Saved, snapshot: Vec<u8>) -> State {
+        // Everything in the snapshot was committed and applied before it was taken; the
+        // service restores it from the snapshot itself.
+        let snapshot_index = saved.log.snapshot_index();
+        let state = State {
+            me,
+            servers,
+            current_term: saved.current_term,
+            voted_for: saved.voted_for,
+            log: saved.log,
+            role: Role::Follower,
+            commit_index: snapshot_index,
+            last_applied: snapshot_index,
+            snapshot,
+            snapshot_to_apply: false,
+            election_deadline: Instant::START,
+            dead: false,
         };
-        labrpc::codec::encode_into(&persistent, buffer).expect("Raft state always encodes")
+        state.check_invariants();
+        state
     }
 
-    /// Moves to `term` as a follower (any RPC with a higher term does this, §5.1).
-    pub(crate) fn step_down(&self, state: &mut State, term: u64) {
-        if term > state.current_term {
-            state.current_term = term;
-            state.voted_for = None;
-            self.persist(state);
+    pub(crate) fn current_term(&self) -> u64 {
+        self.current_term
+    }
+
+    pub(crate) fn role(&self) -> &Role {
+        &self.role
+    }
+
+    pub(crate) fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader(_))
+    }
+
+    /// The leader's state, if this server leads in term `term`.
+    pub(crate) fn leader_in(&mut self, term: u64) -> Option<&mut LeaderState> {
+        match &mut self.role {
+            Role::Leader(leader) if self.current_term == term => Some(leader),
+            _ => None,
         }
-        if let Role::Leader(leader) = &state.role {
-            leader.wake_all(); // its replicators notice and stop
+    }
+
+    /// The candidate's state, if this server is a candidate in term `term`.
+    pub(crate) fn candidate_in(&mut self, term: u64) -> Option<&mut CandidateState> {
+        match &mut self.role {
+            Role::Candidate(candidate) if self.current_term == term => Some(candidate),
+            _ => None,
         }
-        state.role = Role::Follower;
     }
 
-    /// Tells the applier there may be something to deliver.
-    pub(crate) fn wake_applier(&self) {
-        self.applier.notify();
+    /// How many servers make a majority, this one included.
+    pub(crate) fn majority(&self) -> usize {
+        self.servers / 2 + 1
     }
-}
 
-/// Restores a server's state from what it saved before it crashed (fresh on first boot).
-pub(crate) fn restore(persister: &Persister) -> State {
-    let saved = persister.read_raft_state();
-    let (current_term, voted_for, log) = if saved.is_empty() {
-        (0, None, Log::default())
-    } else {
-        let p: Persistent<Log> = labrpc::codec::decode(&saved)
-            .unwrap_or_else(|e| panic!("raft: cannot read the saved state: {e}"));
-        (p.current_term, p.voted_for, p.log)
-    };
-    // Everything in the snapshot was committed and applied before it was taken; the
-    // service restores it from the snapshot itself.
-    let snapshot_index = log.snapshot_index();
-    State {
-        current_term,
-        voted_for,
-        log,
-        role: Role::Follower,
-        commit_index: snapshot_index,
-        last_applied: snapshot_index,
-        election_deadline: new_election_deadline(),
-        snapshot: persister.read_snapshot(),
-        snapshot_to_apply: false,
-        dead: false,
+    /// The only assignment of `current_term`: a new term starts with no vote cast in it,
+    /// and both must reach stable storage before anyone hears of the new term (Figure 2,
+    /// Persistent state). Callers then set the role.
+    fn advance_term(&mut self, term: u64) -> Effects {
+        debug_assert!(term > self.current_term, "terms only increase");
+        self.current_term = term;
+        self.voted_for = None;
+        Effects {
+            persist: true,
+            ..Effects::default()
+        }
     }
-}
 
-/// A fresh, randomized election deadline.
-pub(crate) fn new_election_deadline() -> Instant {
-    let ms = labrpc::rng().random_range(ELECTION_TIMEOUT_MS);
-    labrpc::now() + Duration::from_millis(ms)
+    /// Becomes a follower in `term` (Figure 2, Rules for All Servers: "If RPC request or
+    /// response contains term T > currentTerm: set currentTerm = T, convert to follower",
+    /// §5.1). Also how a candidate or leader of `term` yields to that term's leader.
+    pub(crate) fn become_follower(&mut self, term: u64) -> Effects {
+        debug_assert!(term >= self.current_term, "never back to an older term");
+        let mut effects = Effects::default();
+        if term > self.current_term {
+            effects |= self.advance_term(term);
+        }
+        if let Role::Leader(leader) = &self.role {
+            leader.wake_all(); // its replicators notice they no longer lead, and stop
+        }
+        self.role = Role::Follower;
+        self.check_invariants();
+        effects
+    }
+
+    /// Starts an election (Figure 2, Rules for Candidates, §5.2): increments
+    /// `current_term`, votes for itself, and asks every other server for its vote. A
+    /// cluster of one is its own majority and leads at once.
+    pub(crate) fn become_candidate(&mut self) -> Effects {
+        debug_assert!(!self.is_leader(), "a leader does not stand for election");
+        let mut effects = self.advance_term(self.current_term + 1);
+        // Saved with the new term (Figure 2: votedFor is persistent), before any
+        // RequestVote goes out: the peer saves before it sends.
+        self.voted_for = Some(self.me);
+        let mut votes = vec![false; self.servers];
+        votes[self.me] = true;
+        self.role = Role::Candidate(CandidateState { votes });
+        tracing::debug!(
+            term = self.current_term,
+            "election timeout: asking for votes"
+        );
+        if self.servers == 1 {
+            effects |= self.become_leader();
+        } else {
+            effects.request_votes = Some(RequestVoteArgs {
+                term: self.current_term,
+                candidate: self.me,
+                last_log_index: self.log.last_index(),
+                last_log_term: self.log.last_term(),
+            });
+        }
+        self.check_invariants();
+        effects
+    }
+
+    /// Takes office in the current term, which this server won (§5.2): `next_index` just
+    /// past its own log, `match_index` 0 for everyone else, and the first heartbeat to
+    /// every follower at once ("Upon election: send initial empty AppendEntries RPCs").
+    pub(crate) fn become_leader(&mut self) -> Effects {
+        debug_assert!(
+            matches!(self.role, Role::Candidate(_)),
+            "only candidates win"
+        );
+        let last = self.log.last_index();
+        let wake: Vec<Arc<Signal>> = (0..self.servers)
+            .map(|_| Arc::new(Signal::default()))
+            .collect();
+        for (server, signal) in wake.iter().enumerate() {
+            if server != self.me {
+                signal.notify();
+            }
+        }
+        let mut match_index = vec![0; self.servers];
+        match_index[self.me] = last;
+        tracing::debug!(term = self.current_term, last_index = last, "became leader");
+        self.role = Role::Leader(LeaderState {
+            next_index: vec![last + 1; self.servers],
+            match_index,
+            wake,
+            in_flight: vec![0; self.servers],
+        });
+        self.check_invariants();
+        Effects {
+            start_replicators: true,
+            ..Effects::default()
+        }
+    }
+
+    /// Checks the invariants stated on the fields (debug builds only). Cheap: linear in
+    /// the number of servers, never in the log's length.
+    pub(crate) fn check_invariants(&self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        let log = &self.log;
+        assert!(
+            log.last_term() <= self.current_term,
+            "log ahead of the term"
+        );
+        assert!(
+            log.snapshot_index() <= self.commit_index && self.commit_index <= log.last_index(),
+            "commit_index {} outside the log [{}, {}]",
+            self.commit_index,
+            log.snapshot_index(),
+            log.last_index()
+        );
+        assert!(
+            self.last_applied <= self.commit_index,
+            "applied uncommitted"
+        );
+        assert!(
+            self.snapshot_to_apply || log.snapshot_index() <= self.last_applied,
+            "compacted entries that were never applied"
+        );
+        match &self.role {
+            Role::Follower => {}
+            Role::Candidate(candidate) => {
+                assert_eq!(
+                    self.voted_for,
+                    Some(self.me),
+                    "a candidate votes for itself"
+                );
+                assert!(candidate.votes[self.me], "a candidate counts its own vote");
+            }
+            Role::Leader(leader) => {
+                assert_eq!(self.voted_for, Some(self.me), "a leader voted for itself");
+                assert_eq!(leader.match_index[self.me], log.last_index());
+                for follower in (0..self.servers).filter(|&s| s != self.me) {
+                    let (matched, next) =
+                        (leader.match_index[follower], leader.next_index[follower]);
+                    assert!(
+                        matched < next && next <= log.last_index() + 1,
+                        "follower {follower}: match_index {matched}, next_index {next}, last index {}",
+                        log.last_index()
+                    );
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,231 @@
+//! Figure 2, "Rules for Servers: Leaders": accepting commands, choosing what to send each
+//! follower, handling the replies (§5.3, with the fast backup at its end, and §7), and
+//! advancing the commit index (§5.4.2).
+
+use super::log::Entry;
+use super::rpc::{
+    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
+};
+use super::state::{Effects, State};
+
+/// What a replicator sends next to its follower.
+pub(crate) enum Message {
+    Append(AppendEntriesArgs),
+    Snapshot(InstallSnapshotArgs),
+}
+
+/// What a replicator should do when woken ([`State::replicate`]).
+pub(crate) enum Replicate {
+    /// This server no longer leads in the replicator's term, or is dead: end the task.
+    Stop,
+    /// Nothing to send yet.
+    Wait,
+    /// Send this, and count it in flight until its outcome is handled.
+    Send(Message),
+}
+
+impl State {
+    /// A command from the service: "append entry to local log" (Rules for Leaders), and
+    /// let every replicator know. Returns the entry's index and term, or `None` if this
+    /// server is not the leader.
+    pub(crate) fn start(&mut self, command: Vec<u8>) -> Option<(u64, u64, Effects)> {
+        let term = self.current_term();
+        if !self.is_leader() {
+            return None;
+        }
+        let index = self.log.push(Entry { term, command });
+        let me = self.me;
+        let leader = self.leader_in(term).expect("checked above");
+        leader.match_index[me] = index;
+        leader.wake_all();
+        // Figure 2: log[] is persistent; saved before the replicators can send the entry
+        // (they run only once the lock is released).
+        let mut effects = Effects {
+            persist: true,
+            ..Effects::default()
+        };
+        effects |= self.advance_commit(); // a cluster of one is its own majority
+        self.check_invariants();
+        Some((index, term, effects))
+    }
+
+    /// The replicator of `follower` in `term` was woken, by news or by its heartbeat
+    /// (`heartbeat_due`). Entries the follower lacks go out at once if nothing is in
+    /// flight to it; otherwise the outcome of the RPC in flight brings the next send. A
+    /// heartbeat goes out whenever due, regardless (Rules for Leaders: "repeat during idle
+    /// periods to prevent election timeouts"), so a lost message or a slow follower never
+    /// stalls replication. Not re-sending on every piece of news is what keeps a leader
+    /// from flooding a disconnected follower with ever longer copies of its log.
+    pub(crate) fn replicate(
+        &mut self,
+        term: u64,
+        follower: usize,
+        heartbeat_due: bool,
+    ) -> Replicate {
+        if self.dead {
+            return Replicate::Stop;
+        }
+        let last_index = self.log.last_index();
+        let Some(leader) = self.leader_in(term) else {
+            return Replicate::Stop;
+        };
+        let lacks_entries = leader.next_index[follower] <= last_index;
+        if !heartbeat_due && (leader.in_flight[follower] > 0 || !lacks_entries) {
+            return Replicate::Wait;
+        }
+        leader.in_flight[follower] += 1;
+        Replicate::Send(self.next_message(follower))
+    }
+
+    /// Rules for Leaders: "If last log index ≥ nextIndex for a follower: send
+    /// AppendEntries RPC with log entries starting at nextIndex" (none: a heartbeat), or
+    /// the snapshot if the leader has already discarded those entries (§7).
+    pub(crate) fn next_message(&self, follower: usize) -> Message {
+        let super::state::Role::Leader(leader) = self.role() else {
+            unreachable!("only leaders replicate");
+        };
+        let next = leader.next_index[follower];
+        if next <= self.log.snapshot_index() {
+            return Message::Snapshot(InstallSnapshotArgs {
+                term: self.current_term(),
+                leader: self.me,
+                last_included_index: self.log.snapshot_index(),
+                last_included_term: self.log.snapshot_term(),
+                data: self.snapshot.clone(),
+            });
+        }
+        let prev_log_index = next - 1;
+        Message::Append(AppendEntriesArgs {
+            term: self.current_term(),
+            leader: self.me,
+            prev_log_index,
+            prev_log_term: self
+                .log
+                .term_at(prev_log_index)
+                .expect("next_index is inside the log"),
+            entries: self.log.entries_from(next).to_vec(),
+            leader_commit: self.commit_index,
+        })
+    }
+
+    /// The outcome of an AppendEntries sent to `follower`: `None` if the RPC failed.
+    pub(crate) fn append_entries_reply(
+        &mut self,
+        follower: usize,
+        args: &AppendEntriesArgs,
+        reply: Option<AppendEntriesReply>,
+    ) -> Effects {
+        let (matters, mut effects) =
+            self.reply_arrived(args.term, follower, reply.as_ref().map(|r| r.term));
+        let (true, Some(reply)) = (matters, reply) else {
+            return effects;
+        };
+        let last_index = self.log.last_index();
+        if reply.success {
+            // "If successful: update nextIndex and matchIndex for follower (§5.3)", to
+            // what this RPC carried: entries appended since it left are not on the
+            // follower.
+            let matched = args.prev_log_index + args.entries.len() as u64;
+            let leader = self.leader_in(args.term).expect("still leading");
+            // Replies may arrive out of order: an older, shorter one must not move
+            // either index back.
+            if matched > leader.match_index[follower] {
+                leader.match_index[follower] = matched;
+            }
+            leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
+            effects |= self.advance_commit();
+            self.check_invariants();
+            return effects;
+        }
+        // "If AppendEntries fails because of log inconsistency: decrement nextIndex and
+        // retry (§5.3)", backing up past the whole conflicting term at once (end of
+        // §5.3): to just after our last entry of the follower's conflicting term if we
+        // have one, else to the first index the follower holds of that term (or just
+        // past its log).
+        let next = match reply.conflict_term {
+            Some(term) => match self.log.last_index_of_term(term) {
+                Some(last) => last + 1,
+                None => reply.conflict_index,
+            },
+            None => reply.conflict_index,
+        };
+        let leader = self.leader_in(args.term).expect("still leading");
+        // Never below what the follower is known to hold, never past our log.
+        leader.next_index[follower] = next
+            .max(leader.match_index[follower] + 1)
+            .min(last_index + 1);
+        leader.wake[follower].notify();
+        self.check_invariants();
+        effects
+    }
+
+    /// The outcome of an InstallSnapshot sent to `follower`: `None` if the RPC failed.
+    pub(crate) fn install_snapshot_reply(
+        &mut self,
+        follower: usize,
+        args: &InstallSnapshotArgs,
+        reply: Option<InstallSnapshotReply>,
+    ) -> Effects {
+        let (matters, effects) = self.reply_arrived(args.term, follower, reply.map(|r| r.term));
+        if !matters {
+            return effects;
+        }
+        // The follower now holds everything the snapshot covers.
+        let leader = self.leader_in(args.term).expect("still leading");
+        let matched = args.last_included_index;
+        leader.match_index[follower] = leader.match_index[follower].max(matched);
+        leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
+        leader.wake[follower].notify(); // send the entries after the snapshot
+        self.check_invariants();
+        effects
+    }
+
+    /// What every outcome of an RPC sent in `sent_term` to `follower` does first: the RPC
+    /// is no longer in flight (so the replicator may send again), and a reply with a newer
+    /// term makes this server a follower (Rules for All Servers, §5.1). Returns whether
+    /// the reply still matters (it arrived, its term is not newer, and this server still
+    /// leads in `sent_term`), and the effects of handling it so far.
+    fn reply_arrived(
+        &mut self,
+        sent_term: u64,
+        follower: usize,
+        reply_term: Option<u64>,
+    ) -> (bool, Effects) {
+        if let Some(leader) = self.leader_in(sent_term) {
+            leader.in_flight[follower] = leader.in_flight[follower].saturating_sub(1);
+            leader.wake[follower].notify();
+        }
+        let Some(reply_term) = reply_term else {
+            return (false, Effects::default());
+        };
+        if reply_term > self.current_term() {
+            return (false, self.become_follower(reply_term));
+        }
+        (self.leader_in(sent_term).is_some(), Effects::default())
+    }
+
+    /// Rules for Leaders: "If there exists an N such that N > commitIndex, a majority of
+    /// `matchIndex[i] ≥ N`, and `log[N].term == currentTerm`: set commitIndex = N (§5.3,
+    /// §5.4)". Entries of earlier terms are never committed by counting their replicas,
+    /// only along with a later entry of the current term (§5.4.2, Figure 8).
+    pub(crate) fn advance_commit(&mut self) -> Effects {
+        let majority = self.majority();
+        let term = self.current_term();
+        let Some(leader) = self.leader_in(term) else {
+            return Effects::default();
+        };
+        let mut matched = leader.match_index.clone();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        // The highest index stored on a majority.
+        let n = matched[majority - 1];
+        if n > self.commit_index && self.log.term_at(n) == Some(term) {
+            // Followers learn the new commit index with the next AppendEntries.
+            self.commit_index = n;
+            return Effects {
+                wake_applier: true,
+                ..Effects::default()
+            };
+        }
+        Effects::default()
+    }
+}
