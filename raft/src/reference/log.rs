@@ -196,17 +196,19 @@ impl Log {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn entry(term: u64) -> Entry {
+    /// An entry of `term` (its command is the term, as one byte).
+    pub(crate) fn entry(term: u64) -> Entry {
         Entry {
             term,
             command: vec![term as u8],
         }
     }
 
-    fn log_of(terms: &[u64]) -> Log {
+    /// A log holding entries of `terms`, at indices 1, 2, ...
+    pub(crate) fn log_of(terms: &[u64]) -> Log {
         let mut log = Log::default();
         for &t in terms {
             log.push(entry(t));

@@ -8,7 +8,7 @@
 //! so these tests check those too.
 
 use super::leader::{Message, Replicate};
-use super::log::{Entry, Log};
+use super::log::tests::{entry, log_of};
 use super::persist::{self, Saved};
 use super::rpc::{
     AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
@@ -18,21 +18,6 @@ use super::state::{Role, State};
 use crate::ApplyMsg;
 
 // --- Building servers and messages ---
-
-fn entry(term: u64) -> Entry {
-    Entry {
-        term,
-        command: vec![term as u8],
-    }
-}
-
-fn log_of(terms: &[u64]) -> Log {
-    let mut log = Log::default();
-    for &term in terms {
-        log.push(entry(term));
-    }
-    log
-}
 
 /// Server `me` of `servers`, a follower in `term` that has voted for no one, whose log
 /// holds entries of `terms` (indices 1, 2, ...), none of them known committed.

@@ -112,11 +112,8 @@ impl ApplyMonitor {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::at;
     use super::*;
-
-    fn at(ms: u64) -> Instant {
-        Instant::START + std::time::Duration::from_millis(ms)
-    }
 
     #[test]
     fn applies_must_follow_each_other_also_after_a_restart() {

@@ -63,3 +63,13 @@ pub(crate) fn watch(
         move |poll| sample(&raft, poll.messages_sent),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use labrpc::Instant;
+
+    /// The virtual instant `ms` milliseconds after the start.
+    pub(super) fn at(ms: u64) -> Instant {
+        Instant::START + std::time::Duration::from_millis(ms)
+    }
+}

@@ -139,11 +139,8 @@ impl StateMonitor {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::at;
     use super::*;
-
-    fn at(ms: u64) -> Instant {
-        Instant::START + std::time::Duration::from_millis(ms)
-    }
 
     #[test]
     fn two_leaders_in_one_term_violate_election_safety_even_at_different_times() {
