@@ -9,6 +9,11 @@ pub fn server_name(i: usize) -> String {
     format!("S{i}")
 }
 
+/// The index of the server named `name` (`"S3"` is 3), if it is a server's name.
+pub fn server_index(name: &str) -> Option<usize> {
+    name.strip_prefix('S')?.parse().ok()
+}
+
 /// Makes an end for each name in `names`, the `j`-th connected to server `j`.
 pub fn make_ends(net: &Network, names: &[String]) -> Vec<ClientEnd> {
     names

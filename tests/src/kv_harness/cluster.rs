@@ -322,15 +322,7 @@ impl<S: Replica> Cluster<S> {
         let names: Vec<String> = (0..self.inner.n)
             .map(|j| format!("C{made}->S{j}"))
             .collect();
-        let mut ends: Vec<ClientEnd> = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = net.make_end(name.as_str());
-                net.connect(name, server_name(j));
-                end
-            })
-            .collect();
+        let mut ends = make_ends(net, &names);
         ends.shuffle(&mut labrpc::rng());
         let client = ClientEnds { names };
         self.connect_client(&client, to);

@@ -13,7 +13,7 @@ use labrpc::tester::{CrashAfterReply, ReplyCrash, StaleDuplicates};
 use rand::RngExt;
 
 use super::{Config, Inner};
-use crate::ends::server_name;
+use crate::ends::{server_index, server_name};
 
 impl Config {
     /// From now on, a server among `servers` (every server if empty) crashes right after
@@ -94,12 +94,7 @@ async fn restart_crashed_servers(cluster: Weak<Inner>, mut crashes: UnboundedRec
             return;
         };
         let cfg = Config { inner };
-        let Some(i) = crash
-            .server
-            .strip_prefix('S')
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|&i| i < cfg.n())
-        else {
+        let Some(i) = server_index(&crash.server).filter(|&i| i < cfg.n()) else {
             panic!(
                 "tester bug: a crash of {}, which is no server of this cluster",
                 crash.server
