@@ -85,6 +85,9 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
             "LAB_WATCHDOG",
             format!("{}ms", settings.watchdog.as_millis().max(1)),
         )
+        // Each child draws the timeline of its first failing seed only: enough to show
+        // every test's lowest failing seed, without a page per seed of a broken lab.
+        .env("LAB_VIS", "first-failure")
         .env("RUST_BACKTRACE", "0")
         .env_remove("LAB_LOG")
         .stdin(Stdio::null())
@@ -126,6 +129,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         records.push(SeedRecord {
             seed: line.seed,
             outcome: line.outcome,
+            timeline: line.timeline,
         });
         next += 1;
     }
@@ -148,6 +152,8 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         records.push(SeedRecord {
             seed: next,
             outcome: Outcome::Fail { reason, message },
+            // A process that ended mid-seed may have drawn it on its way out.
+            timeline: crash::timeline_path(&stderr_tail),
         });
         if next + 1 < end {
             rest = Some((next + 1, end - next - 1));

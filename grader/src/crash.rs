@@ -17,6 +17,17 @@ pub struct Ending<'a> {
     pub memory_limit: u64,
 }
 
+/// The timeline page a process drew on its way out (labrpc says `timeline: PATH` when an
+/// `exit` in lab code or the watchdog ends a run), if its stderr says so.
+pub fn timeline_path(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("timeline: "))
+        .filter(|path| path.ends_with(".html"))
+        .map(str::to_owned)
+}
+
 /// Why the seed did not finish, and one line saying so. The most specific cause wins: a
 /// failed allocation or a stack overflow ends in an abort, and slow runaway code may have
 /// drawn a watchdog warning before it blew up.

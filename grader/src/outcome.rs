@@ -10,6 +10,9 @@ pub struct SeedRecord {
     /// How it ended.
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// The path of its timeline page, if the run drew one (see `labrpc`'s `LAB_VIS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<String>,
 }
 
 /// How a seed ended. A seed passed only if the test's own process wrote its pass line.

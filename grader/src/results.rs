@@ -12,6 +12,8 @@ pub struct ResultLine {
     pub seed: u64,
     /// Pass (with times) or fail (with the first line of the message).
     pub outcome: Outcome,
+    /// The path of the seed's timeline page, if the run drew one.
+    pub timeline: Option<String>,
 }
 
 /// Parses every well-formed line of `text`; anything else is ignored.
@@ -21,8 +23,24 @@ pub fn parse(text: &str) -> Vec<ResultLine> {
 
 fn parse_line(line: &str) -> Option<ResultLine> {
     let fields: Vec<&str> = line.split('\t').collect();
-    let [tag, verdict, test, seed, virtual_ns, cpu_ns, message] = fields[..] else {
-        return None;
+    // The timeline's path, the last field, is missing in the lines of older test binaries.
+    let (tag, verdict, test, seed, virtual_ns, cpu_ns, message, timeline) = match fields[..] {
+        [tag, verdict, test, seed, virtual_ns, cpu_ns, message] => {
+            (tag, verdict, test, seed, virtual_ns, cpu_ns, message, "")
+        }
+        [
+            tag,
+            verdict,
+            test,
+            seed,
+            virtual_ns,
+            cpu_ns,
+            message,
+            timeline,
+        ] => (
+            tag, verdict, test, seed, virtual_ns, cpu_ns, message, timeline,
+        ),
+        _ => return None,
     };
     if tag != "labrpc-result" {
         return None;
@@ -43,6 +61,7 @@ fn parse_line(line: &str) -> Option<ResultLine> {
         test: test.to_owned(),
         seed,
         outcome,
+        timeline: (!timeline.is_empty()).then(|| timeline.to_owned()),
     })
 }
 

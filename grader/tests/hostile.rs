@@ -87,6 +87,30 @@ fn run_seeds(test: &'static str, check_determinism: bool) -> (Vec<SeedRecord>, u
     (records, processes)
 }
 
+/// The failing seed's timeline page was drawn and linked, unless the process died in a
+/// way that leaves no chance to draw (an abort, a stack overflow, the memory limit).
+fn assert_timeline(test: &str, record: &SeedRecord, reason: Reason) {
+    let drawn = matches!(
+        reason,
+        Reason::TestFailed | Reason::ExitCalled | Reason::Watchdog
+    );
+    match (&record.timeline, drawn) {
+        (Some(path), true) => {
+            assert!(
+                path.ends_with(&format!("{test}-seed3.html")),
+                "{test}: {path}"
+            );
+            let page = std::fs::read_to_string(path).expect("the timeline page exists");
+            assert!(
+                page.contains("<svg") || page.contains("id=\"data\""),
+                "{test}: {path}"
+            );
+        }
+        (None, false) => {}
+        (timeline, _) => panic!("{test} ({reason:?}): timeline {timeline:?}"),
+    }
+}
+
 /// Seeds 1, 2, 4 and 5 pass; seed 3 fails with `reason`, its message containing `says`.
 fn assert_only_seed_3_fails(test: &'static str, reason: Reason, says: &str) {
     let started = Instant::now();
@@ -105,6 +129,7 @@ fn assert_only_seed_3_fails(test: &'static str, reason: Reason, says: &str) {
             ) => {
                 assert_eq!(*got, reason, "{test}: {message}");
                 assert!(message.contains(says), "{test}: {message:?} lacks {says:?}");
+                assert_timeline(test, record, reason);
             }
             _ => panic!("{test}: unexpected {record:?}"),
         }
@@ -167,7 +192,8 @@ fn a_child_that_hangs_is_killed_at_the_wall_clock_limit() {
                 outcome: Outcome::Fail {
                     reason: Reason::Timeout,
                     ..
-                }
+                },
+                ..
             }]
         ),
         "{run:?}"
@@ -188,7 +214,8 @@ fn nondeterminism_is_named_as_such() {
                 outcome: Outcome::Fail {
                     reason: Reason::NotDeterministic,
                     ..
-                }
+                },
+                ..
             }]
         ),
         "{records:?}"

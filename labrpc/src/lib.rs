@@ -105,6 +105,6 @@ pub mod tester;
 // The guest API: what lab code may use. The tester's controls are in [`tester`].
 pub use net::{ClientEnd, Rpc, RpcError, Service};
 pub use runtime::{
-    Elapsed, Instant, JoinError, JoinHandle, SimRng, Sleep, YieldNow, in_simulation, now, rng,
-    seed, sleep, sleep_until, spawn, timeout, yield_now,
+    Elapsed, Instant, JoinError, JoinHandle, SimRng, Sleep, YieldNow, annotate, in_simulation, now,
+    rng, seed, sleep, sleep_until, spawn, timeout, yield_now,
 };

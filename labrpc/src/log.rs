@@ -4,6 +4,11 @@
 //! leader")`). Nothing is printed unless `LAB_LOG` is set to a `tracing` filter such as
 //! `debug`, `raft=trace` or `labrpc=debug,raft=info`; without it no subscriber is installed
 //! and a disabled log statement costs one branch.
+//!
+//! With `LAB_LOG_CAPTURE=1` as well, the lines are not printed but recorded as events of
+//! the run (`timeline::Kind::Log`), with their node and virtual time: the log reader
+//! (`cargo run -p tests --bin logs`) replays a seed this way and shows them one column per
+//! node.
 
 use std::fmt;
 
@@ -26,6 +31,11 @@ pub(crate) fn install() -> Option<tracing::subscriber::DefaultGuard> {
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|e| {
         panic!("labrpc: {LOG_ENV}={filter:?} is not a valid log filter ({e}); try {LOG_ENV}=debug")
     });
+    if std::env::var("LAB_LOG_CAPTURE").is_ok_and(|v| v == "1") {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let subscriber = tracing_subscriber::registry().with(filter).with(Capture);
+        return Some(tracing::subscriber::set_default(subscriber));
+    }
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .event_format(SimFormat)
@@ -60,6 +70,42 @@ where
         )?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
+    }
+}
+
+/// Records every enabled log line as an event of the running world.
+struct Capture;
+
+impl<S: Subscriber> tracing_subscriber::Layer<S> for Capture {
+    fn on_event(&self, event: &Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let metadata = event.metadata();
+        let mut text = Fields::default();
+        event.record(&mut text);
+        let target = metadata.target();
+        let kind = timeline::Kind::Log {
+            level: metadata.level().to_string(),
+            target: target.split("::").next().unwrap_or(target).to_owned(),
+            text: text.0,
+        };
+        let _ = try_with_world(|w| w.note_here(kind));
+    }
+}
+
+/// A log line's message and fields, as the printer writes them: `message key=value ...`.
+#[derive(Default)]
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        use fmt::Write as _;
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        let _ = if field.name() == "message" {
+            write!(self.0, "{value:?}")
+        } else {
+            write!(self.0, "{}={value:?}", field.name())
+        };
     }
 }
 

@@ -12,6 +12,7 @@
 // /instructors
 
 pub mod ends;
+pub mod events;
 pub mod kv_harness;
 mod monitors;
 pub mod raft_harness;

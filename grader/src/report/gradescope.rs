@@ -22,6 +22,9 @@ pub fn render(report: &Report) -> Value {
                         "\nSeed {}: {}\nReplay: {}",
                         failure.seed, failure.message, failure.replay
                     ));
+                    if let Some(timeline) = &failure.timeline {
+                        output.push_str(&format!("\nTimeline: {timeline}"));
+                    }
                 }
             }
             json!({

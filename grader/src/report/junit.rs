@@ -67,9 +67,13 @@ pub fn render(report: &Report) -> String {
                     format!("seed {}: {}", failure.seed, failure.message),
                     failure.reason.describe(),
                     format!(
-                        "{}\nreplay: {}",
+                        "{}\nreplay: {}{}",
                         table::failure_counts(test),
-                        failure.replay
+                        failure.replay,
+                        failure
+                            .timeline
+                            .as_ref()
+                            .map_or(String::new(), |t| format!("\ntimeline: {t}"))
                     ),
                 ),
                 None => (

@@ -28,8 +28,11 @@ pub fn render(report: &Report) -> String {
     out.push_str("| --- | --- | ---: | ---: | ---: | ---: | --- |\n");
     for test in &report.tests {
         let failure = test.first_failure.as_ref().map_or(String::new(), |f| {
+            let timeline = f.timeline.as_ref().map_or(String::new(), |path| {
+                format!("<br>[timeline](file://{})", path.replace(' ', "%20"))
+            });
             format!(
-                "seed {} ({}): {}<br>`{}`",
+                "seed {} ({}): {}<br>`{}`{timeline}",
                 f.seed,
                 f.reason.describe(),
                 cell(&f.message),

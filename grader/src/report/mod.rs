@@ -115,6 +115,9 @@ pub struct Failure {
     pub message: String,
     /// The command that replays it.
     pub replay: String,
+    /// The path of its timeline page, if the run drew one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<String>,
 }
 
 /// What a report is about, apart from its results.
@@ -241,6 +244,7 @@ fn score_test(results: TestResults, header: &Header) -> TestReport {
                     reason: *reason,
                     message: message.clone(),
                     replay: replay_command(&header.cargo_args, test.name, record.seed, *reason),
+                    timeline: record.timeline.clone(),
                 });
             }
         }

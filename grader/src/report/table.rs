@@ -74,6 +74,9 @@ pub fn render(report: &Report) -> String {
             if let Some(failure) = &test.first_failure {
                 let _ = writeln!(out, "  seed {}: {}", failure.seed, failure.message);
                 let _ = writeln!(out, "  replay:  {}", failure.replay);
+                if let Some(timeline) = &failure.timeline {
+                    let _ = writeln!(out, "  timeline: {timeline}");
+                }
             }
         }
     }

@@ -266,6 +266,10 @@ impl<S: StateMachine> Shared<S> {
             return; // older than what the state machine already holds
         }
         let snapshot = decode_snapshot(data);
+        labrpc::annotate(
+            "apply",
+            format_args!("installed a snapshot up to index {index}"),
+        );
         self.machine.restore(&snapshot.machine);
         self.last_applied = index;
         let later = self.waiters.split_off(&(index + 1));

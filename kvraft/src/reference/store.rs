@@ -48,11 +48,40 @@ pub(crate) struct Store {
     last_write: BTreeMap<u64, u64>,
 }
 
+impl Store {
+    /// Notes an operation being applied, for the run's timeline and log columns.
+    fn annotate(&self, op: &Op) {
+        match op {
+            Op::Get { key } => labrpc::annotate("apply", format_args!("get {key:?}")),
+            Op::Write { key, kind, id, .. } => {
+                let last = self.last_write.get(&id.client).copied().unwrap_or(0);
+                let what = match kind {
+                    WriteKind::Put => "put",
+                    WriteKind::Append => "append",
+                };
+                let duplicate = if id.seq > last {
+                    ""
+                } else {
+                    " (a duplicate: skipped)"
+                };
+                labrpc::annotate(
+                    "apply",
+                    format_args!(
+                        "{what} {key:?} from clerk {} #{}{duplicate}",
+                        id.client, id.seq
+                    ),
+                );
+            }
+        }
+    }
+}
+
 impl StateMachine for Store {
     type Op = Op;
     type Output = OpResult;
 
     fn apply(&mut self, op: Op) -> OpResult {
+        self.annotate(&op);
         match op {
             Op::Get { key } => match self.data.get(&key) {
                 Some(value) => OpResult {

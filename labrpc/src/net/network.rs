@@ -257,18 +257,30 @@ impl Network {
     pub fn set_reliable(&self, reliable: bool) {
         self.tester_only("Network::set_reliable");
         self.state.lock().unreliable = !reliable;
+        runtime::record(timeline::Kind::Net {
+            setting: "reliable".into(),
+            on: reliable,
+        });
     }
 
     /// Dead ends fail after up to 7 s (`true`) or 0.1 s (`false`, the default).
     pub fn set_long_delays(&self, on: bool) {
         self.tester_only("Network::set_long_delays");
         self.state.lock().long_delays = on;
+        runtime::record(timeline::Kind::Net {
+            setting: "long delays".into(),
+            on,
+        });
     }
 
     /// Holds two replies in three back for 200–2199 ms (`true`) or not (the default).
     pub fn set_long_reordering(&self, on: bool) {
         self.tester_only("Network::set_long_reordering");
         self.state.lock().long_reordering = on;
+        runtime::record(timeline::Kind::Net {
+            setting: "long reordering".into(),
+            on,
+        });
     }
 
     /// Makes every request and every reply spend `latency` on the wire (default zero).
@@ -475,9 +487,12 @@ impl Network {
         method: &'static str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
-        with_world(|w| {
+        let sent = with_world(|w| {
             w.check_handle(self.world, "a ClientEnd");
             w.note_sent();
+            w.recording_settings
+                .records_messages(method)
+                .then(|| (w.current_node.get(), w.clock.get()))
         });
         let (route, end_name, call, plan, latency) = {
             let mut state = self.state.lock();
@@ -506,6 +521,7 @@ impl Network {
                 long_reordering,
             } => (server, unreliable, long_reordering),
         };
+        let server_node = server.node;
         let _registered = Unregister { net: self, call };
         let arrival = Arrival {
             net: self.clone(),
@@ -515,6 +531,7 @@ impl Network {
             method,
             request,
             copy: false,
+            sent,
         };
         let waiting = if unreliable || !latency.is_zero() {
             // The request's delay: spent here, by the caller, but a caller that goes
@@ -544,7 +561,10 @@ impl Network {
             tracing::trace!(end = %end_name, method, "failed: end or server gone on arrival");
             return Err(RpcError::Failed);
         };
-        let reply = match select(reply, cancelled).await {
+        let selected = select(reply, cancelled).await;
+        // The caller wakes when the reply is given: that is when it left the server.
+        let replied_at = runtime::now();
+        let reply = match selected {
             Either::Left((Ok(reply), _)) => Some(reply),
             // The server's node died before the handler replied, or before it started.
             Either::Left((Err(_), _)) => None,
@@ -570,6 +590,12 @@ impl Network {
         }
         self.state.lock().total_bytes += reply.len() as u64;
         runtime::World::record_message(method, &reply);
+        if let Some((caller, _)) = sent {
+            with_world(|w| {
+                let from = w.node_name(server_node);
+                w.note_message(caller, from, w.node_name(caller), method, replied_at, true);
+            });
+        }
         Ok(reply)
     }
 }
@@ -619,6 +645,8 @@ struct Arrival {
     /// A stale duplicate ([`StaleDuplicates`]): nobody waits for it, it is dropped if its
     /// end or server went away, and it is not copied again.
     copy: bool,
+    /// The sender's node and when it sent the request, if the run records this message.
+    sent: Option<(runtime::Node, runtime::Instant)>,
 }
 
 /// What a caller waits on once its request has arrived: the handler's reply, and the
@@ -650,6 +678,7 @@ impl Arrival {
             method,
             request,
             copy,
+            sent,
         } = self;
         let (channels, copy_delay) = {
             let mut state = net.state.lock();
@@ -690,7 +719,13 @@ impl Arrival {
             (channels, copy_delay)
         };
         if let Some(delay) = copy_delay {
-            net.send_copy(end, &server, method, &request, delay);
+            net.send_copy(end, &server, method, &request, delay, sent);
+        }
+        if let Some((sender, at)) = sent {
+            with_world(|w| {
+                let to = w.node_name(server.node);
+                w.note_message(server.node, w.node_name(sender), to, method, at, false);
+            });
         }
         let handler = server.dispatch(method, request);
         let (reply_sender, waiting) = channels.unzip();
@@ -722,6 +757,7 @@ impl Network {
         method: &'static str,
         request: &[u8],
         delay: Duration,
+        sent: Option<(runtime::Node, runtime::Instant)>,
     ) {
         tracing::trace!(server = %server.name, method, ?delay, "stale duplicate on its way");
         let copy = Arrival {
@@ -733,6 +769,7 @@ impl Network {
             method,
             request: request.to_vec(),
             copy: true,
+            sent,
         };
         let at = runtime::now() + delay;
         runtime::World::spawn_carrier(

@@ -116,6 +116,13 @@ extern "C" fn on_exit() {
         "\nlabrpc: std::process::exit was called while a simulation was running: lab code \
          must never end the process (a server stops by ending its own tasks).",
     ) {
+        // Not a signal handler: drawing the timelines may allocate.
+        let timelines = super::events::write_unfinished(
+            None,
+            "std::process::exit was called while this test ran: lab code must never end \
+             the process",
+        );
+        write_stderr(timelines.as_bytes());
         // SAFETY: _exit ends the process at once, skipping the status lab code chose.
         unsafe { libc::_exit(101) };
     }

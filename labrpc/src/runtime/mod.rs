@@ -45,6 +45,7 @@
 
 pub(crate) mod context;
 mod cpu;
+pub(crate) mod events;
 mod exit_guard;
 mod fingerprint;
 pub(crate) mod live;
@@ -57,6 +58,7 @@ mod watchdog;
 mod world;
 
 pub use context::in_simulation;
+pub use events::{SharedRecording, annotate, record, timeline_path};
 pub use fingerprint::Divergence;
 pub use live::{LiveObjects, live_objects};
 pub use node::{Node, Observation};

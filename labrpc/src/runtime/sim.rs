@@ -10,6 +10,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::context;
+use super::events::{self, SharedRecording, Vis};
 use super::exit_guard;
 use super::fingerprint::{Divergence, Recorder, SharedRecorder};
 use super::watchdog::{Monitor, shout};
@@ -37,6 +38,9 @@ pub struct Sim {
     cargo_args: Option<String>,
     /// Networks draw a swarm fault plan (`LAB_SWARM=1`).
     pub(crate) swarm: bool,
+    /// Where the run's events go (a fresh recording if `None`); the runner keeps a handle
+    /// to draw the run after it ends, however it ends.
+    recording: Option<SharedRecording>,
 }
 
 impl Default for Sim {
@@ -50,6 +54,7 @@ impl Default for Sim {
             test_name: None,
             cargo_args: None,
             swarm: false,
+            recording: None,
         }
     }
 }
@@ -148,7 +153,15 @@ impl Sim {
         }
         let test = settings.test_name.clone().unwrap_or_default();
         let replay = settings.replay_command(seed, false);
-        let world = Rc::new(World::new(settings, seed, recorder));
+        let recording = settings.recording.clone().unwrap_or_default();
+        *recording.lock() = timeline::Recording {
+            test: test.clone(),
+            seed,
+            replay: replay.clone(),
+            ..timeline::Recording::default()
+        };
+        let _unfinished = events::unfinished(recording.clone(), events::timeline_path(&test, seed));
+        let world = Rc::new(World::new(settings, seed, recorder, recording));
         world.init();
         let _running = exit_guard::running(world.id, &test, seed, &replay);
         let _finished = FinishOnDrop(world.monitor.clone());
@@ -162,6 +175,14 @@ impl Sim {
     /// turns it on in [`Sim::run_test`].
     pub fn swarm(mut self, on: bool) -> Sim {
         self.swarm = on;
+        self
+    }
+
+    /// Records the run's events into `recording` (replacing what it held), where the
+    /// caller can read them after the run, however it ended: to draw a run of [`Sim::run`]
+    /// with [`timeline::html::write`]. ([`Sim::run_test`] draws its runs itself.)
+    pub fn record_into(mut self, recording: SharedRecording) -> Sim {
+        self.recording = Some(recording);
         self
     }
 
@@ -215,8 +236,12 @@ impl Sim {
             settings = settings.watchdog(limit);
         }
         let mut failed: Vec<u64> = Vec::new();
+        let vis = Vis::from_env();
+        let mut drawn_a_failure = false;
         for (i, seed) in plan.seeds().enumerate() {
-            let settings = settings.clone().seed(seed);
+            let recording = SharedRecording::default();
+            let mut settings = settings.clone().seed(seed);
+            settings.recording = Some(recording.clone());
             let check = plan.check_determinism.unwrap_or(i == 0 && plan.runs > 1);
             let (result, output) = run_on_own_thread(&test, seed, || {
                 let cpu0 = super::cpu::thread_cpu_time();
@@ -239,19 +264,36 @@ impl Sim {
                     message: panic_text(panic.as_ref()),
                 },
             };
+            let this_failed = matches!(outcome, SeedOutcome::Failed { .. });
+            let wanted = match vis {
+                Vis::Always => true,
+                Vis::OnFailure => this_failed,
+                Vis::FirstFailure => this_failed && !drawn_a_failure,
+                Vis::Never => false,
+            };
+            drawn_a_failure |= this_failed && wanted;
+            let timeline = draw(&recording, &outcome, wanted, &test, seed);
             if let Some(results) = &plan.results {
-                results.record(&test, seed, &outcome);
+                results.record(&test, seed, &outcome, timeline.as_deref());
             }
             match result {
                 Err(panic) => {
                     eprint!("{output}");
                     eprintln!("{}", settings.replay_hint(seed, check));
+                    if let Some(timeline) = &timeline {
+                        eprintln!("{timeline}");
+                    }
                     if !plan.keep_going {
                         resume_unwind(panic);
                     }
                     failed.push(seed);
                 }
-                Ok(_) if plan.runs == 1 => print!("{output}"),
+                Ok(_) if plan.runs == 1 => {
+                    print!("{output}");
+                    if let Some(timeline) = &timeline {
+                        println!("{timeline}");
+                    }
+                }
                 Ok(_) => {}
             }
         }
@@ -306,6 +348,23 @@ impl Sim {
         let swarm = if self.swarm { "LAB_SWARM=1 " } else { "" };
         format!("LAB_SEED={seed} {swarm}{check}cargo test {args} -- --exact {test}")
     }
+}
+
+/// After a seed's run: saves its events if `LAB_EVENTS` asks, and draws its timeline if
+/// `wanted`; returns the line that says where.
+fn draw(
+    recording: &SharedRecording,
+    outcome: &SeedOutcome,
+    wanted: bool,
+    test: &str,
+    seed: u64,
+) -> Option<String> {
+    let mut recording = recording.lock();
+    if let SeedOutcome::Failed { message } = outcome {
+        recording.failure = Some(message.clone());
+    }
+    events::save_events(&recording);
+    wanted.then(|| events::write_timeline(&recording, &events::timeline_path(test, seed)))
 }
 
 /// The name of the test running on this thread, as `cargo test` names its threads.
@@ -617,16 +676,21 @@ enum SeedOutcome {
 /// that a process that dies later (an abort, an exit) loses nothing already decided.
 ///
 /// A line is tab-separated: `labrpc-result`, `pass` or `fail`, the test, the seed, the
-/// virtual time and the CPU time in nanoseconds (empty when unknown), and for a failure
-/// the first line of its message.
+/// virtual time and the CPU time in nanoseconds (empty when unknown), for a failure the
+/// first line of its message, and the path of the run's timeline page if one was drawn.
 struct ResultsFile(std::path::PathBuf);
 
 impl ResultsFile {
-    fn record(&self, test: &str, seed: u64, outcome: &SeedOutcome) {
+    fn record(&self, test: &str, seed: u64, outcome: &SeedOutcome, timeline: Option<&str>) {
         use std::io::Write as _;
+        // The last field: where the run's timeline was drawn, if it was.
+        let timeline = timeline
+            .and_then(|t| t.strip_prefix("timeline: "))
+            .filter(|path| !path.contains('\t') && !path.contains('\n'))
+            .unwrap_or("");
         let line = match outcome {
             SeedOutcome::Passed { virtual_time, cpu } => format!(
-                "labrpc-result\tpass\t{test}\t{seed}\t{}\t{}\t\n",
+                "labrpc-result\tpass\t{test}\t{seed}\t{}\t{}\t\t{timeline}\n",
                 virtual_time.as_nanos(),
                 cpu.map(|c| c.as_nanos().to_string()).unwrap_or_default()
             ),
@@ -639,7 +703,7 @@ impl ResultsFile {
                     .map(|c| if c == '\t' { ' ' } else { c })
                     .take(2000)
                     .collect();
-                format!("labrpc-result\tfail\t{test}\t{seed}\t\t\t{first_line}\n")
+                format!("labrpc-result\tfail\t{test}\t{seed}\t\t\t{first_line}\t{timeline}\n")
             }
         };
         let written = std::fs::OpenOptions::new()

@@ -242,10 +242,12 @@ impl Monitor {
         }
         let stuck = self.measure(&mut sampled, now);
         if stuck.how_long() >= self.limit * 2 + Duration::from_secs(1) {
+            let explanation = self.explanation(stuck);
+            let timeline =
+                super::events::write_unfinished(Some((&self.test, self.seed)), &explanation);
             shout(&format!(
-                "\n{}\nThe stuck code never called into the runtime, so it cannot be stopped \
-                 on its own; exiting the process.\n",
-                self.explanation(stuck)
+                "\n{explanation}\nThe stuck code never called into the runtime, so it cannot be \
+                 stopped on its own; exiting the process.\n{timeline}"
             ));
             super::exit_guard::deliberate_exit(101);
         }

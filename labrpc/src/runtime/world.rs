@@ -17,6 +17,7 @@ use futures::task::waker;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
+use super::events::{self, RecordingSettings, SharedRecording};
 use super::fingerprint::{Divergence, Event, EventKind, Recorder, SharedRecorder, Trace};
 use super::live::{LIVE, LiveToken};
 use super::node::{Node, NodeInfo};
@@ -26,6 +27,7 @@ use super::task::{
 };
 use super::time::{Instant, Timers};
 use super::watchdog::Monitor;
+use timeline::Kind;
 
 /// Numbers worlds, so that a handle used outside the run that made it is recognised.
 static NEXT_WORLD_ID: AtomicU64 = AtomicU64::new(1);
@@ -57,6 +59,9 @@ pub(crate) struct World {
     /// Run when the world ends, after every task is gone: they break the reference
     /// cycles a run's objects may form (network → servers → handlers → ends → network).
     teardown: RefCell<Vec<Box<dyn FnOnce()>>>,
+    /// The run's events, for its timeline (see `events`).
+    pub(crate) recording: SharedRecording,
+    pub(crate) recording_settings: RecordingSettings,
     _live: LiveToken,
 }
 
@@ -111,9 +116,15 @@ pub struct RunReport {
 }
 
 impl World {
-    pub(crate) fn new(settings: Sim, seed: u64, recorder: Option<SharedRecorder>) -> World {
+    pub(crate) fn new(
+        settings: Sim,
+        seed: u64,
+        recorder: Option<SharedRecorder>,
+        recording: SharedRecording,
+    ) -> World {
         let monitor = Monitor::new(seed, &settings);
         monitor.add_node_name("tester");
+        recording.lock().nodes.push("tester".into());
         World {
             id: NEXT_WORLD_ID.fetch_add(1, Ordering::Relaxed),
             seed,
@@ -136,6 +147,8 @@ impl World {
             sites: RefCell::new(SiteTable::default()),
             swarm_rates: RefCell::new(BTreeMap::new()),
             teardown: RefCell::new(Vec::new()),
+            recording,
+            recording_settings: RecordingSettings::from_env(),
             _live: LiveToken::new(&LIVE.worlds),
         }
     }
@@ -224,7 +237,10 @@ impl World {
             index: u32::try_from(nodes.len()).expect("labrpc: too many nodes"),
         };
         self.monitor.add_node_name(&name);
+        self.recording.lock().nodes.push(name.clone());
         nodes.push(NodeInfo::new(name));
+        drop(nodes);
+        self.note(node, Kind::Start);
         node
     }
 
@@ -260,6 +276,7 @@ impl World {
             self.current_node.set(previous);
         }
         self.record(EventKind::Kill, node, 0, None);
+        self.note(node, Kind::Crash);
         tracing::debug!(node = %self.node_name(node), "node killed");
         let doomed = self
             .tasks
@@ -567,6 +584,7 @@ impl World {
             self.fail_time_limit(limit, deadline);
         }
         self.clock.set(deadline);
+        self.recording.lock().end = events::nanos(deadline.since_start());
         let due = self.timers.borrow_mut().take_due(deadline);
         for ((_, seq), timer) in due {
             self.record(

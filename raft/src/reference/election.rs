@@ -54,6 +54,7 @@ impl State {
             // server does not start a competing election right away.
             effects.reset_election_timer = true;
         }
+        annotate_vote(args.candidate, term, vote_granted, self.voted_for);
         self.check_invariants();
         (RequestVoteReply { term, vote_granted }, effects)
     }
@@ -81,5 +82,23 @@ impl State {
             return self.become_leader();
         }
         Effects::default()
+    }
+}
+
+/// Notes a vote given or refused, for the run's timeline and log columns.
+fn annotate_vote(candidate: usize, term: u64, granted: bool, voted_for: Option<usize>) {
+    match voted_for {
+        _ if granted => labrpc::annotate(
+            "vote",
+            format_args!("voted for S{candidate} in term {term}"),
+        ),
+        Some(other) if other != candidate => labrpc::annotate(
+            "vote",
+            format_args!("refused S{candidate} in term {term}: already voted for S{other}"),
+        ),
+        _ => labrpc::annotate(
+            "vote",
+            format_args!("refused S{candidate} in term {term}: its log is behind"),
+        ),
     }
 }

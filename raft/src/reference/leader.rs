@@ -220,6 +220,13 @@ impl State {
         let n = matched[majority - 1];
         if n > self.commit_index && self.log.term_at(n) == Some(term) {
             // Followers learn the new commit index with the next AppendEntries.
+            labrpc::annotate(
+                "commit",
+                format_args!(
+                    "commit index {} -> {n} (a majority stores it)",
+                    self.commit_index
+                ),
+            );
             self.commit_index = n;
             return Effects {
                 wake_applier: true,

@@ -31,6 +31,13 @@ impl State {
             // 6. If existing log entry has same index and term as snapshot's last included
             //    entry, retain log entries following it and reply.
             // 7. Discard the entire log.
+            labrpc::annotate(
+                "snapshot",
+                format_args!(
+                    "installed the leader's snapshot up to index {} (term {})",
+                    args.last_included_index, args.last_included_term
+                ),
+            );
             self.log
                 .compact_to(args.last_included_index, args.last_included_term);
             // 8. Reset state machine using snapshot contents: the applier hands it to the
@@ -62,6 +69,10 @@ impl State {
             .log
             .term_at(index)
             .expect("applied entries are in the log");
+        labrpc::annotate(
+            "snapshot",
+            format_args!("the service's snapshot up to index {index}: log compacted"),
+        );
         self.log.compact_to(index, term);
         self.snapshot = snapshot;
         self.check_invariants();

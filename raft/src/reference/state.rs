@@ -246,6 +246,9 @@ impl State {
     pub(crate) fn become_follower(&mut self, term: u64) -> Effects {
         debug_assert!(term >= self.current_term, "never back to an older term");
         let mut effects = Effects::default();
+        if term > self.current_term || !matches!(self.role, Role::Follower) {
+            labrpc::annotate("role", format_args!("follower in term {term}"));
+        }
         if term > self.current_term {
             effects |= self.advance_term(term);
         }
@@ -272,6 +275,15 @@ impl State {
         tracing::debug!(
             term = self.current_term,
             "election timeout: asking for votes"
+        );
+        labrpc::annotate(
+            "role",
+            format_args!(
+                "candidate in term {} (last log entry: index {}, term {})",
+                self.current_term,
+                self.log.last_index(),
+                self.log.last_term()
+            ),
         );
         if self.servers == 1 {
             effects |= self.become_leader();
@@ -307,6 +319,13 @@ impl State {
         let mut match_index = vec![0; self.servers];
         match_index[self.me] = last;
         tracing::debug!(term = self.current_term, last_index = last, "became leader");
+        labrpc::annotate(
+            "role",
+            format_args!(
+                "leader in term {} (last log index {last})",
+                self.current_term
+            ),
+        );
         self.role = Role::Leader(LeaderState {
             next_index: vec![last + 1; self.servers],
             match_index,

@@ -87,6 +87,8 @@ struct State<S> {
     saved: Vec<Persister>,
     /// `end_names[i][j]`: the end server `i`'s current incarnation uses to reach `j`.
     end_names: Vec<Vec<String>>,
+    /// The links last recorded for the timeline, by server.
+    links_recorded: Vec<Option<Vec<String>>>,
     /// How many server incarnations and clients have been made, for fresh end names.
     made: u64,
 }
@@ -118,6 +120,7 @@ impl<S: Replica> Cluster<S> {
                     running: (0..n).map(|_| None).collect(),
                     saved: (0..n).map(|_| Persister::new()).collect(),
                     end_names: vec![Vec::new(); n],
+                    links_recorded: Vec::new(),
                     made: 0,
                 }),
                 states: Arc::new(Mutex::new(StateMonitor::new(n))),
@@ -223,7 +226,7 @@ impl<S: Replica> Cluster<S> {
     }
 
     fn set_links(&self, i: usize, others: &[usize], enabled: bool) {
-        let state = self.inner.state.lock();
+        let mut state = self.inner.state.lock();
         for &j in others {
             if let Some(name) = state.end_names[i].get(j) {
                 self.inner.net.enable(name, enabled);
@@ -232,6 +235,9 @@ impl<S: Replica> Cluster<S> {
                 self.inner.net.enable(name, enabled);
             }
         }
+        // Which servers each server reaches now, for the timeline.
+        let state = &mut *state;
+        crate::events::links(&self.inner.net, &state.end_names, &mut state.links_recorded);
     }
 
     /// Connects every server to every other.

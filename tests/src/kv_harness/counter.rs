@@ -135,7 +135,7 @@ impl RsmTest {
     /// Starts a test: says its description.
     pub fn begin(&self, description: &str) {
         say(format_args!("{description} ..."));
-        tracing::info!(target: "tester", "begin: {description}");
+        crate::events::phase(description);
         *self.started_at.lock() = Some((labrpc::now(), self.cluster.net().total_rpcs()));
     }
 
@@ -145,7 +145,7 @@ impl RsmTest {
             .started_at
             .lock()
             .expect("tester bug: end() without begin()");
-        tracing::info!(target: "tester", "passed");
+        crate::events::test_passed();
         say(format_args!(
             "  ... Passed --  {:4.1}  {} {:5}   (seed {})",
             (labrpc::now() - t0).as_secs_f64(),

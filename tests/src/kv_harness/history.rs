@@ -56,6 +56,25 @@ impl KvCall {
         }
     }
 
+    /// The call and its result, shortened, for the timeline: `put("k", "v")`,
+    /// `get("k") -> "v"`.
+    fn describe(&self) -> String {
+        fn short(text: &str) -> String {
+            const MAX: usize = 24;
+            if text.chars().count() <= MAX {
+                format!("{text:?}")
+            } else {
+                let head: String = text.chars().take(MAX).collect();
+                format!("{head:?}… ({} chars)", text.chars().count())
+            }
+        }
+        match &self.input {
+            KvInput::Get { key } => format!("get({}) -> {}", short(key), short(&self.output.value)),
+            KvInput::Put { key, value } => format!("put({}, {})", short(key), short(value)),
+            KvInput::Append { key, value } => format!("append({}, {})", short(key), short(value)),
+        }
+    }
+
     /// An Append of `value` to `key`.
     pub fn append(key: &str, value: &str) -> KvCall {
         KvCall {
@@ -77,6 +96,7 @@ pub struct History {
 impl History {
     /// Records a call by `client` that started at `call` and returned at `ret`.
     pub fn record(&self, client: usize, kv_call: KvCall, call: Instant, ret: Instant) {
+        crate::events::op(client, nanos(call), kv_call.describe());
         self.operations.lock().push(Operation {
             client,
             input: kv_call.input,
@@ -109,7 +129,10 @@ impl History {
         );
         match verdict {
             Verdict::Ok => {
-                tracing::info!(target: "tester", "the history is linearizable");
+                crate::events::passed(format!(
+                    "the history of {} calls is linearizable",
+                    operations.len()
+                ));
             }
             Verdict::Illegal => {
                 let path = output_path("html");
@@ -118,7 +141,10 @@ impl History {
                         linearizability::write_html(&KvModel, &operations, &explanation, &path)
                     });
                 let shown = match saved {
-                    Ok(()) => format!("see {}", path.display()),
+                    Ok(()) => {
+                        crate::events::link("the linearizability checker's page", &path);
+                        format!("see {}", path.display())
+                    }
                     Err(e) => format!("(could not write {}: {e})", path.display()),
                 };
                 fail!(

@@ -60,7 +60,7 @@ impl KvConfig {
     /// Starts a test: says its description and notes the counters for the summary line.
     pub fn begin(&self, description: &str) {
         say(format_args!("{description} ..."));
-        tracing::info!(target: "tester", "begin: {description}");
+        crate::events::phase(description);
         self.ops.store(0, Ordering::SeqCst);
         *self.report.lock() = Some((labrpc::now(), self.cluster.net().total_rpcs()));
     }
@@ -73,7 +73,7 @@ impl KvConfig {
             .lock()
             .expect("tester bug: end() without begin()");
         let elapsed = labrpc::now() - t0;
-        tracing::info!(target: "tester", "passed");
+        crate::events::test_passed();
         say(format_args!(
             "  ... Passed --  {:4.1}  {} {:5} {:4}   (seed {})",
             elapsed.as_secs_f64(),

@@ -23,6 +23,7 @@ struct Watched {
 #[derive(Clone, Copy)]
 struct Sample {
     term: u64,
+    leader: bool,
     at: Instant,
     messages_sent: u64,
 }
@@ -113,8 +114,15 @@ impl StateMonitor {
                 }
             }
         }
+        if watched
+            .last
+            .is_none_or(|last| (last.term, last.leader) != (term, leader))
+        {
+            crate::events::state(&name, term, leader);
+        }
         watched.last = Some(Sample {
             term,
+            leader,
             at,
             messages_sent,
         });

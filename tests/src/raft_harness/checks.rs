@@ -80,7 +80,7 @@ impl Config {
             }
             if let Some((term, leaders)) = claims.0.last_key_value() {
                 let leader = *leaders.first().expect("a term in the map has a leader");
-                tracing::debug!(target: "tester", "check_one_leader: S{leader} leads term {term}");
+                crate::events::passed(format!("check_one_leader: S{leader} leads term {term}"));
                 return leader;
             }
         }
@@ -105,7 +105,9 @@ impl Config {
             }
         }
         let term = agreed.map_or(0, |(_, t)| t);
-        tracing::debug!(target: "tester", "check_terms: all connected servers are in term {term}");
+        crate::events::passed(format!(
+            "check_terms: all connected servers are in term {term}"
+        ));
         term
     }
 
@@ -120,7 +122,7 @@ impl Config {
                 );
             }
         }
-        tracing::debug!(target: "tester", "check_no_leader: no connected server leads");
+        crate::events::passed("check_no_leader: no connected server leads");
     }
 
     /// Fails the test if any applier recorded an error.
@@ -248,10 +250,9 @@ impl Config {
             while labrpc::now() - t1 < Duration::from_secs(2) {
                 let (count, applied) = self.n_committed(index);
                 if count > 0 && count >= expected_servers && applied == Some(command) {
-                    tracing::debug!(
-                        target: "tester",
+                    crate::events::passed(format!(
                         "one({command}): committed at index {index} on {count} servers"
-                    );
+                    ));
                     return index;
                 }
                 self.note_leaders(&mut claims);

@@ -21,6 +21,8 @@ pub(super) struct Servers {
     saved: Vec<Persister>,
     /// `end_names[i][j]`: the end server `i`'s current incarnation uses to reach `j`.
     end_names: Vec<Vec<String>>,
+    /// The links last recorded for the timeline, by server.
+    links_recorded: Vec<Option<Vec<String>>>,
     /// How many servers have been started so far, to give every incarnation fresh end
     /// names (an end connects once, and a crashed instance's ends must stay dead).
     incarnations: u64,
@@ -43,6 +45,7 @@ impl Servers {
             connected: vec![false; n],
             saved: (0..n).map(|_| Persister::new()).collect(),
             end_names: vec![Vec::new(); n],
+            links_recorded: Vec::new(),
             incarnations: 0,
             pending_restart: vec![None; n],
         }
@@ -229,12 +232,14 @@ impl Config {
     pub fn connect(&self, i: usize) {
         tracing::info!(target: "tester", "connect S{i}");
         self.set_connected(i, true);
+        self.record_links();
     }
 
     /// Detaches server `i` from the network: disables its ends to and from every server.
     pub fn disconnect(&self, i: usize) {
         tracing::info!(target: "tester", "disconnect S{i}");
         self.set_connected(i, false);
+        self.record_links();
     }
 
     /// Cuts (`up == false`) or restores the link between servers `i` and `j`, both ways,
@@ -255,6 +260,8 @@ impl Config {
         if let Some(name) = servers.end_names[from].get(to) {
             self.inner.net.enable(name, up);
         }
+        drop(servers);
+        self.record_links();
     }
 
     /// Splits the servers into `groups`: servers in one group reach each other, servers in
@@ -273,6 +280,17 @@ impl Config {
                 }
             }
         }
+    }
+
+    /// Records which servers each server reaches now, for the timeline.
+    fn record_links(&self) {
+        let mut servers = self.inner.servers.lock();
+        let servers = &mut *servers;
+        crate::events::links(
+            &self.inner.net,
+            &servers.end_names,
+            &mut servers.links_recorded,
+        );
     }
 
     fn set_connected(&self, i: usize, connected: bool) {

@@ -30,7 +30,7 @@
 macro_rules! fail {
     ($($message:tt)*) => {{
         let message = format!($($message)*);
-        tracing::info!(target: "tester", "FAILED: {message}");
+        $crate::events::failed(message.as_str());
         panic!("{message}")
     }};
 }

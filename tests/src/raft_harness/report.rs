@@ -20,7 +20,7 @@ impl Config {
     /// counters the summary line reports.
     pub fn begin(&self, description: &str) {
         say(format_args!("{description} ..."));
-        tracing::info!(target: "tester", "begin: {description}");
+        crate::events::phase(description);
         *self.inner.report.lock() = Report {
             started_at: Some(labrpc::now()),
             rpcs0: self.rpc_total(),
@@ -41,7 +41,7 @@ impl Config {
         let rpcs = self.rpc_total() - report.rpcs0;
         let bytes = self.bytes_total() - report.bytes0;
         let commands = self.inner.applied.lock().max_index - report.max_index0;
-        tracing::info!(target: "tester", "passed");
+        crate::events::test_passed();
         say(format_args!(
             "  ... Passed --  {:4.1}  {} {:4} {:7} {:4}   (seed {})",
             elapsed.as_secs_f64(),
