@@ -20,9 +20,10 @@ pub const REFERENCE: &[&str] = &["kvraft/src/reference/", "raft/src/reference/"]
 
 /// Instructors' material beside the reference that the handout leaves out too: the
 /// grader's tests that grade the reference or make handouts (they need the reference to
-/// pass), the benchmark figures measured on it, and the broken variants of it (patches
-/// that show the reference).
+/// pass), the benchmark figures measured on it, the broken variants of it (patches
+/// that show the reference), and the CI script that draws one of them.
 pub const INSTRUCTORS_MATERIAL: &[&str] = &[
+    ".ci/check_timelines.sh",
     "BENCHMARKS.md",
     "grader/tests/grade.rs",
     "grader/tests/handout.rs",

@@ -90,6 +90,13 @@
 //! `k` seeds, `LAB_CHECK_DETERMINISM=1` runs each seed twice and compares the traces, and
 //! `LAB_LOG=debug` prints logs stamped with virtual time and node.
 //!
+//! Every run also records what happened, with virtual timestamps (nodes starting and
+//! crashing, the network's settings, the tester's events, and lab code's notes made with
+//! [`annotate`]); a failing seed of [`Sim::run_test`](tester::Sim::run_test) is drawn as
+//! an HTML timeline whose path ends its failure message (`LAB_VIS=always` draws passing
+//! seeds too, `LAB_MESSAGES=1` adds the RPCs; the pages are made by the `timeline` crate,
+//! re-exported as [`tester::timeline`]).
+//!
 //! ```
 //! labrpc::tester::Sim::builder().run_test(|| async {
 //!     labrpc::sleep(std::time::Duration::from_millis(10)).await;

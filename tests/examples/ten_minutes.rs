@@ -2,8 +2,10 @@
 //! the size and speed check of the timeline page on a long run.
 //!
 //! ```text
-//! cargo run --release -p tests --features reference --example ten_minutes [-- SEED]
+//! cargo run --release -p tests --example ten_minutes [-- SEED]
 //! ```
+//!
+//! It runs the Raft the `tests` package is built with (its cargo features choose).
 //!
 //! Every 1.5 s of virtual time one thing changes: a server crashes or restarts, is cut off
 //! or reconnected, or the network turns lossy or reliable; meanwhile a client commits a

@@ -41,6 +41,8 @@ pub struct Sim {
     /// Where the run's events go (a fresh recording if `None`); the runner keeps a handle
     /// to draw the run after it ends, however it ends.
     recording: Option<SharedRecording>,
+    /// Messages to record (see [`Sim::record_messages`]), besides what `LAB_MESSAGES` asks.
+    pub(crate) messages: Option<Vec<String>>,
 }
 
 impl Default for Sim {
@@ -55,6 +57,7 @@ impl Default for Sim {
             cargo_args: None,
             swarm: false,
             recording: None,
+            messages: None,
         }
     }
 }
@@ -183,6 +186,13 @@ impl Sim {
     /// with [`timeline::html::write`]. ([`Sim::run_test`] draws its runs itself.)
     pub fn record_into(mut self, recording: SharedRecording) -> Sim {
         self.recording = Some(recording);
+        self
+    }
+
+    /// Records the messages of the methods whose names contain one of `methods` (all
+    /// messages if it is empty), as `LAB_MESSAGES` does: drawn as arrows on the timeline.
+    pub fn record_messages<S: Into<String>>(mut self, methods: impl IntoIterator<Item = S>) -> Sim {
+        self.messages = Some(methods.into_iter().map(Into::into).collect());
         self
     }
 

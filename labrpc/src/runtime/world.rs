@@ -124,6 +124,10 @@ impl World {
     ) -> World {
         let monitor = Monitor::new(seed, &settings);
         monitor.add_node_name("tester");
+        let mut recording_settings = RecordingSettings::from_env();
+        if let Some(methods) = &settings.messages {
+            recording_settings.messages = Some(methods.clone());
+        }
         recording.lock().nodes.push("tester".into());
         World {
             id: NEXT_WORLD_ID.fetch_add(1, Ordering::Relaxed),
@@ -148,7 +152,7 @@ impl World {
             swarm_rates: RefCell::new(BTreeMap::new()),
             teardown: RefCell::new(Vec::new()),
             recording,
-            recording_settings: RecordingSettings::from_env(),
+            recording_settings,
             _live: LiveToken::new(&LIVE.worlds),
         }
     }

@@ -3,8 +3,8 @@
 //! ```text
 //! # Replay a seed of a test and show it (logs at debug level, events, annotations):
 //! cargo run -p tests --bin logs -- --test figure8_2c --seed 42
-//! # ... of the reference implementation, only S0 and S1, only votes and roles, 1-3 s:
-//! cargo run -p tests --features reference --bin logs -- --test figure8_2c --seed 42 \
+//! # ... only S0 and S1, only votes and roles, from 1 s to 3 s:
+//! cargo run -p tests --bin logs -- --test figure8_2c --seed 42 \
 //!     --nodes S0,S1 --topics vote,role --from 1s --to 3s
 //! # Read LAB_LOG output saved earlier (or piped in):
 //! LAB_SEED=42 LAB_LOG=debug cargo test -p tests -- --exact figure8_2c --nocapture > run.log
@@ -12,7 +12,7 @@
 //! ```
 //!
 //! A replay runs the test in a child process, with whatever Raft and KV service this
-//! binary was built with (`--features reference` for the reference implementations), and
+//! binary was built with (the `tests` package's cargo features choose), and
 //! `--html` also writes the run's timeline page.
 
 use std::io::{IsTerminal as _, Read as _};
@@ -175,6 +175,8 @@ fn replay(args: &Args, test: &str) -> Result<Recording, String> {
     if let Some(messages) = &args.messages {
         child.env("LAB_MESSAGES", messages);
     }
+    // What the test says goes to standard error: standard output is the columns'.
+    child.stdout(std::io::stderr());
     let status = child
         .status()
         .map_err(|e| format!("cannot start the replay: {e}"))?;
