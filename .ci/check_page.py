@@ -262,6 +262,7 @@ def parse_args():
     p.add_argument("--max-load-ms", type=float, help="fail if ready later than this")
     p.add_argument("--window", default="1600x900", type=parse_window, help="viewport WIDTHxHEIGHT")
     p.add_argument("--dump-dom", help="write the page's outerHTML here")
+    p.add_argument("--fragment", default="", help="a URL fragment to open the page with (after #)")
     return p.parse_args()
 
 
@@ -275,7 +276,8 @@ def open_page(browser, args, page):
     browser.send("Emulation.setDeviceMetricsOverride",
                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
     started = time.monotonic()
-    nav = browser.send("Page.navigate", {"url": pathlib.Path(page).as_uri()}, session)
+    url = pathlib.Path(page).as_uri() + (f"#{args.fragment}" if args.fragment else "")
+    nav = browser.send("Page.navigate", {"url": url}, session)
     if nav.get("errorText"):
         raise CDPError(f"navigation to {page} failed: {nav['errorText']}")
     return session, started

@@ -660,6 +660,7 @@ fn keep_going_runs_every_seed_and_results_get_a_line_per_seed() {
             ("LAB_RUNS", "4"),
             ("LAB_KEEP_GOING", "1"),
             ("LAB_RESULTS", path),
+            ("LAB_VIS_DIR", dir.to_str().unwrap()),
         ],
     );
     assert!(!run.status.success(), "{}", run.output());
@@ -668,15 +669,20 @@ fn keep_going_runs_every_seed_and_results_get_a_line_per_seed() {
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(lines.len(), 4, "{text}");
     for (line, seed) in lines.iter().zip(10..) {
-        assert_eq!(line.len(), 7, "{text}");
+        assert_eq!(line.len(), 8, "{text}");
         assert_eq!(line[0], "labrpc-result");
         assert_eq!(line[2], "child_fails_on_even_seeds");
         assert_eq!(line[3], seed.to_string());
         if seed % 2 == 0 {
             assert_eq!(line[1], "fail", "{text}");
             assert_eq!(line[6], "an even seed with a tab", "{text}");
+            // A failing seed is drawn, and its line says where.
+            let page = dir.join(format!("child_fails_on_even_seeds-seed{seed}.html"));
+            assert_eq!(line[7], page.to_str().unwrap(), "{text}");
+            assert!(page.exists(), "{text}");
         } else {
             assert_eq!(line[1], "pass", "{text}");
+            assert_eq!(line[7], "", "a passing seed is not drawn: {text}");
             assert_eq!(line[4], "7000000", "virtual time in ns: {text}");
             assert!(line[5].parse::<u64>().is_ok(), "CPU time in ns: {text}");
         }

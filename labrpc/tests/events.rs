@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use labrpc::tester::timeline::{Kind, Recording};
-use labrpc::tester::{Network, Node, RunReport, Server, SharedRecording, Sim, record};
+use labrpc::tester::{MAX_EVENTS, Network, Node, RunReport, Server, SharedRecording, Sim, record};
 use labrpc::{Rpc, Service};
 use serde::{Deserialize, Serialize};
 
@@ -170,6 +170,20 @@ fn a_failed_run_keeps_what_it_recorded_up_to_the_failure() {
         &e.kind,
         Kind::Annotation { text, .. } if text == "before the failure"
     )));
+}
+
+#[test]
+fn a_run_records_at_most_max_events_and_counts_the_rest() {
+    let recording = SharedRecording::default();
+    Sim::new(4).record_into(recording.clone()).run(async {
+        // Lab code noting something in a loop: its memory stays bounded.
+        for _ in 0..MAX_EVENTS + 10 {
+            labrpc::annotate("loop", "again");
+        }
+    });
+    let recording = recording.lock();
+    assert_eq!(recording.events.len(), MAX_EVENTS);
+    assert_eq!(recording.dropped, 10);
 }
 
 #[test]

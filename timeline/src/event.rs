@@ -24,6 +24,9 @@ pub struct Recording {
     pub end: Nanos,
     /// Why the run failed, if it did.
     pub failure: Option<String>,
+    /// How many events were not recorded because the run had recorded too many already.
+    #[serde(default)]
+    pub dropped: u64,
 }
 
 /// One event: when, on which node, and what.

@@ -67,6 +67,8 @@ pub struct Model {
     pub end: Nanos,
     /// Why the run failed, if it did.
     pub failure: Option<String>,
+    /// How many events the run did not record (it had recorded too many).
+    pub dropped: u64,
     /// Mark topics, indexed by [`Mark::topic`].
     pub topics: Vec<String>,
     /// Message methods, indexed by [`Message::method`].
@@ -622,6 +624,7 @@ pub fn build(rec: &Recording) -> Model {
         replay: rec.replay.clone(),
         end,
         failure: rec.failure.clone(),
+        dropped: rec.dropped,
         topics: topics.names,
         methods: methods.names,
         lanes,

@@ -75,11 +75,20 @@ pub(crate) fn nanos(at: Duration) -> u64 {
     u64::try_from(at.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// The most events one run records: lab code that annotates in a loop must not eat the
+/// machine's memory (a million events take about 100 MB). Later events are counted, not kept.
+pub const MAX_EVENTS: usize = 1_000_000;
+
 impl World {
     /// Records `kind` as happening now on `node`.
     pub(crate) fn note(&self, node: Node, kind: Kind) {
         let at = nanos(self.clock.get().since_start());
-        self.recording.lock().events.push(Event {
+        let mut recording = self.recording.lock();
+        if recording.events.len() >= MAX_EVENTS {
+            recording.dropped += 1;
+            return;
+        }
+        recording.events.push(Event {
             at,
             node: node.index,
             kind,

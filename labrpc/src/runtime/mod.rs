@@ -58,7 +58,7 @@ mod watchdog;
 mod world;
 
 pub use context::in_simulation;
-pub use events::{SharedRecording, annotate, record, timeline_path};
+pub use events::{MAX_EVENTS, SharedRecording, annotate, record, timeline_path};
 pub use fingerprint::Divergence;
 pub use live::{LiveObjects, live_objects};
 pub use node::{Node, Observation};

@@ -205,6 +205,7 @@ window.onerror = function (message, source, line, column) {
     seed.appendChild(element("code", "", data.seed));
     parts.push(seed);
     parts.push(element("span", "", "virtual time " + fmtDuration(data.end)));
+    if (data.dropped > 0) parts.push(element("b", "", data.dropped + " later events not recorded (too many)"));
     if (!lanes.length && !data.clients.length && !phases.length) parts.push(element("span", "", "no servers or tester events recorded"));
     const command = data.replay || (data.test ? "LAB_SEED=" + data.seed + " cargo test -p tests -- --exact " + data.test : "");
     if (command) {
