@@ -52,7 +52,7 @@ fn run(sim: Sim) -> (RunReport, Recording) {
     let ((), report) = sim
         .record_into(recording.clone())
         .run_with_report(three_calls_then_a_crash());
-    let recording = recording.lock().clone();
+    let recording = recording.recording();
     (report, recording)
 }
 
@@ -164,7 +164,7 @@ fn a_failed_run_keeps_what_it_recorded_up_to_the_failure() {
         })
     }));
     assert!(failed.is_err());
-    let recording = recording.lock();
+    let recording = recording.recording();
     assert!(recording.end >= 2 * SECOND, "{:?}", recording.end);
     assert!(recording.events.iter().any(|e| matches!(
         &e.kind,
@@ -181,7 +181,7 @@ fn a_run_records_at_most_max_events_and_counts_the_rest() {
             labrpc::annotate("loop", "again");
         }
     });
-    let recording = recording.lock();
+    let recording = recording.recording();
     assert_eq!(recording.events.len(), MAX_EVENTS);
     assert_eq!(recording.dropped, 10);
 }

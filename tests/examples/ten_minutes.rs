@@ -65,8 +65,9 @@ fn main() {
         cfg.end();
     });
     let ran = started.elapsed();
-    let events = recording.lock().events.len();
-    timeline::html::write(&recording.lock(), &path).expect("the page is written");
+    let recording = recording.recording();
+    let events = recording.events.len();
+    timeline::html::write(&recording, &path).expect("the page is written");
     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
     println!(
         "ten_minutes: seed {seed}: {events} events in {:.1} s of wall-clock time; the page \

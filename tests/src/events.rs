@@ -2,7 +2,6 @@
 //! `labrpc::tester::record`): phases, checks, links, servers' states, clients' operations.
 //! Each function records one event, now, on the tester's side.
 
-use labrpc::tester::Network;
 use labrpc::tester::record;
 use labrpc::tester::timeline::Kind;
 
@@ -47,24 +46,56 @@ pub fn state(server: &str, term: u64, leader: bool) {
     });
 }
 
-/// The links between servers may have changed: records, for every server `i` whose links
-/// differ from `recorded[i]` (what was recorded last, updated here), the servers its ends
-/// `end_names[i][j]` reach now (enabled ends; a server with no ends reaches none).
-pub fn links(net: &Network, end_names: &[Vec<String>], recorded: &mut Vec<Option<Vec<String>>>) {
-    recorded.resize(end_names.len(), None);
-    for (i, ends) in end_names.iter().enumerate() {
-        let reaches: Vec<String> = ends
-            .iter()
-            .enumerate()
-            .filter(|&(j, end)| j != i && net.is_enabled(end))
-            .map(|(j, _)| server_name(j))
-            .collect();
-        if recorded[i].as_ref() != Some(&reaches) {
-            recorded[i] = Some(reaches.clone());
+/// Which server-to-server ends the harness has enabled (`up[i][j]`: server `i`'s end to
+/// server `j`), kept beside the network so that recording the links costs nothing, and
+/// what the timeline was last told of each server.
+#[derive(Debug, Default)]
+pub struct LinkMap {
+    up: Vec<Vec<bool>>,
+    recorded: Vec<Option<Vec<usize>>>,
+}
+
+impl LinkMap {
+    /// `n` servers, no end enabled.
+    pub fn new(n: usize) -> LinkMap {
+        LinkMap {
+            up: vec![vec![false; n]; n],
+            recorded: vec![None; n],
+        }
+    }
+
+    /// Server `from`'s end to `to` was enabled or disabled.
+    pub fn set(&mut self, from: usize, to: usize, up: bool) {
+        self.up[from][to] = up;
+    }
+
+    /// Server `from` has fresh ends, none enabled.
+    pub fn fresh_ends(&mut self, from: usize) {
+        self.up[from].fill(false);
+    }
+
+    /// Records, for every server whose links changed since the last call, the servers its
+    /// ends reach now.
+    pub fn record(&mut self) {
+        for (i, row) in self.up.iter().enumerate() {
+            let unchanged = self.recorded[i].as_ref().is_some_and(|reaches| {
+                reaches.len()
+                    == row
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, &up)| up && j != i)
+                        .count()
+                    && reaches.iter().all(|&j| row[j])
+            });
+            if unchanged {
+                continue;
+            }
+            let reaches: Vec<usize> = (0..row.len()).filter(|&j| j != i && row[j]).collect();
             record(Kind::Links {
                 server: server_name(i),
-                reaches,
+                reaches: reaches.iter().map(|&j| server_name(j)).collect(),
             });
+            self.recorded[i] = Some(reaches);
         }
     }
 }

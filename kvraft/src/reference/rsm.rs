@@ -245,6 +245,7 @@ impl<S: StateMachine> Shared<S> {
         let op: S::Op = labrpc::codec::decode(command).unwrap_or_else(|e| {
             panic!("rsm: the entry committed at index {index} is not an operation: {e}")
         });
+        note_apply(index, term, self.waiters.get(&index).map(|w| w.term));
         let output = self.machine.apply(op);
         self.last_applied = index;
         if let Some(waiter) = self.waiters.remove(&index) {
@@ -276,6 +277,28 @@ impl<S: StateMachine> Shared<S> {
         for (_, waiter) in std::mem::replace(&mut self.waiters, later) {
             let _ = waiter.reply.send(Err(SubmitError::LostLeadership));
         }
+    }
+}
+
+/// Notes an apply that a caller on this server waits for (submitted in `waited_term`), for
+/// the run's timeline and log columns. Only those: noting every apply on every server would
+/// make recording cost more than the state machine.
+fn note_apply(index: u64, term: u64, waited_term: Option<u64>) {
+    match waited_term {
+        Some(t) if t == term => {
+            labrpc::annotate(
+                "apply",
+                format_args!("applied index {index}: its caller is answered"),
+            );
+        }
+        Some(t) => labrpc::annotate(
+            "apply",
+            format_args!(
+                "applied index {index} from term {term}, not the operation submitted there in \
+                 term {t}: its caller lost leadership"
+            ),
+        ),
+        None => {}
     }
 }
 

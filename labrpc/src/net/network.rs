@@ -561,10 +561,7 @@ impl Network {
             tracing::trace!(end = %end_name, method, "failed: end or server gone on arrival");
             return Err(RpcError::Failed);
         };
-        let selected = select(reply, cancelled).await;
-        // The caller wakes when the reply is given: that is when it left the server.
-        let replied_at = runtime::now();
-        let reply = match selected {
+        let reply = match select(reply, cancelled).await {
             Either::Left((Ok(reply), _)) => Some(reply),
             // The server's node died before the handler replied, or before it started.
             Either::Left((Err(_), _)) => None,
@@ -573,6 +570,10 @@ impl Network {
             // before this caller ran again, has still answered.
             Either::Right((_, mut reply)) => reply.try_recv().ok().flatten(),
         };
+        // The caller wakes when the reply is given: that is when it left the server. (Taken
+        // here, after the match, so that what the match leaves of the select is dropped
+        // where it always was: the run does not change.)
+        let replied_at = runtime::now();
         let Some(reply) = reply else {
             tracing::trace!(end = %end_name, method, "failed: no reply");
             return Err(RpcError::Failed);

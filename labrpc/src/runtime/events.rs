@@ -20,16 +20,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use timeline::{Event, Kind, Recording};
+use timeline::{Kind, Recording};
 
 use super::context::try_with_world;
+use super::event_log::EventLog;
 use super::node::Node;
 use super::world::World;
 
-/// A run's recording, shared between the world that feeds it, the runner that draws it
-/// after the run (passed or failed) and the watchdog that draws it before ending a hung
-/// process.
-pub type SharedRecording = Arc<Mutex<Recording>>;
+/// A run's events, shared between the world that records them, the runner that draws the
+/// run after it ends (passed or failed) and the watchdog that draws it before ending a hung
+/// process. (Tester side: see [`Sim::record_into`](super::Sim::record_into).)
+pub type SharedRecording = Arc<EventLog>;
 
 /// What the world records besides the always-recorded events. (Log lines are recorded by
 /// the log subscriber itself: see [`crate::log`].)
@@ -75,24 +76,11 @@ pub(crate) fn nanos(at: Duration) -> u64 {
     u64::try_from(at.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// The most events one run records: lab code that annotates in a loop must not eat the
-/// machine's memory (a million events take about 100 MB). Later events are counted, not kept.
-pub const MAX_EVENTS: usize = 1_000_000;
-
 impl World {
     /// Records `kind` as happening now on `node`.
     pub(crate) fn note(&self, node: Node, kind: Kind) {
         let at = nanos(self.clock.get().since_start());
-        let mut recording = self.recording.lock();
-        if recording.events.len() >= MAX_EVENTS {
-            recording.dropped += 1;
-            return;
-        }
-        recording.events.push(Event {
-            at,
-            node: node.index,
-            kind,
-        });
+        self.recording.push(at, node.index, kind);
     }
 
     /// Records a message from `from` to `to` (node names), sent at `sent`, arriving now.
@@ -134,14 +122,12 @@ impl World {
 /// With `LAB_LOG` set, the note is also logged (`DEBUG note: [topic] text`).
 pub fn annotate(topic: &str, text: impl Display) {
     let _ = try_with_world(|w| {
-        let text = text.to_string();
         if !w.recording_settings.capturing_logs {
             tracing::debug!(target: "note", "[{topic}] {text}");
         }
-        w.note_here(Kind::Annotation {
-            topic: topic.to_owned(),
-            text,
-        });
+        let at = nanos(w.clock.get().since_start());
+        w.recording
+            .note(at, w.current_node.get().index, topic, text);
     });
 }
 
@@ -290,14 +276,16 @@ pub(crate) fn write_unfinished(only: Option<(&str, u64)>, why: &str) -> String {
         return String::new();
     };
     let mut said = String::new();
-    for (recording, path) in running.iter() {
-        let Some(recording) = recording.try_lock_for(Duration::from_millis(200)) else {
-            continue;
-        };
-        if only.is_some_and(|(test, seed)| recording.test != test || recording.seed != seed) {
+    for (log, path) in running.iter() {
+        let wait = Duration::from_millis(200);
+        if let Some((test, seed)) = only
+            && log.test_and_seed(wait) != Some((test.to_owned(), seed))
+        {
             continue;
         }
-        let mut recording = recording.clone();
+        let Some(mut recording) = log.try_recording(wait) else {
+            continue;
+        };
         recording.failure = Some(why.to_owned());
         if Vis::from_env() != Vis::Never {
             said.push_str(&write_timeline(&recording, path));

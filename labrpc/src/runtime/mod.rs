@@ -45,6 +45,7 @@
 
 pub(crate) mod context;
 mod cpu;
+mod event_log;
 pub(crate) mod events;
 mod exit_guard;
 mod fingerprint;
@@ -58,7 +59,8 @@ mod watchdog;
 mod world;
 
 pub use context::in_simulation;
-pub use events::{MAX_EVENTS, SharedRecording, annotate, record, timeline_path};
+pub use event_log::{EventLog, MAX_EVENTS};
+pub use events::{SharedRecording, annotate, record, timeline_path};
 pub use fingerprint::Divergence;
 pub use live::{LiveObjects, live_objects};
 pub use node::{Node, Observation};

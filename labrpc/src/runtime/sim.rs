@@ -157,12 +157,7 @@ impl Sim {
         let test = settings.test_name.clone().unwrap_or_default();
         let replay = settings.replay_command(seed, false);
         let recording = settings.recording.clone().unwrap_or_default();
-        *recording.lock() = timeline::Recording {
-            test: test.clone(),
-            seed,
-            replay: replay.clone(),
-            ..timeline::Recording::default()
-        };
+        recording.start(&test, seed, &replay);
         let _unfinished = events::unfinished(recording.clone(), events::timeline_path(&test, seed));
         let world = Rc::new(World::new(settings, seed, recorder, recording));
         world.init();
@@ -182,8 +177,11 @@ impl Sim {
     }
 
     /// Records the run's events into `recording` (replacing what it held), where the
-    /// caller can read them after the run, however it ended: to draw a run of [`Sim::run`]
-    /// with [`timeline::html::write`]. ([`Sim::run_test`] draws its runs itself.)
+    /// caller can read them after the run, however it ended ([`EventLog::recording`]): to
+    /// draw a run of [`Sim::run`] with [`timeline::html::write`]. ([`Sim::run_test`] draws
+    /// its runs itself.)
+    ///
+    /// [`EventLog::recording`]: super::EventLog::recording
     pub fn record_into(mut self, recording: SharedRecording) -> Sim {
         self.recording = Some(recording);
         self
@@ -369,10 +367,15 @@ fn draw(
     test: &str,
     seed: u64,
 ) -> Option<String> {
-    let mut recording = recording.lock();
     if let SeedOutcome::Failed { message } = outcome {
-        recording.failure = Some(message.clone());
+        recording.set_failure(message);
     }
+    // The public form is built only when something needs it: not for a passing seed.
+    let saving = std::env::var_os("LAB_EVENTS").is_some();
+    if !wanted && !saving {
+        return None;
+    }
+    let recording = recording.recording();
     events::save_events(&recording);
     wanted.then(|| events::write_timeline(&recording, &events::timeline_path(test, seed)))
 }

@@ -128,7 +128,7 @@ impl World {
         if let Some(methods) = &settings.messages {
             recording_settings.messages = Some(methods.clone());
         }
-        recording.lock().nodes.push("tester".into());
+        recording.add_node("tester");
         World {
             id: NEXT_WORLD_ID.fetch_add(1, Ordering::Relaxed),
             seed,
@@ -241,7 +241,7 @@ impl World {
             index: u32::try_from(nodes.len()).expect("labrpc: too many nodes"),
         };
         self.monitor.add_node_name(&name);
-        self.recording.lock().nodes.push(name.clone());
+        self.recording.add_node(&name);
         nodes.push(NodeInfo::new(name));
         drop(nodes);
         self.note(node, Kind::Start);
@@ -588,7 +588,8 @@ impl World {
             self.fail_time_limit(limit, deadline);
         }
         self.clock.set(deadline);
-        self.recording.lock().end = events::nanos(deadline.since_start());
+        self.recording
+            .set_end(events::nanos(deadline.since_start()));
         let due = self.timers.borrow_mut().take_due(deadline);
         for ((_, seq), timer) in due {
             self.record(

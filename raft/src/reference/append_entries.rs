@@ -77,13 +77,6 @@ impl State {
         if args.leader_commit > self.commit_index {
             let commit = args.leader_commit.min(last_new);
             if commit > self.commit_index {
-                labrpc::annotate(
-                    "commit",
-                    format_args!(
-                        "commit index {} -> {commit} (told by the leader)",
-                        self.commit_index
-                    ),
-                );
                 self.commit_index = commit;
                 effects.wake_applier = true;
             }

@@ -16,6 +16,7 @@ use rand::seq::SliceRandom;
 
 use crate::ends::make_ends;
 pub use crate::ends::server_name;
+use crate::events::LinkMap;
 use crate::monitors::StateMonitor;
 
 /// A server the group can run: what the tester needs of a key/value server.
@@ -87,8 +88,8 @@ struct State<S> {
     saved: Vec<Persister>,
     /// `end_names[i][j]`: the end server `i`'s current incarnation uses to reach `j`.
     end_names: Vec<Vec<String>>,
-    /// The links last recorded for the timeline, by server.
-    links_recorded: Vec<Option<Vec<String>>>,
+    /// Which of the ends between servers are enabled, for the timeline.
+    links: LinkMap,
     /// How many server incarnations and clients have been made, for fresh end names.
     made: u64,
 }
@@ -120,7 +121,7 @@ impl<S: Replica> Cluster<S> {
                     running: (0..n).map(|_| None).collect(),
                     saved: (0..n).map(|_| Persister::new()).collect(),
                     end_names: vec![Vec::new(); n],
-                    links_recorded: Vec::new(),
+                    links: LinkMap::new(n),
                     made: 0,
                 }),
                 states: Arc::new(Mutex::new(StateMonitor::new(n))),
@@ -171,6 +172,7 @@ impl<S: Replica> Cluster<S> {
             let made = state.made;
             state.end_names[i] = (0..n).map(|j| format!("S{i}->S{j}#{made}")).collect();
             let ends = make_ends(net, &state.end_names[i]);
+            state.links.fresh_ends(i);
             state.saved[i] = state.saved[i].copy();
             (ends, state.saved[i].clone(), made)
         };
@@ -230,14 +232,15 @@ impl<S: Replica> Cluster<S> {
         for &j in others {
             if let Some(name) = state.end_names[i].get(j) {
                 self.inner.net.enable(name, enabled);
+                state.links.set(i, j, enabled);
             }
             if let Some(name) = state.end_names[j].get(i) {
                 self.inner.net.enable(name, enabled);
+                state.links.set(j, i, enabled);
             }
         }
         // Which servers each server reaches now, for the timeline.
-        let state = &mut *state;
-        crate::events::links(&self.inner.net, &state.end_names, &mut state.links_recorded);
+        state.links.record();
     }
 
     /// Connects every server to every other.

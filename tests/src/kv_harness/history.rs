@@ -59,13 +59,14 @@ impl KvCall {
     /// The call and its result, shortened, for the timeline: `put("k", "v")`,
     /// `get("k") -> "v"`.
     fn describe(&self) -> String {
+        // Values grow long (appends pile up): what a call did shows in its first bytes.
         fn short(text: &str) -> String {
             const MAX: usize = 24;
-            if text.chars().count() <= MAX {
+            if text.len() <= MAX {
                 format!("{text:?}")
             } else {
                 let head: String = text.chars().take(MAX).collect();
-                format!("{head:?}… ({} chars)", text.chars().count())
+                format!("{head:?}… ({} bytes)", text.len())
             }
         }
         match &self.input {

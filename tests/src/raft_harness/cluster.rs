@@ -10,6 +10,7 @@ use super::commands::encode_command;
 use super::snapshots::{ingest_snapshot, run_snapshot_applier};
 use super::{Applier, Config, server_name};
 use crate::ends::make_ends;
+use crate::events::LinkMap;
 
 /// Which servers run and which are connected, and what each has saved.
 pub(super) struct Servers {
@@ -21,8 +22,8 @@ pub(super) struct Servers {
     saved: Vec<Persister>,
     /// `end_names[i][j]`: the end server `i`'s current incarnation uses to reach `j`.
     end_names: Vec<Vec<String>>,
-    /// The links last recorded for the timeline, by server.
-    links_recorded: Vec<Option<Vec<String>>>,
+    /// Which of the ends between servers are enabled, for the timeline.
+    links: LinkMap,
     /// How many servers have been started so far, to give every incarnation fresh end
     /// names (an end connects once, and a crashed instance's ends must stay dead).
     incarnations: u64,
@@ -45,7 +46,7 @@ impl Servers {
             connected: vec![false; n],
             saved: (0..n).map(|_| Persister::new()).collect(),
             end_names: vec![Vec::new(); n],
-            links_recorded: Vec::new(),
+            links: LinkMap::new(n),
             incarnations: 0,
             pending_restart: vec![None; n],
         }
@@ -184,6 +185,7 @@ impl Config {
                 .map(|j| format!("S{i}->S{j}#{incarnation}"))
                 .collect();
             let ends = make_ends(net, &servers.end_names[i]);
+            servers.links.fresh_ends(i);
             servers.saved[i] = servers.saved[i].copy();
             (ends, servers.saved[i].clone(), incarnation)
         };
@@ -246,22 +248,29 @@ impl Config {
     /// leaving every other link as it is. Restoring needs both servers connected. (The
     /// next `connect` or `disconnect` of either server sets all its links again.)
     pub fn set_link(&self, i: usize, j: usize, up: bool) {
-        self.set_one_way_link(i, j, up);
-        self.set_one_way_link(j, i, up);
+        self.set_one_way_link_unrecorded(i, j, up);
+        self.set_one_way_link_unrecorded(j, i, up);
+        self.record_links();
     }
 
     /// Cuts (`up == false`) or restores the link from server `from` to server `to` only:
     /// `from`'s calls to `to` fail, while `to`'s calls to `from` still go through, replies
     /// included. Restoring needs both servers connected.
     pub fn set_one_way_link(&self, from: usize, to: usize, up: bool) {
+        self.set_one_way_link_unrecorded(from, to, up);
+        self.record_links();
+    }
+
+    /// [`Config::set_one_way_link`], without recording the links for the timeline (the
+    /// caller records them once it has set them all).
+    fn set_one_way_link_unrecorded(&self, from: usize, to: usize, up: bool) {
         tracing::info!(target: "tester", up, "link S{from} -> S{to}");
-        let servers = self.inner.servers.lock();
+        let mut servers = self.inner.servers.lock();
         let up = up && servers.connected[from] && servers.connected[to];
         if let Some(name) = servers.end_names[from].get(to) {
             self.inner.net.enable(name, up);
+            servers.links.set(from, to, up);
         }
-        drop(servers);
-        self.record_links();
     }
 
     /// Splits the servers into `groups`: servers in one group reach each other, servers in
@@ -275,22 +284,18 @@ impl Config {
             for other in &groups[k + 1..] {
                 for &i in *group {
                     for &j in *other {
-                        self.set_link(i, j, false);
+                        self.set_one_way_link_unrecorded(i, j, false);
+                        self.set_one_way_link_unrecorded(j, i, false);
                     }
                 }
             }
         }
+        self.record_links();
     }
 
     /// Records which servers each server reaches now, for the timeline.
     fn record_links(&self) {
-        let mut servers = self.inner.servers.lock();
-        let servers = &mut *servers;
-        crate::events::links(
-            &self.inner.net,
-            &servers.end_names,
-            &mut servers.links_recorded,
-        );
+        self.inner.servers.lock().links.record();
     }
 
     fn set_connected(&self, i: usize, connected: bool) {
@@ -303,9 +308,11 @@ impl Config {
             }
             if let Some(name) = servers.end_names[i].get(j) {
                 self.inner.net.enable(name, connected);
+                servers.links.set(i, j, connected);
             }
             if let Some(name) = servers.end_names[j].get(i) {
                 self.inner.net.enable(name, connected);
+                servers.links.set(j, i, connected);
             }
         }
     }
