@@ -31,6 +31,21 @@ fn logs(args: &[&str], stdin: Option<&str>) -> String {
     stdout
 }
 
+/// The log reader's arguments to replay seed 3 of `initial_election_2a` without colours,
+/// then `more`.
+fn replay_args<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--test",
+        "initial_election_2a",
+        "--seed",
+        "3",
+        "--colour",
+        "never",
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
 /// The column names in the header line (the line that starts with `time`).
 fn header(text: &str) -> Vec<String> {
     let line = text
@@ -45,19 +60,7 @@ fn header(text: &str) -> Vec<String> {
 
 #[test]
 fn a_replay_shows_one_column_per_node_with_the_testers_events() {
-    let text = logs(
-        &[
-            "--test",
-            "initial_election_2a",
-            "--seed",
-            "3",
-            "--colour",
-            "never",
-            "--width",
-            "150",
-        ],
-        None,
-    );
+    let text = logs(&replay_args(&["--width", "150"]), None);
     assert_eq!(header(&text), ["tester", "S0", "S1", "S2"], "{text}");
     assert!(text.contains("== Test (2A): initial election"), "{text}");
     assert!(text.contains("start S0"), "{text}");
@@ -76,13 +79,7 @@ fn a_replay_shows_one_column_per_node_with_the_testers_events() {
 #[test]
 fn filters_keep_only_the_nodes_topics_and_times_asked_for() {
     let text = logs(
-        &[
-            "--test",
-            "initial_election_2a",
-            "--seed",
-            "3",
-            "--colour",
-            "never",
+        &replay_args(&[
             "--nodes",
             "S1",
             "--topics",
@@ -91,7 +88,7 @@ fn filters_keep_only_the_nodes_topics_and_times_asked_for() {
             "0",
             "--to",
             "0.001s",
-        ],
+        ]),
         None,
     );
     assert_eq!(header(&text), ["tester", "S1"], "{text}");
