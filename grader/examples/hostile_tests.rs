@@ -65,8 +65,97 @@ async fn misbehave(name: &str) {
             let run = RUNS.fetch_add(1, Ordering::SeqCst);
             labrpc::sleep(Duration::from_millis(1 + run)).await;
         }
+        // Attacks on the grade: each fails seed 3 with a message saying what happened; the
+        // grader's tests check that the attack did not work (and that seed 3 failed).
+        "forges" => panic!("forged: {}", forge_result_lines()),
+        "spawns" => panic!("spawned: {}", spawn_a_survivor()),
+        "reads" => panic!("read: {}", read_outside()),
+        "writes" => panic!("wrote: {}", write_outside()),
+        "nests" => {
+            let nested = std::panic::catch_unwind(|| {
+                labrpc::tester::Sim::builder()
+                    .test_name("nests")
+                    .run_test(|| async {});
+            });
+            panic!(
+                "nested run_test: {}",
+                if nested.is_ok() { "WORKED" } else { "refused" }
+            );
+        }
+        "execs" => {
+            use std::os::unix::process::CommandExt as _;
+            let error = std::process::Command::new(std::env::current_exe().unwrap_or_default())
+                .args(["--exact", "passes"])
+                .exec();
+            panic!("exec: refused ({error})");
+        }
         other => panic!("the hostile test binary has no test {other:?}"),
     }
+}
+
+/// Writes a pass line for every seed of this test to every descriptor a grader might
+/// read, by the only safe way to reach one (`/proc/self/fd`); says what it managed.
+fn forge_result_lines() -> String {
+    use std::io::Write as _;
+    let mut said = Vec::new();
+    for fd in 3..8 {
+        let path = format!("/proc/self/fd/{fd}");
+        let opened = std::fs::OpenOptions::new().append(true).open(&path);
+        let written = opened.and_then(|mut file| {
+            (1..=5).try_for_each(|seed| {
+                writeln!(
+                    file,
+                    "labrpc-result\tpass\tforges\t{seed}\t1\t1\t\t\t{}",
+                    "0".repeat(64)
+                )
+            })
+        });
+        said.push(format!(
+            "{path}: {}",
+            if written.is_ok() { "WORKED" } else { "refused" }
+        ));
+    }
+    said.join(", ")
+}
+
+/// Starts a process that would outlive the test (in a group of its own); says whether it
+/// started.
+fn spawn_a_survivor() -> String {
+    use std::os::unix::process::CommandExt as _;
+    match std::process::Command::new("/bin/sh")
+        .args(["-c", "sleep 30"])
+        .process_group(0)
+        .spawn()
+    {
+        Ok(child) => format!("WORKED: {}", child.id()),
+        Err(e) => format!("refused ({e})"),
+    }
+}
+
+/// Reads a file outside the test binary and the system libraries.
+fn read_outside() -> String {
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let results = [
+        source,
+        "/etc/hostname",
+        "/proc/self/mem",
+        "/proc/self/environ",
+    ]
+    .map(|path| match std::fs::read(path) {
+        Ok(_) => format!("{path}: WORKED"),
+        Err(_) => format!("{path}: refused"),
+    });
+    results.join(", ")
+}
+
+/// Writes files where a grader or a later student might look.
+fn write_outside() -> String {
+    let target = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/hostile-wrote-this");
+    let results = ["/tmp/hostile-wrote-this", target].map(|path| match std::fs::write(path, "x") {
+        Ok(()) => format!("{path}: WORKED"),
+        Err(_) => format!("{path}: refused"),
+    });
+    results.join(", ")
 }
 
 #[allow(unconditional_recursion)] // on purpose: runaway recursion

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::RecvTimeoutError;
 
+use crate::channel::{self, Channel};
 use crate::crash::{self, Ending};
 use crate::outcome::{Outcome, Reason, SeedRecord};
 use crate::results;
-use crate::sandbox::{self, GroupSet};
+use crate::sandbox::{self, Confinement, GroupSet, Jail};
 
 /// How every child runs.
 pub struct ChildSettings {
@@ -29,6 +30,11 @@ pub struct ChildSettings {
     pub watchdog: Duration,
     /// Where the children's result and stderr files go.
     pub scratch: PathBuf,
+    /// Where the timeline pages of failing seeds are kept.
+    pub pages: PathBuf,
+    /// Jail every child (Landlock and seccomp; see [`sandbox`]). Off only when the
+    /// grader is told `--trusted`.
+    pub jailed: bool,
     /// The process groups running now (for Ctrl-C).
     pub groups: GroupSet,
     /// Set by Ctrl-C: start nothing new.
@@ -60,22 +66,30 @@ pub struct BatchRun {
     pub wall: Duration,
     /// Set if Ctrl-C killed it: its undecided seeds were not run, not failed.
     pub interrupted: bool,
+    /// Lines in its results that were not signed by labrpc (written by lab code), ignored.
+    pub unsigned: usize,
 }
+
+/// The largest file a test child may write (its timeline page): a page of the most events
+/// a run records is well below it.
+const CHILD_FILE_SIZE: u64 = 512 << 20;
 
 /// Runs `batch` in a child process and returns what it decided.
 pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun> {
     static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
     let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
-    let results_path = settings.scratch.join(format!("{n}.results"));
+    let channel = Channel::new(&settings.scratch.join(n.to_string()))?;
     let stderr_path = settings.scratch.join(format!("{n}.stderr"));
     let stderr = File::create(&stderr_path)?;
     let mut command = Command::new(&batch.binary);
     command
         .args(["--exact", batch.test, "--test-threads=1", "-q"])
+        // Nothing of the grader's environment (paths, home, tokens) reaches lab code.
+        .env_clear()
+        .env(channel::GRADER_VAR, "1")
         .env("LAB_SEED", batch.first.to_string())
         .env("LAB_RUNS", batch.count.to_string())
         .env("LAB_KEEP_GOING", "1")
-        .env("LAB_RESULTS", &results_path)
         .env(
             "LAB_CHECK_DETERMINISM",
             if settings.check_determinism { "1" } else { "0" },
@@ -89,12 +103,32 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         // every test's lowest failing seed, without a page per seed of a broken lab.
         .env("LAB_VIS", "first-failure")
         .env("RUST_BACKTRACE", "0")
-        .env_remove("LAB_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr);
+    let jail = if settings.jailed {
+        let jail = Jail {
+            read: Vec::new(),
+            execute: sandbox::SYSTEM_LIBRARIES
+                .iter()
+                .map(PathBuf::from)
+                .chain([batch.binary.clone()])
+                .collect(),
+            write: Vec::new(),
+            no_processes: true,
+        };
+        Some(jail.prepare().map_err(std::io::Error::other)?)
+    } else {
+        None
+    };
+    let confinement = Confinement {
+        memory: settings.memory,
+        file_size: Some(CHILD_FILE_SIZE),
+        fds: channel.descriptors()?,
+        jail,
+    };
     let started = Instant::now();
-    let mut child = sandbox::spawn_isolated(&mut command, settings.memory)?;
+    let mut child = sandbox::spawn(&mut command, confinement)?;
     let group = child.id();
     settings.groups.insert(group);
     if settings.stop.load(Ordering::SeqCst) {
@@ -117,7 +151,9 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
     settings.groups.remove(group);
     let wall = started.elapsed();
 
-    let text = std::fs::read_to_string(&results_path).unwrap_or_default();
+    // Every process of the child's group is gone (killed above; the jail lets it start no
+    // other), so nothing can write to the channel's files any more.
+    let (text, unsigned) = channel.read_results();
     let mut records = Vec::new();
     let mut next = batch.first;
     let end = batch.first + batch.count;
@@ -129,7 +165,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         records.push(SeedRecord {
             seed: line.seed,
             outcome: line.outcome,
-            timeline: line.timeline,
+            timeline: None,
         });
         next += 1;
     }
@@ -137,7 +173,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
     if settings.check_determinism {
         mark_nondeterminism(&mut records, &stderr_tail);
     }
-    let _ = std::fs::remove_file(&results_path);
+    let page = channel.page();
     let _ = std::fs::remove_file(&stderr_path);
 
     let interrupted = settings.stop.load(Ordering::SeqCst) && next < end;
@@ -152,18 +188,30 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         records.push(SeedRecord {
             seed: next,
             outcome: Outcome::Fail { reason, message },
-            // A process that ended mid-seed may have drawn it on its way out.
-            timeline: crash::timeline_path(&stderr_tail),
+            timeline: None,
         });
         if next + 1 < end {
             rest = Some((next + 1, end - next - 1));
         }
     }
+    // The page the child drew (its first failing seed, or the seed it ended in, drawn on
+    // its way out), kept under its name if it is a failing seed of this batch.
+    if let Some((test, seed, file)) = page
+        && test == batch.test
+        && let Some(record) = records
+            .iter_mut()
+            .find(|r| r.seed == seed && matches!(r.outcome, Outcome::Fail { .. }))
+    {
+        record.timeline = channel::keep_page(file, &test, seed, &settings.pages)
+            .map(|path| path.display().to_string());
+    }
+    channel.remove();
     Ok(BatchRun {
         records,
         rest,
         wall,
         interrupted,
+        unsigned,
     })
 }
 

@@ -133,6 +133,11 @@ pub struct ChildArgs {
     /// bounds how long a stuck submission costs.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub watchdog: Duration,
+    /// Grade even where this machine cannot jail the test processes (Landlock and
+    /// seccomp; see grader/README.md, "Grading untrusted code"): only for code you trust.
+    /// `grader grade` refuses without it there; grading this tree warns.
+    #[arg(long)]
+    pub trusted: bool,
 }
 
 /// `grader merge`.

@@ -52,6 +52,7 @@ pub fn grade(
         },
         shard: args.shard,
         check_determinism: args.check_determinism,
+        rubric: rubric.identity(),
     };
     let planned = |_: &catalogue::Test| count;
     let binaries = match compile::build(
@@ -72,9 +73,7 @@ pub fn grade(
                     seeds: Vec::new(),
                 })
                 .collect();
-            let mut report = Report::new(header, results, false);
-            report.build_error = Some(errors);
-            return Ok(report);
+            return Ok(Report::build_failed(header, results, errors));
         }
     };
     let mut work = Vec::new();
@@ -128,7 +127,12 @@ pub fn write_outputs(report: &Report, outputs: &Outputs) -> Result<(), String> {
         let Some(path) = path else { return Ok(()) };
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
-    write(&outputs.json, pretty_json(report))?;
+    // The report's text was cleaned as it entered (see `Report::clean_text`); the JSON is
+    // cleaned again here, as each other renderer cleans what it writes, so that no way of
+    // making a report can put a student's escape sequences in a file.
+    let mut cleaned = report.clone();
+    cleaned.clean_text();
+    write(&outputs.json, pretty_json(&cleaned))?;
     write(
         &outputs.gradescope,
         pretty_json(&report::gradescope::render(report)),
@@ -136,6 +140,16 @@ pub fn write_outputs(report: &Report, outputs: &Outputs) -> Result<(), String> {
     write(&outputs.junit, report::junit::render(report))?;
     write(&outputs.markdown, report::markdown::render(report))?;
     Ok(())
+}
+
+/// `grader merge FILE...`: reads the shards' `--json` reports and merges them, naming each
+/// by its path in errors ([`report::merge_named`]).
+pub fn merge_files(paths: &[PathBuf]) -> Result<Report, String> {
+    let reports = paths
+        .iter()
+        .map(|path| Ok((path.display().to_string(), read_report(path)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    report::merge_named(reports)
 }
 
 /// Reads a report written with `--json`.

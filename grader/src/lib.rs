@@ -6,10 +6,12 @@
 //! binaries write (see labrpc's `Sim::run_test`), so no exit status, output or crash of lab
 //! code can earn a point.
 
+pub mod channel;
 pub mod child;
 pub mod cli;
 pub mod compile;
 pub mod crash;
+pub mod digest;
 pub mod files;
 pub mod grade;
 pub mod handout;

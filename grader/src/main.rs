@@ -13,7 +13,7 @@ use grader::compile::{self, Implementation};
 use grader::files::TempDir;
 use grader::grade::{self, Target};
 use grader::report::{self, Report};
-use grader::sandbox::GroupSet;
+use grader::sandbox::{self, GroupSet};
 use grader::swarm::{self, Hunt};
 use grader::{handout, layout, source, submission};
 
@@ -23,13 +23,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => grade_this_tree(&tree, cli.reference, &cli.grade),
         Some(Command::Swarm(args)) => run_swarm(&tree, &args),
-        Some(Command::Merge(args)) => args
-            .reports
-            .iter()
-            .map(|path| grade::read_report(path))
-            .collect::<Result<Vec<_>, _>>()
-            .and_then(report::merge)
-            .and_then(|report| finish(&report, &args.outputs)),
+        Some(Command::Merge(args)) => {
+            grade::merge_files(&args.reports).and_then(|report| finish(&report, &args.outputs))
+        }
         Some(Command::Handout(args)) => write_handout(&tree, &args),
         Some(Command::Grade(args)) => grade_submission(&tree, &args),
     };
@@ -79,6 +75,7 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
             layout::REFERENCE.join(", ")
         ));
     }
+    let jailed = jail_children(false, args.children.trusted)?;
     let target = Target {
         tree: tree.to_path_buf(),
         implementation: if reference {
@@ -90,7 +87,7 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
         commit: source::git_commit(tree),
         target_dir: None,
     };
-    run_grade(&target, args)
+    run_grade(&target, args, jailed)
 }
 
 /// `grader handout DIR`.
@@ -154,8 +151,10 @@ fn left_out_list(left_out: &[String]) -> String {
 /// `grader grade SUBMISSION`: the student-editable files of SUBMISSION over the students'
 /// tree of this one, graded as the student's code (never the reference).
 fn grade_submission(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, String> {
-    // A wrong path fails here, before anything is copied.
+    // A wrong path, or a machine that cannot jail the code, fails here, before anything
+    // is copied.
     submission::find_root(&args.submission)?;
+    let jailed = jail_children(true, args.grade.children.trusted)?;
     let scratch = TempDir::new("grader-submission")?;
     let pristine = scratch.path().join("tree");
     handout::plan(tree)?.write(&pristine)?;
@@ -175,12 +174,46 @@ fn grade_submission(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, Stri
         commit: source::git_commit(tree),
         target_dir: Some(target_dir),
     };
-    run_grade(&target, &args.grade)
+    run_grade(&target, &args.grade, jailed)
+}
+
+/// Whether the test children run jailed: wherever the machine can jail them. Where it
+/// cannot, grading a submission (untrusted code) stops unless `--trusted`; grading this
+/// tree (your own code) warns and goes on.
+fn jail_children(untrusted: bool, trusted: bool) -> Result<bool, String> {
+    let missing = match sandbox::probe() {
+        sandbox::Availability::Ready => return Ok(true),
+        sandbox::Availability::Missing(missing) => missing,
+    };
+    if untrusted && !trusted {
+        return Err(format!(
+            "this machine cannot jail the tests, so code under grading could forge its \
+             grade: {missing}. Grade on a machine that can (Linux 6.2 or newer), or pass \
+             --trusted to grade code you trust without the jail"
+        ));
+    }
+    eprintln!("grader: warning: the tests run without the jail: {missing}");
+    Ok(false)
+}
+
+/// Where the timeline pages of `target`'s failing seeds go: `timeline/` in its target
+/// directory.
+fn pages_dir(target: &Target) -> PathBuf {
+    target
+        .target_dir
+        .clone()
+        .unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .and_then(|dir| std::path::absolute(dir).ok())
+                .unwrap_or_else(|| target.tree.join("target"))
+        })
+        .join("timeline")
 }
 
 /// Grades `target`, prints the table and writes the reports; exits 0 for full points, 1
 /// for fewer.
-fn run_grade(target: &Target, args: &GradeArgs) -> Result<ExitCode, String> {
+fn run_grade(target: &Target, args: &GradeArgs, jailed: bool) -> Result<ExitCode, String> {
     let scratch = std::env::temp_dir().join(format!("grader-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
@@ -191,6 +224,8 @@ fn run_grade(target: &Target, args: &GradeArgs) -> Result<ExitCode, String> {
         swarm: false,
         watchdog: args.children.watchdog,
         scratch: scratch.clone(),
+        pages: pages_dir(target),
+        jailed,
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),
     });
@@ -226,6 +261,7 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
+    let jailed = jail_children(false, args.children.trusted)?;
     let scratch = std::env::temp_dir().join(format!("grader-swarm-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
@@ -236,6 +272,8 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
         swarm: true,
         watchdog: args.children.watchdog,
         scratch: scratch.clone(),
+        pages: tree.join("target").join("timeline"),
+        jailed,
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),
     });

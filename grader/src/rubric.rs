@@ -76,6 +76,29 @@ impl Rubric {
     pub fn is_empty(&self) -> bool {
         self.parts.is_empty() && self.tests.is_empty()
     }
+
+    /// What tells this rubric from others, for a report's header (`grader merge` refuses
+    /// shards graded with different rubrics): a hash of its points, so that comments, order
+    /// and the case of part names do not count; `None` for no rubric (the catalogue's
+    /// points).
+    pub fn identity(&self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let parts: BTreeMap<String, u32> = self
+            .parts
+            .iter()
+            .map(|(part, &points)| (part.to_ascii_uppercase(), points))
+            .collect();
+        let mut text = String::new();
+        for (part, points) in &parts {
+            text.push_str(&format!("part {part} = {points}\n"));
+        }
+        for (test, points) in &self.tests {
+            text.push_str(&format!("test {test} = {points}\n"));
+        }
+        Some(crate::digest::content_hash(text.as_bytes()))
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +113,21 @@ mod tests {
         assert_eq!(points("backup_2b"), 4);
         let election = catalogue::find("initial_election_2a").unwrap();
         assert_eq!(rubric.points(election), election.points);
+    }
+
+    #[test]
+    fn the_identity_is_the_points_alone() {
+        assert_eq!(Rubric::default().identity(), None);
+        let rubric = |text| Rubric::parse(text).unwrap().identity().unwrap();
+        let one = rubric("[parts]\n2b = 4\n[tests]\nbasic_agree_2b = 9\n");
+        let same = rubric("# the same points\n[tests]\nbasic_agree_2b = 9\n[parts]\n2B = 4\n");
+        assert_eq!(one, same);
+        assert!(one.starts_with("fnv1a64:"), "{one}");
+        assert_ne!(
+            one,
+            rubric("[parts]\n2b = 5\n[tests]\nbasic_agree_2b = 9\n")
+        );
+        assert_ne!(one, rubric("[parts]\n2b = 4\n"));
     }
 
     #[test]

@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::files;
-use crate::layout;
-use crate::report::Submission;
+use crate::report::{Submission, text};
+use crate::{digest, files, layout};
 
 /// The editable directories (entries of [`layout::STUDENT_EDITABLE`] ending in `/`).
 fn editable_dirs() -> impl Iterator<Item = &'static str> {
@@ -84,12 +83,17 @@ pub fn take(submission: &Path, pristine: &Path) -> Result<Submission, String> {
         }
     }
     let mut taken = Vec::new();
+    let mut hashes = Vec::new();
     let mut ignored = Vec::new();
     for path in &listing.files {
         let source = root.join(path);
         let target = pristine.join(path);
         if layout::is_student_editable(path) {
             files::copy_file(&source, &target)?;
+            // The hash of what is graded: the copy.
+            let bytes = std::fs::read(&target)
+                .map_err(|e| format!("cannot read {}: {e}", target.display()))?;
+            hashes.push(digest::content_hash(&bytes));
             taken.push(path.clone());
         } else if !same_contents(&source, &target) {
             ignored.push(path.clone());
@@ -97,10 +101,14 @@ pub fn take(submission: &Path, pristine: &Path) -> Result<Submission, String> {
     }
     ignored.extend(listing.others.iter().cloned());
     ignored.sort();
+    // File names are the student's to choose, escape sequences included: cleaned as they
+    // enter the report (the files themselves were copied under their own names above).
+    let clean = |names: Vec<String>| names.iter().map(|n| text::clean_line(n)).collect();
     Ok(Submission {
-        path: submission.display().to_string(),
-        taken,
-        ignored,
+        path: text::clean_line(&submission.display().to_string()),
+        taken: clean(taken),
+        hashes,
+        ignored: clean(ignored),
     })
 }
 
@@ -185,12 +193,35 @@ mod tests {
             ["raft/src/skeleton/extra.rs", "raft/src/skeleton/mod.rs"]
         );
         assert_eq!(submission.ignored, ["raft/Cargo.toml"]);
+        assert_eq!(
+            submission.hashes,
+            [
+                crate::digest::content_hash(b"student"),
+                crate::digest::content_hash(b"student")
+            ]
+        );
         assert!(!pristine.join("raft/src/skeleton/old.rs").exists());
         assert_eq!(
             std::fs::read_to_string(pristine.join("raft/Cargo.toml")).unwrap(),
             "pristine"
         );
         assert!(summary(&submission).contains("ignored 1 submitted file(s)"));
+    }
+
+    #[test]
+    fn file_names_enter_the_report_cleaned_and_files_keep_theirs() {
+        let dir = TempDir::new("grader-unit-submission").unwrap();
+        let pristine = dir.path().join("pristine");
+        write(&pristine, "raft/src/skeleton/mod.rs", "pristine");
+        let submitted = dir.path().join("upload");
+        let hostile = "raft/src/skeleton/\u{1b}[2J\u{1b}[Htotal 228\r.rs";
+        write(&submitted, hostile, "student");
+        write(&submitted, "notes/\u{202e}sr.txt", "ignored");
+        let submission = take(&submitted, &pristine).unwrap();
+        assert_eq!(submission.taken, ["raft/src/skeleton/total 228.rs"]);
+        assert_eq!(submission.hashes, [crate::digest::content_hash(b"student")]);
+        assert_eq!(submission.ignored, ["notes/sr.txt"]);
+        assert!(pristine.join(hostile).is_file());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::child::ChildSettings;
 use crate::compile::{self, Implementation};
 use crate::outcome::{Outcome, SeedRecord};
 use crate::progress::Progress;
+use crate::report::text;
 use crate::schedule::{self, Work};
 use crate::select;
 
@@ -144,8 +145,9 @@ pub fn describe(found: &Found) -> String {
             seeds_run,
         } => {
             let (reason, message) = match &record.outcome {
-                Outcome::Fail { reason, message } => (reason.describe(), message.as_str()),
-                Outcome::Pass { .. } => ("passed", ""),
+                // The message is the test's output: cleaned before a terminal sees it.
+                Outcome::Fail { reason, message } => (reason.describe(), text::clean_line(message)),
+                Outcome::Pass { .. } => ("passed", String::new()),
             };
             format!(
                 "grader swarm: {test} failed on seed {seed} under a swarm fault plan (after \

@@ -1,6 +1,6 @@
 //! The grader end to end: it builds the tests, grades the reference with full points and the
 //! skeleton with none (each test with its reason), writes reports in the documented formats,
-//! and shards merged give the grade of one run.
+//! and shards merged give the grade of one run (and a shard missing or repeated, none).
 //!
 //! Each test runs the grader binary, which builds the release test binaries once (later
 //! runs find them built).
@@ -168,6 +168,26 @@ fn shards_merged_give_the_grade_of_one_run() {
         report
     };
     assert_eq!(without_cpu(merged), without_cpu(whole));
+    // Two shards of three, or one of them twice, are refused (exit status 2), naming the
+    // shard; so is the whole run's report, which is no shard.
+    let whole_json = dir.join("whole").join("report.json");
+    for (given, says) in [
+        (vec![&paths[0], &paths[2]], "shard 2/3 is missing"),
+        (
+            vec![&paths[0], &paths[1], &paths[2], &paths[0]],
+            "shard 1/3 is given twice",
+        ),
+        (vec![&whole_json, &paths[0]], "is the report of a whole run"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+            .arg("merge")
+            .args(given)
+            .output()
+            .expect("grader merge runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

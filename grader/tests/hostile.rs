@@ -53,7 +53,11 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
         check_determinism,
         swarm: false,
         watchdog: Duration::from_millis(300),
+        // Beside the scratch directory, which goes at the end of a run: the tests read the
+        // pages after.
+        pages: scratch.with_extension("pages"),
         scratch,
+        jailed: true,
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),
     }
@@ -223,4 +227,92 @@ fn nondeterminism_is_named_as_such() {
     // Without the check, the same code passes every seed.
     let (records, _) = run_seeds("not_deterministic", false);
     assert!(records.iter().all(|r| r.outcome.passed()), "{records:?}");
+}
+
+/// Seed 3 of an attack failed as a test failure (or with `reason`), with a message saying
+/// the attack was refused at every step; every other seed passed.
+fn assert_attack_refused(test: &'static str, reason: Reason) {
+    let (records, _) = run_seeds(test, false);
+    let seeds: Vec<u64> = records.iter().map(|r| r.seed).collect();
+    assert_eq!(seeds, [1, 2, 3, 4, 5], "{test}: {records:?}");
+    for record in &records {
+        match (&record.outcome, record.seed) {
+            (Outcome::Pass { .. }, seed) if seed != 3 => {}
+            (
+                Outcome::Fail {
+                    reason: got,
+                    message,
+                },
+                3,
+            ) => {
+                assert_eq!(*got, reason, "{test}: {message}");
+                if reason == Reason::TestFailed {
+                    assert!(message.contains("refused"), "{test}: {message}");
+                    assert!(
+                        !message.contains("WORKED"),
+                        "{test}: the attack worked: {message}"
+                    );
+                }
+            }
+            _ => panic!("{test}: unexpected {record:?}"),
+        }
+    }
+}
+
+#[test]
+fn forged_result_lines_do_not_count() {
+    assert_attack_refused("forges", Reason::TestFailed);
+}
+
+#[test]
+fn lab_code_cannot_start_a_process() {
+    assert_attack_refused("spawns", Reason::TestFailed);
+}
+
+#[test]
+fn lab_code_reads_no_file_outside_its_binary() {
+    assert_attack_refused("reads", Reason::TestFailed);
+}
+
+#[test]
+fn lab_code_writes_no_file() {
+    assert_attack_refused("writes", Reason::TestFailed);
+    assert!(!std::path::Path::new("/tmp/hostile-wrote-this").exists());
+}
+
+#[test]
+fn lab_code_cannot_start_a_test_of_its_own() {
+    assert_attack_refused("nests", Reason::TestFailed);
+}
+
+#[test]
+fn a_process_that_executes_itself_again_writes_no_verdict() {
+    // The new image has no key (the pipe was read and closed; the files close on exec):
+    // labrpc stops it, and the seed it ended in fails.
+    assert_attack_refused("execs", Reason::Crashed);
+}
+
+#[test]
+fn unsigned_lines_do_not_count_even_without_the_jail() {
+    // Without Landlock, lab code can reopen the results file through /proc/self/fd and
+    // write lines to it; the signature alone keeps them from counting.
+    let mut settings = settings("forges", false);
+    settings.jailed = false;
+    let run = child::run(
+        &Batch {
+            binary: hostile_binary(),
+            test: "forges",
+            first: 1,
+            count: 5,
+        },
+        &settings,
+    )
+    .expect("the child starts");
+    let _ = std::fs::remove_dir_all(&settings.scratch);
+    let seed_3 = &run.records[2];
+    assert!(
+        matches!(&seed_3.outcome, Outcome::Fail { message, .. } if message.contains("WORKED")),
+        "without the jail the forged lines reach the file: {run:?}"
+    );
+    assert!(run.unsigned >= 1, "{run:?}");
 }

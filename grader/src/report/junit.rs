@@ -1,9 +1,53 @@
-//! JUnit XML: a testsuite per part, a testcase per test; a failing test's `<failure>` has
-//! its first failure as the message and the replay command in its text.
+//! JUnit XML: a testsuite per part, named by its lab (`Lab 2 (Raft): 2A`), a testcase per
+//! test; a failing test's `<failure>` has its first failure as the message and the replay
+//! command in its text.
+//!
+//! CI viewers group by lab through each testcase's `classname`, `lab2_raft.2A` (Jenkins reads
+//! the part before the last dot as the package, the rest as the class) and each testsuite's
+//! `package` (`lab2_raft`). All text is cleaned ([`text::clean`]) and escaped.
 
 use std::fmt::Write as _;
 
-use super::{Report, table};
+use super::{Report, table, text};
+
+/// The lab a part belongs to: its name for people, and as a package name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lab {
+    /// `Lab 2 (Raft)`.
+    pub name: &'static str,
+    /// `lab2_raft`.
+    pub package: &'static str,
+}
+
+/// Lab 2: Raft, the course's parts 2A–2D and the tests beyond the course (2X).
+const RAFT: Lab = Lab {
+    name: "Lab 2 (Raft)",
+    package: "lab2_raft",
+};
+
+/// Lab 3: the key/value service, 3A and 3B and the RSM layer under them.
+const KV: Lab = Lab {
+    name: "Lab 3 (KV)",
+    package: "lab3_kv",
+};
+
+/// What no catalogued test belongs to (a report naming a part this grader does not know).
+const OTHER: Lab = Lab {
+    name: "Other",
+    package: "other",
+};
+
+/// The lab of `part` (`"2A"`, `"RSM"`), by the catalogue's suite its tests are listed in.
+pub fn lab(part: &str) -> Lab {
+    let in_suite = |suite: &[catalogue::Test]| suite.iter().any(|t| t.part == part);
+    if in_suite(catalogue::RAFT) || in_suite(catalogue::STRICT) {
+        RAFT
+    } else if in_suite(catalogue::KV) {
+        KV
+    } else {
+        OTHER
+    }
+}
 
 /// The report as JUnit XML.
 pub fn render(report: &Report) -> String {
@@ -35,10 +79,13 @@ pub fn render(report: &Report) -> String {
             })
             .sum::<u64>() as f64
             / 1e9;
+        let lab = lab(&part.part);
         let _ = writeln!(
             out,
-            "  <testsuite name=\"raft {}\" tests=\"{}\" failures=\"{failing}\" errors=\"0\" time=\"{time:.3}\">",
+            "  <testsuite name=\"{}: {}\" package=\"{}\" tests=\"{}\" failures=\"{failing}\" errors=\"0\" time=\"{time:.3}\">",
+            lab.name,
             escape(&part.part),
+            lab.package,
             tests.len()
         );
         for test in tests {
@@ -52,7 +99,8 @@ pub fn render(report: &Report) -> String {
                 .sum();
             let _ = write!(
                 out,
-                "    <testcase classname=\"raft.{}\" name=\"{}\" time=\"{:.3}\"",
+                "    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{:.3}\"",
+                lab.package,
                 escape(&part.part),
                 escape(&test.name),
                 cpu as f64 / 1e9
@@ -97,10 +145,11 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// Escapes text for XML attributes and content; drops characters XML 1.0 cannot hold.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+/// Cleans text ([`text::clean`]) and escapes it for XML attributes and content; drops the
+/// characters XML 1.0 cannot hold.
+fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in text::clean(raw).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -113,4 +162,96 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Outcome, Reason, SeedRecord};
+    use crate::report::{Header, SeedSpan, TestResults};
+
+    fn failing(name: &str, message: &str) -> TestResults {
+        TestResults {
+            test: catalogue::find(name).expect("a catalogued test"),
+            planned: 1,
+            skipped: 0,
+            points: 1,
+            seeds: vec![SeedRecord {
+                seed: 1,
+                outcome: Outcome::Fail {
+                    reason: Reason::TestFailed,
+                    message: message.into(),
+                },
+                timeline: None,
+            }],
+        }
+    }
+
+    fn report(results: Vec<TestResults>) -> Report {
+        let header = Header {
+            implementation: "student's code".into(),
+            reference: false,
+            commit: None,
+            submission: None,
+            cargo_args: "--release -p tests".into(),
+            seeds: SeedSpan { first: 1, count: 1 },
+            shard: None,
+            check_determinism: false,
+            rubric: None,
+        };
+        Report::new(header, results, false)
+    }
+
+    #[test]
+    fn every_part_belongs_to_its_lab() {
+        for part in ["2A", "2B", "2C", "2D", "2X"] {
+            assert_eq!(lab(part), RAFT, "{part}");
+        }
+        for part in ["RSM", "3A", "3B"] {
+            assert_eq!(lab(part), KV, "{part}");
+        }
+        assert_eq!(lab("9Z"), OTHER);
+        let parts = catalogue::parts();
+        assert!(parts.iter().all(|part| lab(part) != OTHER), "{parts:?}");
+    }
+
+    #[test]
+    fn suites_are_named_by_lab_and_hostile_text_stays_text() {
+        let xml = render(&report(vec![
+            failing("initial_election_2a", "<failure>\u{1b}[2J\u{0}\r\"x\" & y"),
+            failing("basic_rsm", "fine"),
+            failing("basic_3a", "fine"),
+        ]));
+        let document = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let suites: Vec<(&str, &str)> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .map(|n| {
+                (
+                    n.attribute("name").unwrap(),
+                    n.attribute("package").unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            suites,
+            [
+                ("Lab 2 (Raft): 2A", "lab2_raft"),
+                ("Lab 3 (KV): RSM", "lab3_kv"),
+                ("Lab 3 (KV): 3A", "lab3_kv")
+            ]
+        );
+        let cases: Vec<&str> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .map(|n| n.attribute("classname").unwrap())
+            .collect();
+        assert_eq!(cases, ["lab2_raft.2A", "lab3_kv.RSM", "lab3_kv.3A"]);
+        let message = document
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .and_then(|n| n.attribute("message"))
+            .unwrap();
+        assert_eq!(message, "seed 1: <failure>\"x\" & y");
+    }
 }

@@ -2,12 +2,17 @@
 //!
 //! A [`Report`] holds every seed's record, so that shards' reports merge into exactly the
 //! report one run would have made, and every rendering (table, JSON, Gradescope, JUnit,
-//! Markdown) reads the same numbers.
+//! Markdown) reads the same numbers. The text in it that a student controls (messages,
+//! build errors, paths, file names) is cleaned as it enters ([`text::clean`]).
 
 pub mod gradescope;
 pub mod junit;
 pub mod markdown;
+mod merge;
 pub mod table;
+pub mod text;
+
+pub use merge::{merge, merge_named};
 
 use std::collections::BTreeMap;
 
@@ -54,6 +59,11 @@ pub struct Submission {
     pub path: String,
     /// The student-editable files taken from it.
     pub taken: Vec<String>,
+    /// The content hash of each file taken, in the order of `taken`
+    /// ([`crate::digest::content_hash`]): shards of one grade must have graded the same
+    /// files. Empty in the reports of graders before it.
+    #[serde(default)]
+    pub hashes: Vec<String>,
     /// The files it had that grading ignored (not student-editable).
     pub ignored: Vec<String>,
 }
@@ -139,6 +149,10 @@ pub struct Header {
     pub shard: Option<Shard>,
     /// Whether every seed was run twice and compared.
     pub check_determinism: bool,
+    /// The identity of the instructor's rubric graded with (`Rubric::identity`), or
+    /// `None` for the catalogue's points.
+    #[serde(default)]
+    pub rubric: Option<String>,
 }
 
 /// One test's raw results, before scoring.
@@ -166,6 +180,17 @@ impl Report {
         Report::assemble(header, tests, interrupted, None)
     }
 
+    /// The report of code that did not build: every test in `results` is planned and none
+    /// ran. `errors` are the compiler's.
+    pub fn build_failed(header: Header, results: Vec<TestResults>, errors: String) -> Report {
+        let tests: Vec<TestReport> = results
+            .into_iter()
+            .map(|r| score_test(r, &header))
+            .collect();
+        Report::assemble(header, tests, false, Some(errors))
+    }
+
+    /// Every report is made here, so every report has its text cleaned.
     fn assemble(
         header: Header,
         tests: Vec<TestReport>,
@@ -186,7 +211,7 @@ impl Report {
                 }),
             }
         }
-        Report {
+        let mut report = Report {
             grader_version: env!("CARGO_PKG_VERSION").to_owned(),
             header,
             interrupted,
@@ -195,6 +220,57 @@ impl Report {
             max_score: parts.iter().map(|p| p.max_score).sum(),
             parts,
             tests,
+        };
+        report.clean_text();
+        report
+    }
+
+    /// Cleans every string in the report ([`text::clean`]): the build error keeps its
+    /// lines, everything else is one line. Cleaning is idempotent, so renderers may call
+    /// it again on a report that was cleaned already (or read from a file).
+    pub fn clean_text(&mut self) {
+        let line = |s: &mut String| *s = text::clean_line(s);
+        line(&mut self.grader_version);
+        let header = &mut self.header;
+        line(&mut header.implementation);
+        header.commit.iter_mut().for_each(line);
+        line(&mut header.cargo_args);
+        header.rubric.iter_mut().for_each(line);
+        if let Some(submission) = &mut header.submission {
+            line(&mut submission.path);
+            submission
+                .taken
+                .iter_mut()
+                .chain(&mut submission.hashes)
+                .chain(&mut submission.ignored)
+                .for_each(line);
+        }
+        if let Some(errors) = &mut self.build_error {
+            *errors = text::clean(errors);
+        }
+        for part in &mut self.parts {
+            line(&mut part.part);
+        }
+        for test in &mut self.tests {
+            for field in [
+                &mut test.name,
+                &mut test.part,
+                &mut test.course_name,
+                &mut test.description,
+            ] {
+                line(field);
+            }
+            if let Some(failure) = &mut test.first_failure {
+                line(&mut failure.message);
+                line(&mut failure.replay);
+                failure.timeline.iter_mut().for_each(line);
+            }
+            for record in &mut test.seeds {
+                if let Outcome::Fail { message, .. } = &mut record.outcome {
+                    line(message);
+                }
+                record.timeline.iter_mut().for_each(line);
+            }
         }
     }
 
@@ -275,80 +351,4 @@ fn median(values: &mut [u64]) -> Option<u64> {
     }
     values.sort_unstable();
     Some(values[values.len() / 2])
-}
-
-/// Combines shard reports of the same code and seeds into the report of the whole.
-pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
-    let mut reports = reports.into_iter();
-    let first = reports.next().ok_or("nothing to merge")?;
-    let mut header = first.header.clone();
-    header.shard = None;
-    let mut interrupted = first.interrupted;
-    let mut build_error = first.build_error.clone();
-    let mut by_test: Vec<TestReport> = first.tests;
-    for report in reports {
-        let other = &report.header;
-        if (other.implementation != header.implementation)
-            || (other.commit != header.commit)
-            || (other.seeds != header.seeds)
-            || (other.check_determinism != header.check_determinism)
-            || (other.cargo_args != header.cargo_args)
-        {
-            return Err(format!(
-                "the reports graded different things: {} at {:?}, seeds {:?} and {} at {:?}, seeds {:?}",
-                header.implementation,
-                header.commit,
-                header.seeds,
-                other.implementation,
-                other.commit,
-                other.seeds
-            ));
-        }
-        interrupted |= report.interrupted;
-        if build_error.is_none() {
-            build_error = report.build_error;
-        }
-        for test in report.tests {
-            match by_test.iter_mut().find(|t| t.name == test.name) {
-                Some(existing) => {
-                    if existing.max_score != test.max_score {
-                        return Err(format!(
-                            "the reports give {} different points ({} and {}): were they \
-                             graded with different rubrics?",
-                            test.name, existing.max_score, test.max_score
-                        ));
-                    }
-                    existing.planned += test.planned;
-                    existing.skipped += test.skipped;
-                    existing.seeds.extend(test.seeds);
-                }
-                None => by_test.push(test),
-            }
-        }
-    }
-    let mut results = Vec::new();
-    for test in by_test {
-        let entry = catalogue::find(&test.name).ok_or_else(|| {
-            format!(
-                "the reports name a test this grader does not know: {}",
-                test.name
-            )
-        })?;
-        results.push(TestResults {
-            test: entry,
-            planned: test.planned,
-            skipped: test.skipped,
-            // The shards were scored with the same points (checked above): the
-            // catalogue's, or a rubric's.
-            points: test.max_score,
-            seeds: test.seeds,
-        });
-    }
-    // The catalogue's order, whatever order the shards came in.
-    results.sort_by_key(|r| catalogue::all().position(|t| t.name == r.test.name));
-    let tests = results
-        .into_iter()
-        .map(|r| score_test(r, &header))
-        .collect();
-    Ok(Report::assemble(header, tests, interrupted, build_error))
 }

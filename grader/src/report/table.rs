@@ -1,8 +1,12 @@
 //! The terminal table.
+//!
+//! Every string from the report goes through [`text::clean_line`] (or [`text::clean`], for
+//! the build error's lines) on its way out, whether or not the report was cleaned: a
+//! terminal obeys what it is sent.
 
 use std::fmt::Write as _;
 
-use super::{Report, TestReport};
+use super::{Report, TestReport, text};
 
 /// The report as a table for the terminal, failures (with replay commands) below it.
 pub fn render(report: &Report) -> String {
@@ -12,19 +16,26 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "Submission: {}",
-            crate::submission::summary(submission)
+            text::clean_line(&crate::submission::summary(submission))
         );
     }
     if let Some(errors) = &report.build_error {
+        // Indented, so that no line of the compiler's (which quotes the student's code)
+        // can pass for one of the grader's.
+        let errors: Vec<String> = text::clean(errors)
+            .lines()
+            .map(|line| format!("    {line}"))
+            .collect();
         let _ = writeln!(
             out,
-            "\nThe code does not build, so no test ran:\n\n{errors}\n"
+            "\nThe code does not build, so no test ran:\n\n{}\n",
+            errors.join("\n")
         );
     }
     let name_width = report
         .tests
         .iter()
-        .map(|t| t.name.len())
+        .map(|t| text::clean_line(&t.name).chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -37,8 +48,8 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{:<4}  {:<name_width$}  {:>11}  {:>6}  {:>9}  {:>9}  {}",
-            test.part,
-            test.name,
+            text::clean_line(&test.part),
+            text::clean_line(&test.name),
             seeds_column(test),
             format!("{}/{}", test.score, test.max_score),
             test.median_virtual_ns
@@ -58,7 +69,9 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "part {:<4} {:>3}/{:<3}",
-            part.part, part.score, part.max_score
+            text::clean_line(&part.part),
+            part.score,
+            part.max_score
         );
     }
     let _ = writeln!(out, "total     {:>3}/{:<3}", report.score, report.max_score);
@@ -70,12 +83,22 @@ pub fn render(report: &Report) -> String {
     if !failing.is_empty() {
         let _ = writeln!(out, "\nFailures (the lowest failing seed of each test):");
         for test in failing {
-            let _ = writeln!(out, "\n{}: {}", test.name, failure_counts(test));
+            let _ = writeln!(
+                out,
+                "\n{}: {}",
+                text::clean_line(&test.name),
+                failure_counts(test)
+            );
             if let Some(failure) = &test.first_failure {
-                let _ = writeln!(out, "  seed {}: {}", failure.seed, failure.message);
-                let _ = writeln!(out, "  replay:  {}", failure.replay);
+                let _ = writeln!(
+                    out,
+                    "  seed {}: {}",
+                    failure.seed,
+                    text::clean_line(&failure.message)
+                );
+                let _ = writeln!(out, "  replay:  {}", text::clean_line(&failure.replay));
                 if let Some(timeline) = &failure.timeline {
-                    let _ = writeln!(out, "  timeline: {timeline}");
+                    let _ = writeln!(out, "  timeline: {}", text::clean_line(timeline));
                 }
             }
         }
@@ -89,31 +112,33 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// The report's first line: the grade and what was graded.
+/// The report's first line: the grade and what was graded (cleaned, on one line).
 pub fn title(report: &Report) -> String {
-    let mut text = format!(
+    let mut line = format!(
         "Grade: {}/{} for the {}",
-        report.score, report.max_score, report.header.implementation
+        report.score,
+        report.max_score,
+        text::clean_line(&report.header.implementation)
     );
     if let Some(commit) = &report.header.commit {
-        let _ = write!(text, " at commit {commit}");
+        let _ = write!(line, " at commit {}", text::clean_line(commit));
     }
     if let Some(submission) = &report.header.submission {
-        let _ = write!(text, ", submission {}", submission.path);
+        let _ = write!(line, ", submission {}", text::clean_line(&submission.path));
     }
     let _ = write!(
-        text,
+        line,
         "; seeds {}..={}",
         report.header.seeds.first,
         report.header.seeds.first + report.header.seeds.count.saturating_sub(1)
     );
     if let Some(shard) = report.header.shard {
-        let _ = write!(text, ", shard {}/{}", shard.index, shard.count);
+        let _ = write!(line, ", shard {}/{}", shard.index, shard.count);
     }
     if report.header.check_determinism {
-        text.push_str(", each run twice to check determinism");
+        line.push_str(", each run twice to check determinism");
     }
-    text
+    line
 }
 
 /// `passed/planned`, with skipped seeds noted.
@@ -154,4 +179,56 @@ pub fn seconds(ns: u64, decimals: usize) -> String {
 /// Nanoseconds as milliseconds.
 pub fn milliseconds(ns: u64) -> String {
     format!("{:.1}ms", ns as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Outcome, Reason, SeedRecord};
+    use crate::report::{Header, SeedSpan, TestResults};
+
+    #[test]
+    fn a_hostile_message_cannot_draw_over_the_table() {
+        let header = Header {
+            implementation: "student's code".into(),
+            reference: false,
+            commit: None,
+            submission: None,
+            cargo_args: "--release -p tests".into(),
+            seeds: SeedSpan { first: 1, count: 1 },
+            shard: None,
+            check_determinism: false,
+            rubric: None,
+        };
+        let failing = TestResults {
+            test: catalogue::find("initial_election_2a").expect("a catalogued test"),
+            planned: 1,
+            skipped: 0,
+            points: 6,
+            seeds: vec![SeedRecord {
+                seed: 1,
+                outcome: Outcome::Fail {
+                    reason: Reason::TestFailed,
+                    message: "boom\u{1b}[2J\u{1b}[H\ntotal 228/228\r\u{8}\u{9b}K".into(),
+                },
+                timeline: Some("t\u{1b}]0;x\u{7}.html".into()),
+            }],
+        };
+        let mut report = Report::new(header, vec![failing], false);
+        // Set after the report was made, so the renderer's own cleaning is what is tested.
+        report.build_error = Some("error\u{1b}[31m\ntotal 228/228".into());
+        let table = render(&report);
+        assert!(
+            !table.chars().any(|c| c.is_control() && c != '\n'),
+            "{table:?}"
+        );
+        assert!(table.contains("  seed 1: boom total 228/228\n"), "{table}");
+        assert!(table.contains("  timeline: t.html\n"), "{table}");
+        assert!(
+            table.contains("\n    error\n    total 228/228\n"),
+            "{table}"
+        );
+        let totals: Vec<&str> = table.lines().filter(|l| l.starts_with("total")).collect();
+        assert_eq!(totals, ["total       0/6  "]);
+    }
 }

@@ -221,9 +221,17 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")))
 }
 
-/// Draws `recording` to `path`; says where, or why it could not.
-pub(crate) fn write_timeline(recording: &Recording, path: &Path) -> String {
-    match timeline::html::write(recording, path) {
+/// Draws `recording` of `test`'s `seed` to its page ([`timeline_path`], or the grader's
+/// page file in a graded process); says where, or why it could not.
+pub(crate) fn write_timeline(recording: &Recording, test: &str, seed: u64) -> String {
+    if let Some(grader) = super::grading::current() {
+        return match grader.write_page(test, seed, &timeline::html::render(recording)) {
+            Ok(()) => "timeline: (kept by the grader)".to_owned(),
+            Err(e) => format!("timeline: could not write the grader's page: {e}"),
+        };
+    }
+    let path = timeline_path(test, seed);
+    match timeline::html::write(recording, &path) {
         Ok(()) => format!("timeline: {}", path.display()),
         Err(e) => format!("timeline: could not write {}: {e}", path.display()),
     }
@@ -248,12 +256,12 @@ pub(crate) fn save_events(recording: &Recording) {
 /// The recordings of the runs going on now, with where each one's timeline goes, for the
 /// last words of a process that is ending in the middle of a run (an `exit` in lab code,
 /// or the watchdog giving up on a hung poll).
-static UNFINISHED: Mutex<Vec<(SharedRecording, PathBuf)>> = Mutex::new(Vec::new());
+static UNFINISHED: Mutex<Vec<(SharedRecording, String, u64)>> = Mutex::new(Vec::new());
 
 /// Registers a run's recording until the guard is dropped.
-pub(crate) fn unfinished(recording: SharedRecording, path: PathBuf) -> UnfinishedGuard {
+pub(crate) fn unfinished(recording: SharedRecording, test: &str, seed: u64) -> UnfinishedGuard {
     let guard = UnfinishedGuard(recording.clone());
-    UNFINISHED.lock().push((recording, path));
+    UNFINISHED.lock().push((recording, test.to_owned(), seed));
     guard
 }
 
@@ -264,7 +272,7 @@ impl Drop for UnfinishedGuard {
     fn drop(&mut self) {
         UNFINISHED
             .lock()
-            .retain(|(recording, _)| !Arc::ptr_eq(recording, &self.0));
+            .retain(|(recording, _, _)| !Arc::ptr_eq(recording, &self.0));
     }
 }
 
@@ -276,7 +284,7 @@ pub(crate) fn write_unfinished(only: Option<(&str, u64)>, why: &str) -> String {
         return String::new();
     };
     let mut said = String::new();
-    for (log, path) in running.iter() {
+    for (log, test_of_log, seed_of_log) in running.iter() {
         let wait = Duration::from_millis(200);
         if let Some((test, seed)) = only
             && log.test_and_seed(wait) != Some((test.to_owned(), seed))
@@ -288,7 +296,7 @@ pub(crate) fn write_unfinished(only: Option<(&str, u64)>, why: &str) -> String {
         };
         recording.failure = Some(why.to_owned());
         if Vis::from_env() != Vis::Never {
-            said.push_str(&write_timeline(&recording, path));
+            said.push_str(&write_timeline(&recording, test_of_log, *seed_of_log));
             said.push('\n');
         }
     }

@@ -49,6 +49,7 @@ mod event_log;
 pub(crate) mod events;
 mod exit_guard;
 mod fingerprint;
+pub mod grading;
 pub(crate) mod live;
 mod node;
 mod rng;

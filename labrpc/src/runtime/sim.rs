@@ -158,7 +158,7 @@ impl Sim {
         let replay = settings.replay_command(seed, false);
         let recording = settings.recording.clone().unwrap_or_default();
         recording.start(&test, seed, &replay);
-        let _unfinished = events::unfinished(recording.clone(), events::timeline_path(&test, seed));
+        let _unfinished = events::unfinished(recording.clone(), &test, seed);
         let world = Rc::new(World::new(settings, seed, recorder, recording));
         world.init();
         let _running = exit_guard::running(world.id, &test, seed, &replay);
@@ -235,6 +235,8 @@ impl Sim {
         F: Fn() -> Fut + Sync,
         Fut: Future<Output = ()>,
     {
+        // First, before any lab code runs: a grader's key is read and its pipe closed.
+        let grader = super::grading::take();
         let plan = SeedPlan::from_env();
         install_panic_hook();
         let test = self.test_name.clone().unwrap_or_else(current_test_name);
@@ -281,8 +283,11 @@ impl Sim {
             };
             drawn_a_failure |= this_failed && wanted;
             let timeline = draw(&recording, &outcome, wanted, &test, seed);
-            if let Some(results) = &plan.results {
-                results.record(&test, seed, &outcome, timeline.as_deref());
+            if let Some(grader) = grader {
+                // The page went to the grader's page file, which names its seed itself.
+                grader.record(&result_line(&test, seed, &outcome, None));
+            } else if let Some(results) = &plan.results {
+                results.record(&result_line(&test, seed, &outcome, timeline.as_deref()));
             }
             match result {
                 Err(panic) => {
@@ -304,6 +309,9 @@ impl Sim {
                 }
                 Ok(_) => {}
             }
+        }
+        if let Some(grader) = grader {
+            grader.close();
         }
         if !failed.is_empty() {
             panic!(
@@ -377,7 +385,7 @@ fn draw(
     }
     let recording = recording.recording();
     events::save_events(&recording);
-    wanted.then(|| events::write_timeline(&recording, &events::timeline_path(test, seed)))
+    wanted.then(|| events::write_timeline(&recording, test, seed))
 }
 
 /// The name of the test running on this thread, as `cargo test` names its threads.
@@ -685,45 +693,49 @@ enum SeedOutcome {
     },
 }
 
-/// The file a grader reads: one line per seed, appended as soon as the seed ends, so
-/// that a process that dies later (an abort, an exit) loses nothing already decided.
-///
-/// A line is tab-separated: `labrpc-result`, `pass` or `fail`, the test, the seed, the
-/// virtual time and the CPU time in nanoseconds (empty when unknown), for a failure the
-/// first line of its message, and the path of the run's timeline page if one was drawn.
+/// A seed's line for a grader: tab-separated, `labrpc-result`, `pass` or `fail`, the test,
+/// the seed, the virtual time and the CPU time in nanoseconds (empty when unknown), for a
+/// failure the first line of its message, and the path of the run's timeline page if one
+/// was drawn. (Under a grader's channel, a signature follows: see `grading`.)
+fn result_line(test: &str, seed: u64, outcome: &SeedOutcome, timeline: Option<&str>) -> String {
+    // The last field: where the run's timeline was drawn, if it was.
+    let timeline = timeline
+        .and_then(|t| t.strip_prefix("timeline: "))
+        .filter(|path| !path.contains('\t') && !path.contains('\n'))
+        .unwrap_or("");
+    match outcome {
+        SeedOutcome::Passed { virtual_time, cpu } => format!(
+            "labrpc-result\tpass\t{test}\t{seed}\t{}\t{}\t\t{timeline}",
+            virtual_time.as_nanos(),
+            cpu.map(|c| c.as_nanos().to_string()).unwrap_or_default()
+        ),
+        SeedOutcome::Failed { message } => {
+            let first_line: String = message
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .map(|c| if c == '\t' { ' ' } else { c })
+                .take(2000)
+                .collect();
+            format!("labrpc-result\tfail\t{test}\t{seed}\t\t\t{first_line}\t{timeline}")
+        }
+    }
+}
+
+/// `LAB_RESULTS=<file>`: the seeds' lines appended to a file as soon as each seed ends, so
+/// that a process that dies later (an abort, an exit) loses nothing already decided. (For
+/// scripts; the grader itself reads its own channel, which lab code cannot write.)
 struct ResultsFile(std::path::PathBuf);
 
 impl ResultsFile {
-    fn record(&self, test: &str, seed: u64, outcome: &SeedOutcome, timeline: Option<&str>) {
+    fn record(&self, line: &str) {
         use std::io::Write as _;
-        // The last field: where the run's timeline was drawn, if it was.
-        let timeline = timeline
-            .and_then(|t| t.strip_prefix("timeline: "))
-            .filter(|path| !path.contains('\t') && !path.contains('\n'))
-            .unwrap_or("");
-        let line = match outcome {
-            SeedOutcome::Passed { virtual_time, cpu } => format!(
-                "labrpc-result\tpass\t{test}\t{seed}\t{}\t{}\t\t{timeline}\n",
-                virtual_time.as_nanos(),
-                cpu.map(|c| c.as_nanos().to_string()).unwrap_or_default()
-            ),
-            SeedOutcome::Failed { message } => {
-                let first_line: String = message
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .map(|c| if c == '\t' { ' ' } else { c })
-                    .take(2000)
-                    .collect();
-                format!("labrpc-result\tfail\t{test}\t{seed}\t\t\t{first_line}\t{timeline}\n")
-            }
-        };
         let written = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.0)
-            .and_then(|mut file| file.write_all(line.as_bytes()));
+            .and_then(|mut file| file.write_all(format!("{line}\n").as_bytes()));
         if let Err(e) = written {
             panic!("labrpc: cannot write LAB_RESULTS={}: {e}", self.0.display());
         }
