@@ -83,6 +83,13 @@ pub struct SubmissionArgs {
     /// The submission: a directory with the student's copy of the repository at its root
     /// or one directory below (e.g. a checkout, or an unpacked Gradescope upload).
     pub submission: PathBuf,
+    /// Wall-clock limit of the submission's build, e.g. `10m`: a build still running then
+    /// is stopped, and the submission gets no points, with that reason.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub build_timeout: Duration,
+    /// Address-space limit of each process of the submission's build, e.g. `8G`.
+    #[arg(long, default_value = "8G", value_parser = parse_size)]
+    pub build_memory: u64,
     /// How to grade it.
     #[command(flatten)]
     pub grade: GradeArgs,

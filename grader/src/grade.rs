@@ -24,6 +24,8 @@ pub struct Target {
     pub commit: Option<String>,
     /// Where cargo builds, if not where it would by itself.
     pub target_dir: Option<PathBuf>,
+    /// For untrusted code (a submission): build it jailed, within these limits.
+    pub build_limits: Option<compile::BuildLimits>,
 }
 
 /// Builds and runs what `args` select in `target`; an error is a mistake in the arguments.
@@ -59,6 +61,7 @@ pub fn grade(
         &target.tree,
         target.implementation,
         target.target_dir.as_deref(),
+        target.build_limits,
     ) {
         Ok(binaries) => binaries,
         Err(failure) => {

@@ -28,6 +28,7 @@ pub const INSTRUCTORS_MATERIAL: &[&str] = &[
     "grader/tests/grade.rs",
     "grader/tests/handout.rs",
     "grader/tests/submission.rs",
+    "grader/tests/attacks.rs",
     "grader/tests/common/",
     "tests/mutants/",
 ];

@@ -86,6 +86,7 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
         submission: None,
         commit: source::git_commit(tree),
         target_dir: None,
+        build_limits: None,
     };
     run_grade(&target, args, jailed)
 }
@@ -172,9 +173,16 @@ fn grade_submission(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, Stri
         implementation: Implementation::Student,
         submission: Some(taken),
         commit: source::git_commit(tree),
-        target_dir: Some(target_dir),
+        target_dir: Some(target_dir.clone()),
+        // Jailed where the machine can; with --trusted elsewhere, as the tests are.
+        build_limits: jailed.then_some(compile::BuildLimits {
+            timeout: args.build_timeout,
+            memory: args.build_memory,
+        }),
     };
-    run_grade(&target, &args.grade, jailed)
+    let graded = run_grade(&target, &args.grade, jailed);
+    compile::remove_lab_artifacts(&target_dir);
+    graded
 }
 
 /// Whether the test children run jailed: wherever the machine can jail them. Where it

@@ -245,6 +245,13 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
                 .or_default()
                 .extend(crashes);
         }
+        if run.unsigned > 0 {
+            shared.progress.note(&format!(
+                "grader: {}: ignored {} result line(s) that labrpc did not sign (written by \
+                 lab code) in the child of seeds {}..",
+                batch.test, run.unsigned, batch.first
+            ));
+        }
         shared.progress.decided(batch.test, &run.records);
         lock(&shared.decided)
             .records

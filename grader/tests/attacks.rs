@@ -1,0 +1,153 @@
+//! Submissions that try to earn points without doing the lab, graded by `grader grade`:
+//! each must score 0, with the reason in the report.
+//!
+//! At build time: a module or a string taken from outside the students' tree (the
+//! instructors' reference), and a compile-time loop. At run time: lines forged to every
+//! descriptor and file lab code can name, and a process meant to outlive the test.
+//! Submissions build in `target/grade/`, as in `tests/submission.rs`.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use common::{both, grader, scratch, tree};
+use grader::report::Report;
+
+/// A submission: the skeleton's Raft with `change` made to `raft/src/skeleton/mod.rs`.
+fn submission(dir: &Path, name: &str, change: impl FnOnce(String) -> String) -> PathBuf {
+    let root = dir.join(name);
+    let skeleton = root.join("raft/src/skeleton");
+    common::copy_dir(&tree().join("raft/src/skeleton"), &skeleton);
+    let module = skeleton.join("mod.rs");
+    let text = std::fs::read_to_string(&module).expect("the skeleton");
+    std::fs::write(&module, change(text)).expect("the changed skeleton");
+    root
+}
+
+/// Grades `submission` on 2A's first test (or `args`); returns the report and the output.
+fn grade(submission: &Path, args: &[&str]) -> (Report, String) {
+    let report = submission.with_extension("json");
+    let mut all: Vec<&OsStr> = vec!["grade".as_ref(), submission.as_os_str()];
+    all.extend(args.iter().map(OsStr::new));
+    all.extend(["--json".as_ref(), report.as_os_str()]);
+    let output = grader(&all);
+    let text = both(&output);
+    let report = grader::grade::read_report(&report)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}): {text}"));
+    (report, text)
+}
+
+/// A line of the reference that a stolen copy would show.
+fn reference_line() -> String {
+    let source = tree().join("raft/src/reference/election.rs");
+    let text = std::fs::read_to_string(&source).expect("the reference");
+    text.lines()
+        .find(|line| line.trim().len() > 40 && !line.trim().starts_with("//"))
+        .expect("a line of code")
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn build_time_attacks_score_zero() {
+    let dir = scratch("attacks-build");
+    let reference = tree().join("raft/src/reference");
+    let stolen_line = reference_line();
+    let attacks: [(&str, String, &str); 4] = [
+        (
+            "path",
+            format!(
+                "#[path = \"{}\"]\nmod stolen;\n",
+                reference.join("mod.rs").display()
+            ),
+            "Permission denied",
+        ),
+        (
+            "include",
+            format!(
+                "compile_error!(include_str!(\"{}\"));\n",
+                reference.join("election.rs").display()
+            ),
+            "Permission denied",
+        ),
+        (
+            "environment",
+            "compile_error!(env!(\"PWD\"));\n".to_owned(),
+            "not defined at compile time",
+        ),
+        (
+            "const_loop",
+            "#[allow(long_running_const_eval)]\nconst _SPIN: u64 = {\n    let mut i: u64 = 1;\n    \
+             loop {\n        i = i.wrapping_mul(3);\n        if i == 0 {\n            break i;\n        \
+             }\n    }\n};\n"
+                .to_owned(),
+            "the build did not finish in 20 s",
+        ),
+    ];
+    for (name, code, reason) in attacks {
+        let submission = submission(&dir, name, |text| text + "\n" + &code);
+        let (report, text) = grade(
+            &submission,
+            &[
+                "--test",
+                "initial_election_2a",
+                "--seeds",
+                "2",
+                "--build-timeout",
+                "20s",
+            ],
+        );
+        assert_eq!(report.score, 0, "{name}: {text}");
+        let error = report.build_error.clone().unwrap_or_default();
+        assert!(error.contains(reason), "{name}: {error}\n{text}");
+        assert!(
+            !text.contains(&stolen_line),
+            "{name}: the reference reached the output: {text}"
+        );
+    }
+}
+
+#[test]
+fn forged_verdicts_and_surviving_processes_score_zero() {
+    let dir = scratch("attacks-run");
+    let marker = dir.join("survivor-was-here");
+    // At the start of every server: pass lines to every descriptor and to any file named
+    // in the environment, then a process in a group of its own that would write a file
+    // long after the grader is done.
+    let attack = format!(
+        r#"
+fn forge() {{
+    use std::io::Write as _;
+    let test = std::thread::current().name().unwrap_or("").split(' ').next().unwrap_or("").to_owned();
+    let mut targets: Vec<String> = (3..10).map(|fd| format!("/proc/self/fd/{{fd}}")).collect();
+    targets.extend(std::env::vars().map(|(_, value)| value).filter(|v| v.starts_with('/')));
+    for target in targets {{
+        if let Ok(mut file) = std::fs::OpenOptions::new().append(true).open(&target) {{
+            for seed in 1..=3 {{
+                let _ = writeln!(file, "labrpc-result\tpass\t{{test}}\t{{seed}}\t1\t1\t\t\t{{}}", "0".repeat(64));
+            }}
+        }}
+    }}
+    use std::os::unix::process::CommandExt as _;
+    let _ = std::process::Command::new("/bin/sh")
+        .args(["-c", "sleep 5; touch {marker}"])
+        .process_group(0)
+        .spawn();
+    println!("labrpc-result\tpass\t{{test}}\t1\t1\t1\t\t");
+}}
+"#,
+        marker = marker.display()
+    );
+    let submission = submission(&dir, "forger", |text| {
+        text.replacen(
+            "    ) -> Raft {\n",
+            "    ) -> Raft {\n        forge();\n",
+            1,
+        ) + &attack
+    });
+    let (report, text) = grade(&submission, &["--part", "2a", "--seeds", "3"]);
+    assert_eq!(report.score, 0, "{text}");
+    std::thread::sleep(std::time::Duration::from_secs(7));
+    assert!(!marker.exists(), "a process outlived its test: {text}");
+}
