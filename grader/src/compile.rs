@@ -157,14 +157,12 @@ pub fn build(
             _ => {}
         }
     }
-    if limits.is_some() {
-        if let Some(dir) = target_dir {
-            // Nothing of this build's lab code stays for the next one to read.
-            if !output.status.success() {
-                remove_lab_artifacts(dir);
-            }
-        }
+    // Nothing of a failed build's lab code stays for the next one to read (a build that
+    // succeeded is cleaned after its grading).
+    if let (Some(_), Some(dir), false) = (limits, target_dir, output.status.success()) {
+        remove_lab_artifacts(dir);
     }
+
     if !output.status.success() {
         let mut text = if errors.is_empty() {
             format!("cargo failed ({}); its output is above", output.status)
@@ -357,7 +355,7 @@ fn jailed_cargo(
 /// `90 s`, `10 min`.
 fn describe_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
-    if seconds >= 120 && seconds % 60 == 0 {
+    if seconds >= 120 && seconds.is_multiple_of(60) {
         format!("{} min", seconds / 60)
     } else {
         format!("{seconds} s")
