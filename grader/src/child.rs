@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::RecvTimeoutError;
 
 use crate::channel::{self, Channel};
+use crate::cli::Determinism;
 use crate::crash::{self, Ending};
 use crate::outcome::{Outcome, Reason, SeedRecord};
 use crate::results;
@@ -21,8 +22,10 @@ pub struct ChildSettings {
     pub timeout: Duration,
     /// Address-space limit for one child, in bytes.
     pub memory: u64,
-    /// Run every seed twice and compare.
-    pub check_determinism: bool,
+    /// Which seeds run twice, their runs compared.
+    pub check_determinism: Determinism,
+    /// A child stops after this many failed seeds (`LAB_MAX_FAILURES`); `None`: never.
+    pub max_failures: Option<usize>,
     /// Run seeds under swarm fault plans (`LAB_SWARM=1`; `grader swarm`).
     pub swarm: bool,
     /// The watchdog's limit in the children (`LAB_WATCHDOG`): how long one step of lab
@@ -68,6 +71,9 @@ pub struct BatchRun {
     pub interrupted: bool,
     /// Lines in its results that were not signed by labrpc (written by lab code), ignored.
     pub unsigned: usize,
+    /// Set when the child stopped at its `max_failures`-th failure: how many seeds of the
+    /// batch it did not run (skipped, not failed).
+    pub stopped: Option<u64>,
 }
 
 /// The largest file a test child may write (its timeline page): a page of the most events
@@ -92,9 +98,16 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         .env("LAB_KEEP_GOING", "1")
         .env(
             "LAB_CHECK_DETERMINISM",
-            if settings.check_determinism { "1" } else { "0" },
+            settings.check_determinism.env_value(),
         )
         .env("LAB_SWARM", if settings.swarm { "1" } else { "0" })
+        .env(
+            "LAB_MAX_FAILURES",
+            settings
+                .max_failures
+                .map_or(0, |max| max.max(1))
+                .to_string(),
+        )
         .env(
             "LAB_WATCHDOG",
             format!("{}ms", settings.watchdog.as_millis().max(1)),
@@ -170,15 +183,18 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         next += 1;
     }
     let stderr_tail = read_tail(&stderr_path, 256 << 10);
-    if settings.check_determinism {
+    if settings.check_determinism != Determinism::Off {
         mark_nondeterminism(&mut records, &stderr_tail);
     }
     let page = channel.page();
     let _ = std::fs::remove_file(&stderr_path);
 
     let interrupted = settings.stop.load(Ordering::SeqCst) && next < end;
+    // labrpc's signed word that it stopped before seed `next` (LAB_MAX_FAILURES).
+    let stop_line = format!("labrpc-stopped\t{}\t{next}", batch.test);
+    let stopped = (next < end && text.lines().any(|line| line == stop_line)).then_some(end - next);
     let mut rest = None;
-    if next < end && !interrupted {
+    if next < end && !interrupted && stopped.is_none() {
         let (reason, message) = crash::classify(&Ending {
             stderr: &stderr_tail,
             status: status.ok(),
@@ -212,6 +228,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         wall,
         interrupted,
         unsigned,
+        stopped,
     })
 }
 

@@ -177,9 +177,14 @@ pub struct GradeArgs {
     /// How the test processes run.
     #[command(flatten)]
     pub children: ChildArgs,
-    /// Run every seed twice and fail a seed whose two runs differ.
-    #[arg(long)]
+    /// Run every seed twice and fail a seed whose two runs differ (by default only the
+    /// first seed of each batch runs twice).
+    #[arg(long, conflicts_with = "no_check_determinism")]
     pub check_determinism: bool,
+    /// Run every seed once: code that does not replay is not caught (by default the first
+    /// seed of each batch runs twice, and a test whose runs differ fails).
+    #[arg(long)]
+    pub no_check_determinism: bool,
     /// Take only share i of n of the (test, seed) work, e.g. `--shard 1/4`; combine the
     /// shards' `--json` reports with `grader merge`.
     #[arg(long, value_parser = parse_shard)]
@@ -188,6 +193,10 @@ pub struct GradeArgs {
     /// its remaining seeds are skipped: the test has lost its points already.
     #[arg(long, default_value_t = 1)]
     pub max_crashes: usize,
+    /// After this many failed seeds of a test (of any kind), its remaining seeds are
+    /// skipped: one failure already costs all its points, so more only cost time.
+    #[arg(long, default_value_t = 3)]
+    pub max_failures: usize,
     /// An instructor's rubric (TOML: `[parts]` and `[tests]` tables of points) that
     /// overrides the catalogue's points; see grader/README.md.
     #[arg(long, value_name = "FILE")]
@@ -195,6 +204,13 @@ pub struct GradeArgs {
     /// Where to write the reports.
     #[command(flatten)]
     pub outputs: Outputs,
+}
+
+impl GradeArgs {
+    /// Which seeds run twice (`--check-determinism`, `--no-check-determinism`).
+    pub fn determinism(&self) -> Determinism {
+        Determinism::from_flags(self.check_determinism, self.no_check_determinism)
+    }
 }
 
 /// The report files asked for (the table always goes to the terminal).
@@ -212,6 +228,75 @@ pub struct Outputs {
     /// A Markdown summary (e.g. for `$GITHUB_STEP_SUMMARY`).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+}
+
+/// Which seeds run twice, their runs compared: code whose runs differ cannot be replayed,
+/// so its failures could not be debugged, and its seeds fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Determinism {
+    /// None (`--no-check-determinism`).
+    Off,
+    /// The first seed of each batch (the default).
+    #[default]
+    FirstSeed,
+    /// Every seed (`--check-determinism`).
+    EverySeed,
+}
+
+impl Determinism {
+    /// What `--check-determinism` / `--no-check-determinism` ask for.
+    pub fn from_flags(every_seed: bool, off: bool) -> Determinism {
+        match (every_seed, off) {
+            (true, _) => Determinism::EverySeed,
+            (false, true) => Determinism::Off,
+            (false, false) => Determinism::FirstSeed,
+        }
+    }
+
+    /// The value of `LAB_CHECK_DETERMINISM` that asks labrpc for it.
+    pub fn env_value(self) -> &'static str {
+        match self {
+            Determinism::Off => "0",
+            Determinism::FirstSeed => "first",
+            Determinism::EverySeed => "1",
+        }
+    }
+
+    /// In words, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Determinism::Off => "each seed run once (--no-check-determinism)",
+            Determinism::FirstSeed => "the first seed of each batch run twice",
+            Determinism::EverySeed => "each seed run twice (--check-determinism)",
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Determinism {
+    /// A name, or (from reports of older graders) a flag: `true` for every seed.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Flag(bool),
+            Name(String),
+        }
+        Ok(match Either::deserialize(deserializer)? {
+            Either::Flag(true) => Determinism::EverySeed,
+            Either::Flag(false) => Determinism::Off,
+            Either::Name(name) => match name.as_str() {
+                "off" => Determinism::Off,
+                "first-seed" => Determinism::FirstSeed,
+                "every-seed" => Determinism::EverySeed,
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "unknown determinism check {other:?}"
+                    )));
+                }
+            },
+        })
+    }
 }
 
 /// A share of the work: `index` (from 1) of `count`.

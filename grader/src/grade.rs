@@ -53,7 +53,7 @@ pub fn grade(
             count: args.seeds,
         },
         shard: args.shard,
-        check_determinism: args.check_determinism,
+        check_determinism: args.determinism(),
         rubric: rubric.identity(),
     };
     let planned = |_: &catalogue::Test| count;
@@ -103,7 +103,14 @@ pub fn grade(
     }
     let totals: Vec<(&'static str, u64)> = work.iter().map(|w| (w.test.name, w.count)).collect();
     let progress = Progress::new(&totals, quiet);
-    let decided = schedule::run(&work, jobs, args.max_crashes, settings, &progress);
+    let decided = schedule::run(
+        &work,
+        jobs,
+        args.max_crashes,
+        args.max_failures,
+        settings,
+        &progress,
+    );
     progress.finish();
     let mut decided = decided;
     let results = selected

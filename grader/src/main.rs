@@ -228,7 +228,8 @@ fn run_grade(target: &Target, args: &GradeArgs, jailed: bool) -> Result<ExitCode
     let settings = Arc::new(ChildSettings {
         timeout: args.children.timeout,
         memory: args.children.memory,
-        check_determinism: args.check_determinism,
+        check_determinism: args.determinism(),
+        max_failures: Some(args.max_failures),
         swarm: false,
         watchdog: args.children.watchdog,
         scratch: scratch.clone(),
@@ -276,7 +277,8 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
     let settings = Arc::new(ChildSettings {
         timeout: args.children.timeout,
         memory: args.children.memory,
-        check_determinism: false,
+        check_determinism: grader::cli::Determinism::Off,
+        max_failures: Some(1),
         swarm: true,
         watchdog: args.children.watchdog,
         scratch: scratch.clone(),

@@ -71,9 +71,12 @@ struct Shared<'a> {
     settings: &'a ChildSettings,
     progress: &'a Progress,
     max_crashes: usize,
+    max_failures: usize,
     decided: Mutex<Decided>,
     /// Per test, the seeds on which a child crashed.
     crashes: Mutex<BTreeMap<&'static str, Vec<u64>>>,
+    /// Per test, the seeds that failed (crashes included).
+    failures: Mutex<BTreeMap<&'static str, Vec<u64>>>,
 }
 
 /// Runs `work` on `jobs` workers and returns every seed's record.
@@ -81,6 +84,7 @@ pub fn run(
     work: &[Work],
     jobs: usize,
     max_crashes: usize,
+    max_failures: usize,
     settings: &ChildSettings,
     progress: &Progress,
 ) -> Decided {
@@ -88,8 +92,10 @@ pub fn run(
         settings,
         progress,
         max_crashes: max_crashes.max(1),
+        max_failures: max_failures.max(1),
         decided: Mutex::new(Decided::default()),
         crashes: Mutex::new(BTreeMap::new()),
+        failures: Mutex::new(BTreeMap::new()),
     };
     let jobs = jobs.max(1);
 
@@ -144,15 +150,16 @@ pub fn run(
         records.sort_by_key(|r| r.seed);
     }
     if !decided.interrupted {
-        settle(&mut decided, work, max_crashes.max(1));
+        settle(&mut decided, work, max_crashes.max(1), max_failures.max(1));
     }
     decided
 }
 
 /// Makes the outcome independent of the order batches ran in: a test whose children
-/// crashed `max_crashes` times keeps its seeds up to its `max_crashes`-th lowest crash (all
-/// of which ran, whatever the order), and every seed above counts as skipped.
-fn settle(decided: &mut Decided, work: &[Work], max_crashes: usize) {
+/// crashed `max_crashes` times, or that failed `max_failures` times, keeps its seeds up to
+/// its `max_crashes`-th lowest crash or `max_failures`-th lowest failure, whichever is
+/// lower (all of which ran, whatever the order), and every seed above counts as skipped.
+fn settle(decided: &mut Decided, work: &[Work], max_crashes: usize, max_failures: usize) {
     for w in work {
         let Some(records) = decided.records.get_mut(w.test.name) else {
             continue;
@@ -162,7 +169,19 @@ fn settle(decided: &mut Decided, work: &[Work], max_crashes: usize) {
             .filter(|r| matches!(&r.outcome, Outcome::Fail { reason, .. } if reason.is_crash()))
             .map(|r| r.seed)
             .collect();
-        if let Some(&last_kept) = crash_seeds.get(max_crashes - 1) {
+        let failure_seeds: Vec<u64> = records
+            .iter()
+            .filter(|r| !r.outcome.passed())
+            .map(|r| r.seed)
+            .collect();
+        let last_kept = [
+            crash_seeds.get(max_crashes - 1),
+            failure_seeds.get(max_failures - 1),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(&last_kept) = last_kept {
             records.retain(|r| r.seed <= last_kept);
             let skipped = w.count - records.len() as u64;
             decided.skipped.insert(w.test.name, skipped);
@@ -215,7 +234,10 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
         let crashed_below = lock(&shared.crashes).get(batch.test).map_or(0, |seeds| {
             seeds.iter().filter(|&&s| s < batch.first).count()
         });
-        if crashed_below >= shared.max_crashes {
+        let failed_below = lock(&shared.failures).get(batch.test).map_or(0, |seeds| {
+            seeds.iter().filter(|&&s| s < batch.first).count()
+        });
+        if crashed_below >= shared.max_crashes || failed_below >= shared.max_failures {
             *lock(&shared.decided).skipped.entry(batch.test).or_default() += batch.count;
             shared.progress.skipped(batch.test, batch.count);
             return None;
@@ -252,7 +274,24 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
                 batch.test, run.unsigned, batch.first
             ));
         }
+        let failures: Vec<u64> = run
+            .records
+            .iter()
+            .filter(|r| !r.outcome.passed())
+            .map(|r| r.seed)
+            .collect();
+        if !failures.is_empty() {
+            lock(&shared.failures)
+                .entry(batch.test)
+                .or_default()
+                .extend(failures);
+        }
         shared.progress.decided(batch.test, &run.records);
+        if let Some(left) = run.stopped {
+            // The child stopped at its `max_failures`-th failure: the rest is not run.
+            *lock(&shared.decided).skipped.entry(batch.test).or_default() += left;
+            shared.progress.skipped(batch.test, left);
+        }
         lock(&shared.decided)
             .records
             .entry(batch.test)

@@ -97,7 +97,7 @@ pub fn hunt(
             })
             .collect::<Result<_, String>>()?;
         let progress = Progress::new(&[], true);
-        let decided = schedule::run(&work, hunt.jobs, 1, settings, &progress);
+        let decided = schedule::run(&work, hunt.jobs, 1, 1, settings, &progress);
         let failure = decided
             .records
             .iter()

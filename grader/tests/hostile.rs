@@ -50,7 +50,12 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
             CHILD_TIMEOUT
         },
         memory: 1 << 30,
-        check_determinism,
+        max_failures: None,
+        check_determinism: if check_determinism {
+            grader::cli::Determinism::EverySeed
+        } else {
+            grader::cli::Determinism::Off
+        },
         swarm: false,
         watchdog: Duration::from_millis(300),
         // Beside the scratch directory, which goes at the end of a run: the tests read the

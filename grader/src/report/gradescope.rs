@@ -99,7 +99,7 @@ mod tests {
             cargo_args: "--release -p tests".into(),
             seeds: SeedSpan { first: 1, count: 0 },
             shard: None,
-            check_determinism: false,
+            check_determinism: crate::cli::Determinism::Off,
             rubric: None,
         };
         let results = names

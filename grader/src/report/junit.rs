@@ -196,7 +196,7 @@ mod tests {
             cargo_args: "--release -p tests".into(),
             seeds: SeedSpan { first: 1, count: 1 },
             shard: None,
-            check_determinism: false,
+            check_determinism: crate::cli::Determinism::Off,
             rubric: None,
         };
         Report::new(header, results, false)

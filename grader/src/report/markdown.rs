@@ -220,7 +220,7 @@ mod tests {
             cargo_args: "--release -p tests".into(),
             seeds: SeedSpan { first: 1, count: 1 },
             shard: None,
-            check_determinism: false,
+            check_determinism: crate::cli::Determinism::Off,
             rubric: None,
         };
         let results = vec![TestResults {

@@ -243,9 +243,9 @@ fn same_grade(first: &Given, other: &Given) -> Result<(), String> {
     }
     if a.check_determinism != b.check_determinism {
         return differ(
-            "ran each seed",
+            "checked determinism with",
             times_run(b),
-            format!("ran each seed {}", times_run(a)),
+            format!("with {}", times_run(a)),
         );
     }
     if a.cargo_args != b.cargo_args {
@@ -398,13 +398,9 @@ fn commit(header: &Header) -> String {
     }
 }
 
-/// `twice (--check-determinism)` or `once`.
+/// Which seeds ran twice, in words.
 fn times_run(header: &Header) -> String {
-    if header.check_determinism {
-        "twice (--check-determinism)".to_owned()
-    } else {
-        "once".to_owned()
-    }
+    header.check_determinism.describe().to_owned()
 }
 
 /// `rubric fnv1a64:…` or `the catalogue's points`.
@@ -476,7 +472,7 @@ mod tests {
             cargo_args: "--release -p tests".into(),
             seeds: SEEDS,
             shard,
-            check_determinism: false,
+            check_determinism: crate::cli::Determinism::Off,
             rubric: None,
         }
     }
@@ -699,9 +695,9 @@ mod tests {
                 "split seeds 1..=9, shard 1/3 (1of3.json) split seeds 1..=6",
             ),
             (
-                |h| h.check_determinism = true,
-                "ran each seed twice (--check-determinism), shard 1/3 (1of3.json) ran each \
-                 seed once",
+                |h| h.check_determinism = crate::cli::Determinism::EverySeed,
+                "checked determinism with each seed run twice (--check-determinism), shard 1/3 \
+                 (1of3.json) with each seed run once (--no-check-determinism)",
             ),
             (
                 |h| h.cargo_args = "--release -p tests --features reference".into(),

@@ -147,8 +147,8 @@ pub struct Header {
     pub seeds: SeedSpan,
     /// The share of the work this report covers, if sharded (`None` after a merge).
     pub shard: Option<Shard>,
-    /// Whether every seed was run twice and compared.
-    pub check_determinism: bool,
+    /// Which seeds were run twice and compared.
+    pub check_determinism: crate::cli::Determinism,
     /// The identity of the instructor's rubric graded with (`Rubric::identity`), or
     /// `None` for the catalogue's points.
     #[serde(default)]

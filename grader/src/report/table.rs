@@ -135,8 +135,8 @@ pub fn title(report: &Report) -> String {
     if let Some(shard) = report.header.shard {
         let _ = write!(line, ", shard {}/{}", shard.index, shard.count);
     }
-    if report.header.check_determinism {
-        line.push_str(", each run twice to check determinism");
+    if report.header.check_determinism != crate::cli::Determinism::FirstSeed {
+        let _ = write!(line, ", {}", report.header.check_determinism.describe());
     }
     line
 }
@@ -155,7 +155,7 @@ pub fn failure_counts(test: &TestReport) -> String {
         .collect();
     if test.skipped > 0 {
         parts.push(format!(
-            "{} skipped after the process crashed",
+            "{} skipped (the test had lost its points: --max-failures, --max-crashes)",
             test.skipped
         ));
     }
@@ -197,7 +197,7 @@ mod tests {
             cargo_args: "--release -p tests".into(),
             seeds: SeedSpan { first: 1, count: 1 },
             shard: None,
-            check_determinism: false,
+            check_determinism: crate::cli::Determinism::Off,
             rubric: None,
         };
         let failing = TestResults {
