@@ -18,8 +18,12 @@ use crate::sandbox::{self, Confinement, GroupSet, Jail};
 
 /// How every child runs.
 pub struct ChildSettings {
-    /// Wall-clock limit for one child.
+    /// Wall-clock limit for one child, at the least: a batch may take as long as its seeds'
+    /// CPU budgets add up to, times [`ChildSettings::load_factor`] (see [`wall_limit`]).
     pub timeout: Duration,
+    /// How many children share a core (`max(1, jobs / cores)`): the wall-clock limit
+    /// stretches by as much, since a child waits for the CPU that long.
+    pub load_factor: u32,
     /// Address-space limit for one child, in bytes.
     pub memory: u64,
     /// Which seeds run twice, their runs compared.
@@ -34,7 +38,8 @@ pub struct ChildSettings {
     /// Where the children's result and stderr files go.
     pub scratch: PathBuf,
     /// Where the timeline pages of failing seeds are kept.
-    pub pages: PathBuf,
+    /// (A lock: grading a class moves it from one submission's folder to the next.)
+    pub pages: std::sync::Mutex<PathBuf>,
     /// Jail every child (Landlock and seccomp; see [`sandbox`]). Off only when the
     /// grader is told `--trusted`.
     pub jailed: bool,
@@ -74,14 +79,30 @@ pub struct BatchRun {
     /// Set when the child stopped at its `max_failures`-th failure: how many seeds of the
     /// batch it did not run (skipped, not failed).
     pub stopped: Option<u64>,
+    /// Set when the child hit the wall-clock limit while other children ran beside it: the
+    /// seed it was in is not charged, and `rest` starts at it, to be run again alone.
+    pub timed_out_shared: bool,
+}
+
+/// The wall-clock limit of a child running `batch`: the seeds' CPU budgets added up (or
+/// `settings.timeout` if more), times the load factor. Only a safety net: a seed fails for
+/// slowness by its CPU time, which hardly depends on load.
+pub fn wall_limit(batch: &Batch, settings: &ChildSettings) -> Duration {
+    let budgets = match catalogue::find(batch.test) {
+        Some(_) => catalogue::cpu_budget(batch.test)
+            .saturating_mul(u32::try_from(batch.count).unwrap_or(u32::MAX)),
+        None => Duration::ZERO, // not a graded test (the grader's own tests)
+    };
+    budgets.max(settings.timeout) * settings.load_factor.max(1)
 }
 
 /// The largest file a test child may write (its timeline page): a page of the most events
 /// a run records is well below it.
 const CHILD_FILE_SIZE: u64 = 512 << 20;
 
-/// Runs `batch` in a child process and returns what it decided.
-pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun> {
+/// Runs `batch` in a child process and returns what it decided. `alone`: no other child
+/// runs beside it (a rerun after a timeout), so a timeout is charged to the seed.
+pub fn run(batch: &Batch, settings: &ChildSettings, alone: bool) -> std::io::Result<BatchRun> {
     static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
     let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
     let channel = Channel::new(&settings.scratch.join(n.to_string()))?;
@@ -148,7 +169,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         sandbox::kill_group(group); // Ctrl-C came between the check and the spawn
     }
     let (done, wait_done) = crossbeam_channel::bounded::<()>(0);
-    let timeout = settings.timeout;
+    let timeout = wall_limit(batch, settings);
     let timer = std::thread::spawn(move || match wait_done.recv_timeout(timeout) {
         Err(RecvTimeoutError::Timeout) => {
             sandbox::kill_group(group);
@@ -182,6 +203,30 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         });
         next += 1;
     }
+    // Over its CPU budget, a pass is a failure: measured by labrpc on the seed's own thread,
+    // so the verdict does not depend on what else the machine runs.
+    let budget = catalogue::cpu_budget(batch.test);
+    for record in &mut records {
+        if let Outcome::Pass {
+            cpu_ns: Some(cpu_ns),
+            ..
+        } = record.outcome
+            && Duration::from_nanos(cpu_ns) > budget
+        {
+            record.outcome = Outcome::Fail {
+                reason: Reason::TooSlow,
+                message: format!(
+                    "the seed passed, but used {:.1} s of CPU time, more than the test's \
+                     budget of {:.0} s ({} times the reference's slowest seed, at least {} s): \
+                     look for busy loops, or work that grows with the log",
+                    cpu_ns as f64 / 1e9,
+                    budget.as_secs_f64(),
+                    catalogue::CPU_BUDGET_MULTIPLE,
+                    catalogue::CPU_BUDGET_FLOOR.as_secs()
+                ),
+            };
+        }
+    }
     let stderr_tail = read_tail(&stderr_path, 256 << 10);
     if settings.check_determinism != Determinism::Off {
         mark_nondeterminism(&mut records, &stderr_tail);
@@ -194,7 +239,10 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
     let stop_line = format!("labrpc-stopped\t{}\t{next}", batch.test);
     let stopped = (next < end && text.lines().any(|line| line == stop_line)).then_some(end - next);
     let mut rest = None;
-    if next < end && !interrupted && stopped.is_none() {
+    let timed_out_shared = timed_out && !alone && next < end && !interrupted && stopped.is_none();
+    if timed_out_shared {
+        rest = Some((next, end - next));
+    } else if next < end && !interrupted && stopped.is_none() {
         let (reason, message) = crash::classify(&Ending {
             stderr: &stderr_tail,
             status: status.ok(),
@@ -218,7 +266,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
             .iter_mut()
             .find(|r| r.seed == seed && matches!(r.outcome, Outcome::Fail { .. }))
     {
-        record.timeline = channel::keep_page(file, &test, seed, &settings.pages)
+        record.timeline = channel::keep_page(file, &test, seed, &pages_dir(settings))
             .map(|path| path.display().to_string());
     }
     channel.remove();
@@ -229,7 +277,17 @@ pub fn run(batch: &Batch, settings: &ChildSettings) -> std::io::Result<BatchRun>
         interrupted,
         unsigned,
         stopped,
+        timed_out_shared,
     })
+}
+
+/// Where `settings` keeps pages now.
+fn pages_dir(settings: &ChildSettings) -> PathBuf {
+    settings
+        .pages
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }
 
 /// Relabels the failures that were determinism failures: labrpc's message says so, or, when

@@ -57,13 +57,31 @@ pub enum Command {
     Merge(MergeArgs),
     /// Writes the students' tree (this tree without the reference implementation) to DIR.
     Handout(HandoutArgs),
-    /// Grades a submission: its student-editable files over a pristine copy of this tree.
+    /// Grades submissions: each one's student-editable files over a pristine copy of this
+    /// tree, in a jail; several submissions (or a folder of them) give a report each and a
+    /// class CSV.
     #[command(after_help = editable_help())]
-    Grade(SubmissionArgs),
+    Grade(Box<SubmissionArgs>),
+    /// Writes an autograder for Gradescope to DIR: the students' tree, `setup.sh` and
+    /// `run_autograder` (zip DIR's contents and upload the zip).
+    Gradescope(BundleArgs),
     /// Hunts for a failing seed under randomized fault plans (each run's loss, delays and
     /// reordering drawn between the course's and none), until one fails or time is up;
     /// prints the failure's replay command.
     Swarm(SwarmArgs),
+}
+
+/// `grader gradescope`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Where to write the autograder (created if missing; must be empty).
+    pub dir: PathBuf,
+    /// Write into DIR even if it has files.
+    #[arg(long)]
+    pub force: bool,
+    /// The grader's options for every submission, after `--` (e.g. `-- --seeds 500`).
+    #[arg(last = true)]
+    pub grade_args: Vec<String>,
 }
 
 /// `grader handout`.
@@ -80,9 +98,19 @@ pub struct HandoutArgs {
 /// `grader grade`.
 #[derive(Debug, Args)]
 pub struct SubmissionArgs {
-    /// The submission: a directory with the student's copy of the repository at its root
-    /// or one directory below (e.g. a checkout, or an unpacked Gradescope upload).
-    pub submission: PathBuf,
+    /// The submissions: each a directory with the student's copy of the repository at its
+    /// root or one directory below (e.g. a checkout, or an unpacked Gradescope upload), or a
+    /// folder of such directories (a class).
+    #[arg(required = true, value_name = "SUBMISSION")]
+    pub submissions: Vec<PathBuf>,
+    /// With several submissions: where their reports (`NAME.json`, `NAME.md`, `NAME.txt`)
+    /// and the class's `class.csv` go.
+    #[arg(long, value_name = "DIR", default_value = "grades")]
+    pub out: PathBuf,
+    /// Grade from a tree with uncommitted changes (a grade names the commit it was graded
+    /// with; uncommitted changes make it name code that is not there).
+    #[arg(long)]
+    pub allow_dirty: bool,
     /// Wall-clock limit of the submission's build, e.g. `10m`: a build still running then
     /// is stopped, and the submission gets no points, with that reason.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]

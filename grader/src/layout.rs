@@ -39,6 +39,7 @@ pub const INSTRUCTORS_MATERIAL: &[&str] = &[
 pub const MARKED_FILES: &[&str] = &[
     ".ci/run",
     "README.md",
+    "docs/fault-model.md",
     "docs/lab-kvraft.md",
     "docs/lab-raft.md",
     "grader/README.md",

@@ -6,8 +6,10 @@
 //! binaries write (see labrpc's `Sim::run_test`), so no exit status, output or crash of lab
 //! code can earn a point.
 
+pub mod bundle;
 pub mod channel;
 pub mod child;
+pub mod class;
 pub mod cli;
 pub mod compile;
 pub mod crash;

@@ -15,7 +15,7 @@ use grader::grade::{self, Target};
 use grader::report::{self, Report};
 use grader::sandbox::{self, GroupSet};
 use grader::swarm::{self, Hunt};
-use grader::{handout, layout, source, submission};
+use grader::{class, handout, layout, source, submission};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,7 +27,8 @@ fn main() -> ExitCode {
             grade::merge_files(&args.reports).and_then(|report| finish(&report, &args.outputs))
         }
         Some(Command::Handout(args)) => write_handout(&tree, &args),
-        Some(Command::Grade(args)) => grade_submission(&tree, &args),
+        Some(Command::Gradescope(args)) => write_bundle(&tree, &args),
+        Some(Command::Grade(args)) => grade_submissions(&tree, &args),
     };
     match result {
         Ok(code) => code,
@@ -131,6 +132,25 @@ fn write_handout(tree: &Path, args: &HandoutArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `grader gradescope DIR`.
+fn write_bundle(tree: &Path, args: &grader::cli::BundleArgs) -> Result<ExitCode, String> {
+    let plan = handout::plan(tree)?;
+    let dir = handout::prepare_dir(tree, &args.dir, args.force)?;
+    plan.write(&dir)?;
+    let toolchain = grader::bundle::pinned_toolchain();
+    grader::bundle::write_files(&dir, &toolchain, &args.grade_args)?;
+    eprintln!(
+        "grader: wrote the autograder to {} (the students' tree, setup.sh and run_autograder; \
+         Rust {toolchain} pinned). Zip its contents (cd {} && zip -r ../autograder.zip .) \
+         and upload the zip to Gradescope; run_autograder grades with: grade \
+         /autograder/submission {}",
+        dir.display(),
+        dir.display(),
+        args.grade_args.join(" ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The files left out, with each reference directory as one entry.
 fn left_out_list(left_out: &[String]) -> String {
     let mut entries: Vec<String> = Vec::new();
@@ -149,40 +169,146 @@ fn left_out_list(left_out: &[String]) -> String {
     entries.join(", ")
 }
 
-/// `grader grade SUBMISSION`: the student-editable files of SUBMISSION over the students'
-/// tree of this one, graded as the student's code (never the reference).
-fn grade_submission(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, String> {
-    // A wrong path, or a machine that cannot jail the code, fails here, before anything
-    // is copied.
-    submission::find_root(&args.submission)?;
+/// `grader grade SUBMISSION...`: the student-editable files of each submission over the
+/// students' tree of this one, graded as the student's code (never the reference).
+fn grade_submissions(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, String> {
+    // Wrong paths, a dirty tree, or a machine that cannot jail the code fail here, before
+    // anything is copied.
+    let entries = class::expand(&args.submissions)?;
+    class::check_clean(tree, args.allow_dirty)?;
     let jailed = jail_children(true, args.grade.children.trusted)?;
-    let scratch = TempDir::new("grader-submission")?;
-    let pristine = scratch.path().join("tree");
-    handout::plan(tree)?.write(&pristine)?;
-    let taken = submission::take(&args.submission, &pristine)?;
-    eprintln!(
-        "grader: took {} file(s) from {}; ignored {} (named with the grade)",
-        taken.taken.len(),
-        taken.path,
-        taken.ignored.len()
-    );
+    let plan = handout::plan(tree)?;
+    let fingerprint = class::fingerprint(tree)?;
     let target_dir = compile::submissions_target_dir(tree);
     let _lock = compile::lock_target_dir(&target_dir)?;
-    let target = Target {
+    let limits = jailed.then_some(compile::BuildLimits {
+        timeout: args.build_timeout,
+        memory: args.build_memory,
+    });
+    let target_for = |pristine: PathBuf, taken| Target {
         tree: pristine,
         implementation: Implementation::Student,
         submission: Some(taken),
         commit: source::git_commit(tree),
         target_dir: Some(target_dir.clone()),
-        // Jailed where the machine can; with --trusted elsewhere, as the tests are.
-        build_limits: jailed.then_some(compile::BuildLimits {
-            timeout: args.build_timeout,
-            memory: args.build_memory,
-        }),
+        build_limits: limits,
     };
-    let graded = run_grade(&target, &args.grade, jailed);
-    compile::remove_lab_artifacts(&target_dir);
-    graded
+    if let [entry] = &entries[..] {
+        let scratch = TempDir::new("grader-submission")?;
+        let pristine = scratch.path().join("tree");
+        plan.write(&pristine)?;
+        let taken = submission::take(&entry.path, &pristine)?;
+        let graded = run_grade(&target_for(pristine, taken), &args.grade, jailed);
+        compile::remove_lab_artifacts(&target_dir);
+        check_unchanged(tree, &fingerprint, &entry.name)?;
+        return graded;
+    }
+    if args.grade.outputs.json.is_some()
+        || args.grade.outputs.gradescope.is_some()
+        || args.grade.outputs.junit.is_some()
+        || args.grade.outputs.markdown.is_some()
+    {
+        return Err(format!(
+            "{} submissions: their reports go to --out ({}), one set each; --json, \
+             --gradescope, --junit and --markdown are for one submission",
+            entries.len(),
+            args.out.display()
+        ));
+    }
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    let parts = catalogue::parts();
+    let csv_path = args.out.join("class.csv");
+    let mut csv = class::csv_header(&parts);
+    let settings = child_settings(&args.grade, args.out.clone(), jailed);
+    stop_children_on_interrupt(&settings);
+    let started = std::time::Instant::now();
+    let mut all_full = true;
+    for (i, entry) in entries.iter().enumerate() {
+        if settings.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        eprintln!(
+            "grader: [{}/{}] {} ({})",
+            i + 1,
+            entries.len(),
+            entry.name,
+            entry.path.display()
+        );
+        let one = std::time::Instant::now();
+        *settings.pages.lock().unwrap_or_else(|e| e.into_inner()) =
+            args.out.join(&entry.name).join("timeline");
+        let graded = (|| {
+            let scratch = TempDir::new("grader-submission")?;
+            let pristine = scratch.path().join("tree");
+            plan.write(&pristine)?;
+            let taken = submission::take(&entry.path, &pristine)?;
+            grade_with(&target_for(pristine, taken), &args.grade, &settings)
+        })();
+        compile::remove_lab_artifacts(&target_dir);
+        let seconds = one.elapsed().as_secs_f64();
+        match &graded {
+            Ok(report) => {
+                all_full &= report.score == report.max_score && !report.interrupted;
+                write_class_reports(&args.out, &entry.name, report)?;
+                csv.push_str(&class::csv_row(entry, &parts, Some(report), seconds, ""));
+                eprintln!(
+                    "grader: {}: {}/{} in {seconds:.1} s",
+                    entry.name, report.score, report.max_score
+                );
+            }
+            Err(problem) => {
+                all_full = false;
+                csv.push_str(&class::csv_row(entry, &parts, None, seconds, problem));
+                eprintln!("grader: {}: not graded: {problem}", entry.name);
+            }
+        }
+        std::fs::write(&csv_path, &csv)
+            .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+        check_unchanged(tree, &fingerprint, &entry.name)?;
+    }
+    eprintln!(
+        "grader: graded {} submissions in {:.1} s; the class: {}",
+        entries.len(),
+        started.elapsed().as_secs_f64(),
+        csv_path.display()
+    );
+    Ok(if all_full && !settings.stop.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Stops grading if the instructors' tree changed while `name` was graded: nothing a
+/// submission does may reach it, and a later grade would be made with other files.
+fn check_unchanged(tree: &Path, fingerprint: &str, name: &str) -> Result<(), String> {
+    let now = class::fingerprint(tree)?;
+    if now == fingerprint {
+        Ok(())
+    } else {
+        Err(format!(
+            "the instructors' tree {} changed while {name} was graded: stopping (see `git \
+             status` there); grades made after the change would not be comparable",
+            tree.display()
+        ))
+    }
+}
+
+/// One submission's reports in a class: `NAME.json`, `NAME.md`, and the table as
+/// `NAME.txt`.
+fn write_class_reports(out: &Path, name: &str, report: &Report) -> Result<(), String> {
+    grade::write_outputs(
+        report,
+        &grader::cli::Outputs {
+            json: Some(out.join(format!("{name}.json"))),
+            markdown: Some(out.join(format!("{name}.md"))),
+            ..Default::default()
+        },
+    )?;
+    let table = out.join(format!("{name}.txt"));
+    std::fs::write(&table, report::table::render(report))
+        .map_err(|e| format!("cannot write {}: {e}", table.display()))
 }
 
 /// Whether the test children run jailed: wherever the machine can jail them. Where it
@@ -219,33 +345,57 @@ fn pages_dir(target: &Target) -> PathBuf {
         .join("timeline")
 }
 
+/// How many children share a core: `max(1, jobs / cores)`.
+fn load_factor(jobs: Option<usize>) -> u32 {
+    let cores = grade::default_jobs().max(1);
+    let jobs = jobs.unwrap_or(cores);
+    u32::try_from(jobs.div_ceil(cores))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
 /// Grades `target`, prints the table and writes the reports; exits 0 for full points, 1
 /// for fewer.
 fn run_grade(target: &Target, args: &GradeArgs, jailed: bool) -> Result<ExitCode, String> {
-    let scratch = std::env::temp_dir().join(format!("grader-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)
-        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
-    let settings = Arc::new(ChildSettings {
-        timeout: args.children.timeout,
-        memory: args.children.memory,
-        check_determinism: args.determinism(),
-        max_failures: Some(args.max_failures),
-        swarm: false,
-        watchdog: args.children.watchdog,
-        scratch: scratch.clone(),
-        pages: pages_dir(target),
-        jailed,
-        groups: GroupSet::default(),
-        stop: AtomicBool::new(false),
-    });
+    let settings = child_settings(args, pages_dir(target), jailed);
     stop_children_on_interrupt(&settings);
     let started = std::time::Instant::now();
-    let report = grade::grade(target, args, &settings, false);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let report = report?;
+    let report = grade_with(target, args, &settings)?;
     let code = finish(&report, &args.outputs)?;
     eprintln!("grader: done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(code)
+}
+
+/// How the children of a grading run run.
+fn child_settings(args: &GradeArgs, pages: PathBuf, jailed: bool) -> Arc<ChildSettings> {
+    Arc::new(ChildSettings {
+        timeout: args.children.timeout,
+        memory: args.children.memory,
+        check_determinism: args.determinism(),
+        load_factor: load_factor(args.children.jobs),
+        max_failures: Some(args.max_failures),
+        swarm: false,
+        watchdog: args.children.watchdog,
+        scratch: std::env::temp_dir().join(format!("grader-{}", std::process::id())),
+        pages: std::sync::Mutex::new(pages),
+        jailed,
+        groups: GroupSet::default(),
+        stop: AtomicBool::new(false),
+    })
+}
+
+/// Grades `target` with `settings`: the report.
+fn grade_with(
+    target: &Target,
+    args: &GradeArgs,
+    settings: &ChildSettings,
+) -> Result<Report, String> {
+    let scratch = &settings.scratch;
+    std::fs::create_dir_all(scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let report = grade::grade(target, args, settings, false);
+    let _ = std::fs::remove_dir_all(scratch);
+    report
 }
 
 /// Makes Ctrl-C stop the children and let the run write what it has. Without a handler,
@@ -278,11 +428,12 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
         timeout: args.children.timeout,
         memory: args.children.memory,
         check_determinism: grader::cli::Determinism::Off,
+        load_factor: load_factor(args.children.jobs),
         max_failures: Some(1),
         swarm: true,
         watchdog: args.children.watchdog,
         scratch: scratch.clone(),
-        pages: tree.join("target").join("timeline"),
+        pages: std::sync::Mutex::new(tree.join("target").join("timeline")),
         jailed,
         groups: GroupSet::default(),
         stop: AtomicBool::new(false),

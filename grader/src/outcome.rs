@@ -62,6 +62,9 @@ pub enum Reason {
     Watchdog,
     /// The process was still running at the wall-clock limit, and was killed.
     Timeout,
+    /// The seed passed, but used more CPU time than its test's budget
+    /// (`catalogue::cpu_budget`).
+    TooSlow,
     /// The process ended some other way (a signal, an unexpected status).
     Crashed,
 }
@@ -78,12 +81,16 @@ impl Reason {
             Reason::OutOfMemory => "out of memory",
             Reason::Watchdog => "watchdog: code never yields",
             Reason::Timeout => "wall-clock timeout",
+            Reason::TooSlow => "over its CPU budget",
             Reason::Crashed => "process crashed",
         }
     }
 
     /// Whether it ended the test's process (so seeds after it ran in a new one).
     pub fn is_crash(self) -> bool {
-        !matches!(self, Reason::TestFailed | Reason::NotDeterministic)
+        !matches!(
+            self,
+            Reason::TestFailed | Reason::NotDeterministic | Reason::TooSlow
+        )
     }
 }

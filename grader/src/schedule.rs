@@ -77,6 +77,9 @@ struct Shared<'a> {
     crashes: Mutex<BTreeMap<&'static str, Vec<u64>>>,
     /// Per test, the seeds that failed (crashes included).
     failures: Mutex<BTreeMap<&'static str, Vec<u64>>>,
+    /// Children run holding it shared; a batch that hit the wall-clock limit beside others
+    /// runs again holding it alone, before any seed is charged with the timeout.
+    machine: std::sync::RwLock<()>,
 }
 
 /// Runs `work` on `jobs` workers and returns every seed's record.
@@ -96,6 +99,7 @@ pub fn run(
         decided: Mutex::new(Decided::default()),
         crashes: Mutex::new(BTreeMap::new()),
         failures: Mutex::new(BTreeMap::new()),
+        machine: std::sync::RwLock::new(()),
     };
     let jobs = jobs.max(1);
 
@@ -223,6 +227,7 @@ fn drain(
 fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Duration)> {
     let started = std::time::Instant::now();
     let seeds = batch.count;
+    let mut alone = false;
     loop {
         if shared.settings.stop.load(Ordering::SeqCst) {
             lock(&shared.decided).interrupted = true;
@@ -242,7 +247,15 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
             shared.progress.skipped(batch.test, batch.count);
             return None;
         }
-        let run = match child::run(&batch, shared.settings) {
+        let ran = if alone {
+            let _alone = shared.machine.write().unwrap_or_else(|e| e.into_inner());
+            child::run(&batch, shared.settings, true)
+        } else {
+            let _shared = shared.machine.read().unwrap_or_else(|e| e.into_inner());
+            child::run(&batch, shared.settings, false)
+        };
+        alone = false;
+        let run = match ran {
             Ok(run) => run,
             Err(e) => {
                 // The binary cannot be started at all: nothing else will go better.
@@ -300,6 +313,14 @@ fn run_batch(shared: &Shared<'_>, mut batch: Batch) -> Option<(&'static str, Dur
         if run.interrupted {
             lock(&shared.decided).interrupted = true;
             return None;
+        }
+        if run.timed_out_shared {
+            shared.progress.note(&format!(
+                "grader: {}: the child of seeds {}.. hit the wall-clock limit beside others; \
+                 running it again alone before charging a seed",
+                batch.test, batch.first
+            ));
+            alone = true;
         }
         match run.rest {
             Some((first, count)) => {

@@ -28,7 +28,12 @@ fn submission(dir: &Path, name: &str, change: impl FnOnce(String) -> String) -> 
 /// Grades `submission` on 2A's first test (or `args`); returns the report and the output.
 fn grade(submission: &Path, args: &[&str]) -> (Report, String) {
     let report = submission.with_extension("json");
-    let mut all: Vec<&OsStr> = vec!["grade".as_ref(), submission.as_os_str()];
+    // --allow-dirty: these tests also run in a working tree with changes.
+    let mut all: Vec<&OsStr> = vec![
+        "grade".as_ref(),
+        submission.as_os_str(),
+        "--allow-dirty".as_ref(),
+    ];
     all.extend(args.iter().map(OsStr::new));
     all.extend(["--json".as_ref(), report.as_os_str()]);
     let output = grader(&all);
@@ -150,4 +155,56 @@ fn forge() {{
     assert_eq!(report.score, 0, "{text}");
     std::thread::sleep(std::time::Duration::from_secs(7));
     assert!(!marker.exists(), "a process outlived its test: {text}");
+}
+
+#[test]
+fn slow_but_correct_code_gets_the_same_grade_at_any_jobs_under_load() {
+    // The reference, with a few milliseconds of pointless CPU work in every `start`:
+    // hundreds of milliseconds of CPU per seed of backup_2b, far within its budget.
+    let dir = scratch("attacks-slow");
+    let root = dir.join("slow");
+    let skeleton = root.join("raft/src/skeleton");
+    common::copy_dir(&tree().join("raft/src/reference"), &skeleton);
+    let module = skeleton.join("mod.rs");
+    let text = std::fs::read_to_string(&module).expect("the reference's mod.rs");
+    let start = "    pub fn start(&self, command: Vec<u8>) -> Option<(u64, u64)> {\n";
+    assert!(text.contains(start), "the reference's start() moved");
+    let slow = text.replacen(start, &format!("{start}        burn();\n"), 1)
+        + "\nfn burn() {\n    let mut x = 0u64;\n    for i in 0..3_000_000u64 {\n        \
+           x = x.wrapping_mul(31).wrapping_add(i);\n    }\n    std::hint::black_box(x);\n}\n";
+    std::fs::write(&module, slow).expect("the slow copy");
+    // Two threads that keep both cores busy while the grader runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let args = |jobs: &'static str| ["--test", "backup_2b", "--seeds", "12", "--jobs", jobs];
+    let (one, one_text) = grade(&root, &args("1"));
+    let (eight, eight_text) = grade(&root, &args("8"));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for thread in load {
+        let _ = thread.join();
+    }
+    let verdict = |report: &Report| {
+        report
+            .tests
+            .iter()
+            .map(|t| (t.name.clone(), t.passed, t.score))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(one.score, one.max_score, "{one_text}");
+    assert_eq!(verdict(&one), verdict(&eight), "{one_text}\n{eight_text}");
+    let cpu = one.tests[0].median_cpu_ns.unwrap_or(0);
+    assert!(
+        cpu > 50_000_000,
+        "the copy is not slow: {cpu} ns\n{one_text}"
+    );
 }

@@ -57,6 +57,45 @@ fn the_handout_has_no_reference_and_names_none_of_its_features() {
         }
         assert!(!text.contains("// instructors"), "{file} kept a marker");
     }
+    // The students' prose shows the skeleton, not the reference: no Markdown file names the
+    // reference's directories or flag, the instructors-only files, or shows a grade of the
+    // reference. (The word "reference" alone stays allowed: "a stale reference to", and
+    // prose about the course's reference solution's timings.)
+    let markdown: Vec<&String> = files.iter().filter(|f| f.ends_with(".md")).collect();
+    for expected in [
+        "README.md",
+        "grader/README.md",
+        "docs/lab-raft.md",
+        "docs/lab-kvraft.md",
+    ] {
+        assert!(
+            markdown.iter().any(|f| *f == expected),
+            "{expected} is not in the handout"
+        );
+    }
+    for file in markdown {
+        let text = read(file);
+        for leak in [
+            "--reference",
+            "src/reference",
+            "mutants",
+            ".patch",
+            "BENCHMARKS.md",
+            "reference implementation (",
+            "for the reference implementation",
+            "<!-- instructors",
+            "instructors -->",
+            "<!-- students",
+        ] {
+            assert!(!text.contains(leak), "{file} has {leak:?}");
+        }
+        for line in text.lines().filter(|line| line.starts_with("Grade: ")) {
+            assert!(
+                line.contains("for the student code"),
+                "{file} shows a grade that is not the student code's: {line}"
+            );
+        }
+    }
     // The CI script stays executable.
     {
         use std::os::unix::fs::PermissionsExt as _;

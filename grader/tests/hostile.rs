@@ -51,6 +51,7 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
         },
         memory: 1 << 30,
         max_failures: None,
+        load_factor: 1,
         check_determinism: if check_determinism {
             grader::cli::Determinism::EverySeed
         } else {
@@ -60,7 +61,7 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
         watchdog: Duration::from_millis(300),
         // Beside the scratch directory, which goes at the end of a run: the tests read the
         // pages after.
-        pages: scratch.with_extension("pages"),
+        pages: std::sync::Mutex::new(scratch.with_extension("pages")),
         scratch,
         jailed: true,
         groups: GroupSet::default(),
@@ -81,7 +82,7 @@ fn run_seeds(test: &'static str, check_determinism: bool) -> (Vec<SeedRecord>, u
     let mut records = Vec::new();
     let mut processes = 0;
     loop {
-        let run = child::run(&batch, &settings).expect("the child starts");
+        let run = child::run(&batch, &settings, true).expect("the child starts");
         processes += 1;
         records.extend(run.records);
         match run.rest {
@@ -190,6 +191,7 @@ fn a_child_that_hangs_is_killed_at_the_wall_clock_limit() {
             count: 2,
         },
         &settings,
+        true,
     )
     .expect("the child starts");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -311,6 +313,7 @@ fn unsigned_lines_do_not_count_even_without_the_jail() {
             count: 5,
         },
         &settings,
+        true,
     )
     .expect("the child starts");
     let _ = std::fs::remove_dir_all(&settings.scratch);

@@ -15,7 +15,12 @@ use grader::report::Report;
 
 /// Grades `submission` with `args`; returns the report and the terminal's output.
 fn grade(submission: &Path, report: &Path, args: &[&str]) -> (Report, String) {
-    let mut all: Vec<&OsStr> = vec!["grade".as_ref(), submission.as_os_str()];
+    // --allow-dirty: these tests also run in a working tree with changes.
+    let mut all: Vec<&OsStr> = vec![
+        "grade".as_ref(),
+        submission.as_os_str(),
+        "--allow-dirty".as_ref(),
+    ];
     all.extend(args.iter().map(OsStr::new));
     all.extend(["--json".as_ref(), report.as_os_str()]);
     let output = grader(&all);

@@ -24,6 +24,34 @@ use std::time::Duration;
 /// The course's limit for one test: 120 s (virtual, in the simulation).
 pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(120);
 
+/// A seed's CPU budget is this many times the reference's slowest seed of the test...
+pub const CPU_BUDGET_MULTIPLE: u32 = 100;
+
+/// ... and never less than this.
+pub const CPU_BUDGET_FLOOR: Duration = Duration::from_secs(10);
+
+/// How much CPU time one seed of `test` may take before it fails as too slow:
+/// [`CPU_BUDGET_MULTIPLE`] times the reference's slowest seed, at least
+/// [`CPU_BUDGET_FLOOR`]. CPU time, unlike wall time, hardly depends on how loaded the
+/// grading machine is or how many tests run at once, so the same code gets the same
+/// verdict on any machine; the budget is generous enough that only code that is orders of
+/// magnitude slower than the reference (a busy loop, work quadratic in the log) meets it.
+pub fn cpu_budget(test: &str) -> Duration {
+    let slowest = REFERENCE_SLOWEST_CPU_MS
+        .iter()
+        .find(|(name, _)| *name == test)
+        .map_or(0, |&(_, ms)| ms);
+    (Duration::from_millis(slowest) * CPU_BUDGET_MULTIPLE).max(CPU_BUDGET_FLOOR)
+}
+
+/// The CPU time of the reference's slowest seed of each test, in milliseconds, on the
+/// machine CI runs on (2 cores), over seeds 1..=200, each run once:
+/// `cargo run --release -p grader -- --reference --seeds 200 --no-check-determinism --json
+/// ref.json`, then the largest `cpu_ns` of each test's seeds (see BENCHMARKS.md).
+const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
+    // MEASURED
+];
+
 /// One graded test, as listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Test {
