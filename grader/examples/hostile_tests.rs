@@ -67,6 +67,17 @@ async fn misbehave(name: &str) {
         }
         // Attacks on the grade: each fails seed 3 with a message saying what happened; the
         // grader's tests check that the attack did not work (and that seed 3 failed).
+        "burns" => {
+            // Half a second of CPU in short steps (the watchdog sees no step too long):
+            // over a 200 ms budget.
+            for _ in 0..50 {
+                let started = std::time::Instant::now();
+                while started.elapsed() < Duration::from_millis(10) {
+                    std::hint::black_box(0u64);
+                }
+                labrpc::sleep(Duration::from_millis(1)).await;
+            }
+        }
         "forges" => panic!("forged: {}", forge_result_lines()),
         "spawns" => panic!("spawned: {}", spawn_a_survivor()),
         "reads" => panic!("read: {}", read_outside()),

@@ -28,6 +28,9 @@ pub struct ChildSettings {
     pub memory: u64,
     /// Which seeds run twice, their runs compared.
     pub check_determinism: Determinism,
+    /// The CPU budget of one seed of a test (`catalogue::cpu_budget`; the grader's own
+    /// tests give smaller ones).
+    pub cpu_budget: fn(&str) -> Duration,
     /// A child stops after this many failed seeds (`LAB_MAX_FAILURES`); `None`: never.
     pub max_failures: Option<usize>,
     /// Run seeds under swarm fault plans (`LAB_SWARM=1`; `grader swarm`).
@@ -89,7 +92,7 @@ pub struct BatchRun {
 /// slowness by its CPU time, which hardly depends on load.
 pub fn wall_limit(batch: &Batch, settings: &ChildSettings) -> Duration {
     let budgets = match catalogue::find(batch.test) {
-        Some(_) => catalogue::cpu_budget(batch.test)
+        Some(_) => (settings.cpu_budget)(batch.test)
             .saturating_mul(u32::try_from(batch.count).unwrap_or(u32::MAX)),
         None => Duration::ZERO, // not a graded test (the grader's own tests)
     };
@@ -205,7 +208,7 @@ pub fn run(batch: &Batch, settings: &ChildSettings, alone: bool) -> std::io::Res
     }
     // Over its CPU budget, a pass is a failure: measured by labrpc on the seed's own thread,
     // so the verdict does not depend on what else the machine runs.
-    let budget = catalogue::cpu_budget(batch.test);
+    let budget = (settings.cpu_budget)(batch.test);
     for record in &mut records {
         if let Outcome::Pass {
             cpu_ns: Some(cpu_ns),
@@ -216,8 +219,8 @@ pub fn run(batch: &Batch, settings: &ChildSettings, alone: bool) -> std::io::Res
             record.outcome = Outcome::Fail {
                 reason: Reason::TooSlow,
                 message: format!(
-                    "the seed passed, but used {:.1} s of CPU time, more than the test's \
-                     budget of {:.0} s ({} times the reference's slowest seed, at least {} s): \
+                    "the seed passed, but used {:.2} s of CPU time, more than the test's \
+                     budget of {:.2} s ({} times the reference's slowest seed, at least {} s): \
                      look for busy loops, or work that grows with the log",
                     cpu_ns as f64 / 1e9,
                     budget.as_secs_f64(),

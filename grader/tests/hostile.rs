@@ -52,6 +52,7 @@ fn settings(test: &str, check_determinism: bool) -> ChildSettings {
         memory: 1 << 30,
         max_failures: None,
         load_factor: 1,
+        cpu_budget: |_| Duration::from_millis(200),
         check_determinism: if check_determinism {
             grader::cli::Determinism::EverySeed
         } else {
@@ -323,4 +324,24 @@ fn unsigned_lines_do_not_count_even_without_the_jail() {
         "without the jail the forged lines reach the file: {run:?}"
     );
     assert!(run.unsigned >= 1, "{run:?}");
+}
+
+#[test]
+fn a_seed_over_its_cpu_budget_fails_as_too_slow() {
+    let (records, _) = run_seeds("burns", false);
+    let failed: Vec<&SeedRecord> = records.iter().filter(|r| !r.outcome.passed()).collect();
+    assert!(
+        matches!(
+            &failed[..],
+            [SeedRecord {
+                seed: 3,
+                outcome: Outcome::Fail {
+                    reason: Reason::TooSlow,
+                    ..
+                },
+                ..
+            }]
+        ),
+        "{records:?}"
+    );
 }
