@@ -135,16 +135,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 pub fn keep_page(page: &Path, test: &str, seed: u64, dir: &Path) -> Option<PathBuf> {
     let text = std::fs::read(page).ok()?;
     let body = &text[text.iter().position(|&b| b == b'\n')? + 1..];
-    let name: String = test
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = crate::files::safe_name(test);
     std::fs::create_dir_all(dir).ok()?;
     let path = dir.join(format!("{name}-seed{seed}.html"));
     std::fs::write(&path, body).ok()?;

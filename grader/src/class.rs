@@ -62,16 +62,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Entry>, String> {
 
 /// `name` with anything but letters, digits, `-`, `_` and `.` replaced, and no leading dot.
 fn safe_name(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = crate::files::safe_name(name);
     let safe = safe.trim_start_matches('.').to_owned();
     if safe.is_empty() {
         "submission".into()

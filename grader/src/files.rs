@@ -160,3 +160,17 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// `name` as a file name: anything but ASCII letters, digits, `-`, `_` and `.` replaced by
+/// `_` (test names, seeds and submission names become file names).
+pub fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -8,10 +8,9 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use common::{both, grader, scratch, tree};
+use common::{scratch, tree};
 use grader::report::Report;
 
 /// A submission: the skeleton's Raft with `change` made to `raft/src/skeleton/mod.rs`.
@@ -25,22 +24,9 @@ fn submission(dir: &Path, name: &str, change: impl FnOnce(String) -> String) -> 
     root
 }
 
-/// Grades `submission` on 2A's first test (or `args`); returns the report and the output.
+/// Grades `submission` with `args`; returns the report and the output.
 fn grade(submission: &Path, args: &[&str]) -> (Report, String) {
-    let report = submission.with_extension("json");
-    // --allow-dirty: these tests also run in a working tree with changes.
-    let mut all: Vec<&OsStr> = vec![
-        "grade".as_ref(),
-        submission.as_os_str(),
-        "--allow-dirty".as_ref(),
-    ];
-    all.extend(args.iter().map(OsStr::new));
-    all.extend(["--json".as_ref(), report.as_os_str()]);
-    let output = grader(&all);
-    let text = both(&output);
-    let report = grader::grade::read_report(&report)
-        .unwrap_or_else(|e| panic!("no JSON report ({e}): {text}"));
-    (report, text)
+    common::grade_submission(submission, &submission.with_extension("json"), args)
 }
 
 /// A line of the reference that a stolen copy would show.
@@ -59,7 +45,7 @@ fn build_time_attacks_score_zero() {
     let dir = scratch("attacks-build");
     let reference = tree().join("raft/src/reference");
     let stolen_line = reference_line();
-    let attacks: [(&str, String, &str); 4] = [
+    let attacks: [(&str, String, &str); 5] = [
         (
             "path",
             format!(
@@ -74,6 +60,11 @@ fn build_time_attacks_score_zero() {
                 "compile_error!(include_str!(\"{}\"));\n",
                 reference.join("election.rs").display()
             ),
+            "Permission denied",
+        ),
+        (
+            "endless_file",
+            "const _ZERO: &[u8] = include_bytes!(\"/dev/zero\");\n".to_owned(),
             "Permission denied",
         ),
         (

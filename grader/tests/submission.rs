@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::path::Path;
 
 use common::{both, grader, scratch, tree, write_handout};
@@ -15,24 +14,9 @@ use grader::report::Report;
 
 /// Grades `submission` with `args`; returns the report and the terminal's output.
 fn grade(submission: &Path, report: &Path, args: &[&str]) -> (Report, String) {
-    // --allow-dirty: these tests also run in a working tree with changes.
-    let mut all: Vec<&OsStr> = vec![
-        "grade".as_ref(),
-        submission.as_os_str(),
-        "--allow-dirty".as_ref(),
-    ];
-    all.extend(args.iter().map(OsStr::new));
-    all.extend(["--json".as_ref(), report.as_os_str()]);
-    let output = grader(&all);
-    let text = both(&output);
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("Grade: "),
-        "no grade: {text}"
-    );
-    (
-        grader::grade::read_report(report).expect("a JSON report"),
-        text,
-    )
+    let (report, text) = common::grade_submission(submission, report, args);
+    assert!(text.contains("Grade: "), "no grade: {text}");
+    (report, text)
 }
 
 fn edit(path: &Path, from: &str, to: &str) {

@@ -168,7 +168,7 @@ fn escape(raw: &str) -> String {
 mod tests {
     use super::*;
     use crate::outcome::{Outcome, Reason, SeedRecord};
-    use crate::report::{Header, SeedSpan, TestResults};
+    use crate::report::{Header, TestResults};
 
     fn failing(name: &str, message: &str) -> TestResults {
         TestResults {
@@ -188,17 +188,7 @@ mod tests {
     }
 
     fn report(results: Vec<TestResults>) -> Report {
-        let header = Header {
-            implementation: "student's code".into(),
-            reference: false,
-            commit: None,
-            submission: None,
-            cargo_args: "--release -p tests".into(),
-            seeds: SeedSpan { first: 1, count: 1 },
-            shard: None,
-            check_determinism: crate::cli::Determinism::Off,
-            rubric: None,
-        };
+        let header = Header::for_tests();
         Report::new(header, results, false)
     }
 

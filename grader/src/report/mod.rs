@@ -155,6 +155,24 @@ pub struct Header {
     pub rubric: Option<String>,
 }
 
+#[cfg(test)]
+impl Header {
+    /// A header for the reports' own tests: the student's code, seed 1 alone.
+    pub(crate) fn for_tests() -> Header {
+        Header {
+            implementation: "student's code".into(),
+            reference: false,
+            commit: None,
+            submission: None,
+            cargo_args: "--release -p tests".into(),
+            seeds: SeedSpan { first: 1, count: 1 },
+            shard: None,
+            check_determinism: crate::cli::Determinism::Off,
+            rubric: None,
+        }
+    }
+}
+
 /// One test's raw results, before scoring.
 #[derive(Debug, Clone)]
 pub struct TestResults {

@@ -185,21 +185,11 @@ pub fn milliseconds(ns: u64) -> String {
 mod tests {
     use super::*;
     use crate::outcome::{Outcome, Reason, SeedRecord};
-    use crate::report::{Header, SeedSpan, TestResults};
+    use crate::report::{Header, TestResults};
 
     #[test]
     fn a_hostile_message_cannot_draw_over_the_table() {
-        let header = Header {
-            implementation: "student's code".into(),
-            reference: false,
-            commit: None,
-            submission: None,
-            cargo_args: "--release -p tests".into(),
-            seeds: SeedSpan { first: 1, count: 1 },
-            shard: None,
-            check_determinism: crate::cli::Determinism::Off,
-            rubric: None,
-        };
+        let header = Header::for_tests();
         let failing = TestResults {
             test: catalogue::find("initial_election_2a").expect("a catalogued test"),
             planned: 1,

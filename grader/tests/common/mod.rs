@@ -64,3 +64,25 @@ pub fn copy_dir(from: &Path, to: &Path) {
         grader::files::copy_file(&from.join(&file), &to.join(&file)).expect("a copy");
     }
 }
+
+/// Grades `submission` with `grader grade … --json REPORT` and `args`; returns the report
+/// and the grader's output. `--allow-dirty`: these tests also run in a working tree with
+/// changes.
+pub fn grade_submission(
+    submission: &Path,
+    report: &Path,
+    args: &[&str],
+) -> (grader::report::Report, String) {
+    let mut all: Vec<&std::ffi::OsStr> = vec![
+        "grade".as_ref(),
+        submission.as_os_str(),
+        "--allow-dirty".as_ref(),
+    ];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    all.extend(["--json".as_ref(), report.as_os_str()]);
+    let output = grader(&all);
+    let text = both(&output);
+    let report = grader::grade::read_report(report)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}): {text}"));
+    (report, text)
+}
