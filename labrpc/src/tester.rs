@@ -15,7 +15,7 @@ pub use crate::net::faults::{CrashAfterReply, ReplyCrash, StaleDuplicates};
 pub use crate::net::{Network, Server};
 pub use crate::runtime::{
     Divergence, EventLog, LiveObjects, MAX_EVENTS, Node, Observation, RunReport, SharedRecording,
-    Sim, fault_rate, fresh_seed, live_objects, record, say, timeline_path, warn,
+    Sim, at_end_of_run, fault_rate, fresh_seed, live_objects, record, say, timeline_path, warn,
 };
 /// The events a run records, and the pages and columns drawn from them.
 pub use timeline;

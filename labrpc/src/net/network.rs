@@ -130,6 +130,10 @@ struct EndState {
 struct InFlight {
     end: usize,
     server: Arc<ServerCore>,
+    /// The index of the caller's node, which waits for the handler's node: a node
+    /// waiting for a reply is not stuck while the handler's node can run (see the
+    /// stuck-node check in the world).
+    caller: u32,
     cancel: oneshot::Sender<()>,
 }
 
@@ -217,6 +221,7 @@ impl Network {
             _live: LiveToken::new(&LIVE.networks),
         }));
         let weak = Arc::downgrade(&state);
+        let waits = weak.clone();
         let world = with_world(|w| {
             w.require_tester("Network::new", NETWORK_IS_THE_TESTERS);
             if w.swarm() {
@@ -227,6 +232,17 @@ impl Network {
                 state.lock().plan = plan;
                 crate::runtime::say(format_args!("labrpc swarm: fault plan: {plan}"));
             }
+            w.on_stuck_check(Box::new(move |pairs| {
+                if let Some(state) = waits.upgrade() {
+                    let state = state.lock();
+                    pairs.extend(
+                        state
+                            .in_flight
+                            .values()
+                            .map(|call| (call.caller, call.server.node.index)),
+                    );
+                }
+            }));
             w.on_teardown(Box::new(move || {
                 if let Some(state) = weak.upgrade() {
                     let (servers, in_flight) = {
@@ -511,7 +527,7 @@ impl Network {
         runtime::World::record_message(method, &request);
         let (server, unreliable, long_reordering) = match route {
             Route::Dead { long_delays } => {
-                sleep(plan.dead_end_delay(long_delays)).await;
+                sleep(plan.dead_end_delay(long_delays)).on_the_wire().await;
                 tracing::trace!(end = %end_name, method, "failed: dead end");
                 return Err(RpcError::Failed);
             }
@@ -546,7 +562,7 @@ impl Network {
                 deadline: runtime::now() + delay + latency,
                 lost,
             };
-            runtime::sleep_until(transit.deadline).await;
+            runtime::sleep_until(transit.deadline).on_the_wire().await;
             let arrival = transit.arrival.take().expect("still in transit");
             if lost {
                 // The caller fails now, after the request's delay, as in Go.
@@ -584,10 +600,10 @@ impl Network {
             return Err(RpcError::Failed);
         }
         if !latency.is_zero() {
-            sleep(latency).await;
+            sleep(latency).on_the_wire().await;
         }
         if long_reordering && let Some(delay) = plan.reorder_delay() {
-            sleep(delay).await;
+            sleep(delay).on_the_wire().await;
         }
         self.state.lock().total_bytes += reply.len() as u64;
         runtime::World::record_message(method, &reply);
@@ -627,7 +643,7 @@ impl Drop for InTransit {
         runtime::World::spawn_carrier(
             node,
             Box::pin(async move {
-                runtime::sleep_until(deadline).await;
+                runtime::sleep_until(deadline).on_the_wire().await;
                 arrival.arrive(false);
             }),
         );
@@ -681,6 +697,8 @@ impl Arrival {
             copy,
             sent,
         } = self;
+        // A waiting caller's node: this runs in its poll.
+        let caller = with_world(|w| w.current_node.get().index);
         let (channels, copy_delay) = {
             let mut state = net.state.lock();
             let still_there = match state.route(end) {
@@ -698,6 +716,7 @@ impl Arrival {
                     InFlight {
                         end,
                         server: server.clone(),
+                        caller,
                         cancel,
                     },
                 );
@@ -776,7 +795,7 @@ impl Network {
         runtime::World::spawn_carrier(
             server.node,
             Box::pin(async move {
-                runtime::sleep_until(at).await;
+                runtime::sleep_until(at).on_the_wire().await;
                 copy.arrive(false);
             }),
         );

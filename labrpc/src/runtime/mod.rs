@@ -22,7 +22,9 @@
 //! - **Deadlock**: nothing can run and no timer is set.
 //! - **A stuck node**: a node's live tasks all wait, none has a timer, and none has run
 //!   for 5 s of virtual time (an async deadlock that the tester's own sleeps would
-//!   otherwise hide).
+//!   otherwise hide); and, when the test body returns, a node whose tasks all wait for
+//!   something that can never happen (no timer, no message on its way), however short
+//!   the test (see [`Sim::stuck_node_after`] for the rule).
 //! - **Livelock**: virtual time frozen across ten million polls.
 //! - **The virtual time limit** (120 s by default).
 //! - **A poll that never returns** (the watchdog): a loop without `.await` (measured in
@@ -71,6 +73,6 @@ pub use task::{JoinError, JoinHandle, spawn};
 pub use time::{
     Elapsed, Instant, Sleep, YieldNow, now, seed, sleep, sleep_until, timeout, yield_now,
 };
-pub use world::RunReport;
+pub use world::{RunReport, at_end_of_run};
 
 pub(crate) use world::World;

@@ -52,6 +52,8 @@ pub(crate) struct NodeInfo {
     /// Since when (virtual time) the node has had tasks, no timer, and nothing run; see
     /// the stuck-node check in the world.
     pub(crate) idle_since: Option<super::Instant>,
+    /// When one of its tasks last ran, for the report of a stuck node.
+    pub(crate) last_ran: Option<super::Instant>,
     /// The tester's observer ([`Node::observe`]), called after every poll of the node's
     /// tasks, with the site that installed it and that site's number (for failure
     /// reports).
@@ -66,6 +68,7 @@ impl NodeInfo {
             name,
             alive: true,
             idle_since: None,
+            last_ran: None,
             observer: None,
             messages_sent: 0,
         }

@@ -71,7 +71,9 @@ impl Sim {
     pub const DEFAULT_LIVELOCK_POLLS: u64 = 10_000_000;
 
     /// How long a node may sit with live tasks, no timer and nothing run before it is
-    /// declared stuck (an async deadlock): 5 s of virtual time.
+    /// declared stuck (an async deadlock) while the run goes on: 5 s of virtual time. (A
+    /// node stuck when the test ends fails the run at once: see
+    /// [`Sim::stuck_node_after`].)
     pub const DEFAULT_STUCK_NODE_AFTER: Duration = Duration::from_secs(5);
 
     /// Settings for a run of `seed`, with the defaults.
@@ -112,8 +114,39 @@ impl Sim {
     }
 
     /// Fails the run when a node has live tasks, none of which has run or has a timer
-    /// set, for `limit` of virtual time (default 5 s); `None` turns the check off, for
-    /// nodes that legitimately wait for the tester with no timer.
+    /// set, for `limit` of virtual time (default 5 s); `None` turns this check off, and
+    /// the one at the end of the run too, for nodes that legitimately wait for the tester
+    /// with no timer.
+    ///
+    /// # Stuck at the end of a run
+    ///
+    /// When the test body returns, every live node (the tester's excepted) is checked
+    /// once more, without the grace of `limit`: a test shorter than that would otherwise
+    /// pass with every server frozen. A node is *stuck* if it has tasks and none of them
+    /// can ever run again by itself:
+    ///
+    /// - none is ready to run (woken, and waiting for its turn);
+    /// - none has a timer set (a sleep, a timeout);
+    /// - none waits for the reply of an RPC whose handler runs on a node that is not
+    ///   stuck itself (a reply that may still come; a lost message, a dead server or a
+    ///   cut link has already woken the caller).
+    ///
+    /// What its tasks wait for, then, only one of its own waiting tasks could give: an
+    /// async deadlock (a lock taken twice, a channel whose sender is kept but never
+    /// used). A node with no task, a dead node and the tester's node are never stuck. A
+    /// stuck node fails the run, which names it and where its tasks were spawned.
+    ///
+    /// A node whose only timers are messages on the wire (its last calls to unreachable
+    /// servers, which fail after up to 7 s with long delays) is judged once they have
+    /// arrived: the lab nodes run on past the end of the test until then (the tester's
+    /// tasks and observers no longer run), and it is stuck if it is by then. Otherwise
+    /// nothing more runs. The check itself draws no random number and records nothing,
+    /// and any running on comes after the run's [`RunReport`] is taken: a run that passes
+    /// is the same run, event for event, as without the check.
+    ///
+    /// A harness that stops its servers when the test ends (the course's `cleanup`) does
+    /// it in [`at_end_of_run`](super::at_end_of_run), after this check: a server's
+    /// `kill()` may legitimately leave its node with tasks nothing will wake.
     pub fn stuck_node_after(mut self, limit: Option<Duration>) -> Sim {
         self.stuck_node_after = limit;
         self
@@ -302,7 +335,10 @@ impl Sim {
                         resume_unwind(panic);
                     }
                     failed.push(seed);
-                    if plan.max_failures.is_some_and(|max| failed.len() as u64 >= max) {
+                    if plan
+                        .max_failures
+                        .is_some_and(|max| failed.len() as u64 >= max)
+                    {
                         let next = seed.wrapping_add(1);
                         if let Some(grader) = grader {
                             // The seeds not run are the grader's to skip, not crashes.
@@ -655,8 +691,7 @@ impl SeedPlan {
     fn from_env() -> SeedPlan {
         let first = env_number("LAB_SEED");
         let runs = env_number("LAB_RUNS").unwrap_or(1).max(1);
-        let check_first =
-            std::env::var("LAB_CHECK_DETERMINISM").is_ok_and(|v| v.trim() == "first");
+        let check_first = std::env::var("LAB_CHECK_DETERMINISM").is_ok_and(|v| v.trim() == "first");
         SeedPlan {
             first,
             runs,

@@ -99,6 +99,11 @@ impl ReadyQueue {
         self.entries.lock().push(task);
     }
 
+    /// The tasks queued now (some may have finished or died since they were woken).
+    pub(crate) fn queued(&self) -> Vec<TaskRef> {
+        self.entries.lock().clone()
+    }
+
     /// Takes a ready task chosen by the seeded generator, so that each seed explores its
     /// own interleaving of the tasks that are ready at the same instant.
     pub(crate) fn pop(&self, rng: &mut Xoshiro256PlusPlus) -> Option<TaskRef> {
@@ -162,7 +167,7 @@ pub(crate) struct TaskTable {
     slots: Vec<Option<TaskSlot>>,
     free: Vec<u32>,
     next_id: u64,
-    /// Live tasks per node index, for the stuck-node check.
+    /// Live tasks per node index, for the stuck-node checks.
     per_node: Vec<u32>,
 }
 
@@ -195,6 +200,15 @@ impl TaskTable {
     /// Number of live tasks of the node with this index.
     pub(crate) fn count_for(&self, node: usize) -> u32 {
         self.per_node.get(node).copied().unwrap_or(0)
+    }
+
+    /// The node of a live task.
+    pub(crate) fn node_of(&self, task: TaskRef) -> Option<Node> {
+        self.slots
+            .get(task.slot as usize)?
+            .as_ref()
+            .filter(|slot| slot.id == task.id)
+            .map(|slot| slot.node)
     }
 
     pub(crate) fn get_mut(&mut self, task: TaskRef) -> Option<&mut TaskSlot> {

@@ -97,8 +97,11 @@ pub fn seed() -> u64 {
 pub(crate) struct Timers {
     pending: BTreeMap<(Instant, u64), Timer>,
     next_seq: u64,
-    /// Pending timers per node index, for the stuck-node check.
+    /// Pending timers per node index, for the stuck-node checks.
     per_node: Vec<u32>,
+    /// When each node (by index) last set a timer of its own (not one on the wire), for
+    /// the report of a stuck node: about when it froze.
+    own_set_at: Vec<Option<Instant>>,
 }
 
 /// One pending timer.
@@ -106,6 +109,9 @@ pub(crate) struct Timer {
     pub(crate) waker: Waker,
     /// The index of the node whose task set it.
     node: u32,
+    /// Whether it is the network's: a message's time on the wire (see
+    /// [`Sleep::on_the_wire`]).
+    wire: bool,
     /// Where the sleep was made, for determinism reports.
     pub(crate) set_at: &'static Location<'static>,
 }
@@ -116,14 +122,18 @@ impl Timers {
         self.pending.first_key_value().map(|(&(at, _), _)| at)
     }
 
-    fn insert(&mut self, deadline: Instant, timer: Timer) -> (Instant, u64) {
+    fn insert(&mut self, deadline: Instant, timer: Timer, now: Instant) -> (Instant, u64) {
         let key = (deadline, self.next_seq);
         self.next_seq += 1;
         let node = timer.node as usize;
         if self.per_node.len() <= node {
             self.per_node.resize(node + 1, 0);
+            self.own_set_at.resize(node + 1, None);
         }
         self.per_node[node] += 1;
+        if !timer.wire {
+            self.own_set_at[node] = Some(now);
+        }
         self.pending.insert(key, timer);
         key
     }
@@ -157,6 +167,33 @@ impl Timers {
     pub(crate) fn count_for(&self, node: usize) -> u32 {
         self.per_node.get(node).copied().unwrap_or(0)
     }
+
+    /// For each of the first `nodes` node indices, whether the node has a pending timer
+    /// of its own: one that is not a message's time on the wire.
+    pub(crate) fn own_timers(&self, nodes: usize) -> Vec<bool> {
+        let mut own = vec![false; nodes];
+        for timer in self.pending.values().filter(|timer| !timer.wire) {
+            if let Some(slot) = own.get_mut(timer.node as usize) {
+                *slot = true;
+            }
+        }
+        own
+    }
+
+    /// When the node with this index last set a timer of its own, if it ever did.
+    pub(crate) fn own_set_at(&self, node: usize) -> Option<Instant> {
+        self.own_set_at.get(node).copied().flatten()
+    }
+
+    /// The latest deadline of the timers on the wire: when every message now on its way
+    /// has arrived.
+    pub(crate) fn last_wire_deadline(&self) -> Option<Instant> {
+        self.pending
+            .iter()
+            .filter(|(_, timer)| timer.wire)
+            .map(|(&(at, _), _)| at)
+            .max()
+    }
 }
 
 /// A future that completes at a virtual deadline. Made by [`sleep`] and [`sleep_until`].
@@ -166,6 +203,8 @@ pub struct Sleep {
     deadline: Instant,
     /// The timer's key once registered with the world.
     timer: Option<(Instant, u64)>,
+    /// A message's time on the wire, rather than the waiting of the task that sleeps.
+    wire: bool,
     /// The world it was made in.
     world: u64,
     made_at: &'static Location<'static>,
@@ -175,6 +214,15 @@ impl Sleep {
     /// When this sleep completes.
     pub fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// Marks the sleep as the network's: the time a message spends on the wire (a
+    /// request's or a reply's delay, a call on a dead end failing after a while), which
+    /// the task that sleeps did not choose. The check for stuck nodes at the end of a
+    /// run tells these timers apart from a node's own (an election timeout, a heartbeat).
+    pub(crate) fn on_the_wire(mut self) -> Sleep {
+        self.wire = true;
+        self
     }
 }
 
@@ -205,8 +253,10 @@ impl Future for Sleep {
                         Timer {
                             waker: cx.waker().clone(),
                             node: w.current_node.get().index,
+                            wire: self.wire,
                             set_at: self.made_at,
                         },
+                        w.clock.get(),
                     );
                     self.timer = Some(key);
                 }
@@ -235,6 +285,7 @@ pub fn sleep(duration: Duration) -> Sleep {
     with_world(|w| Sleep {
         deadline: w.clock.get() + duration,
         timer: None,
+        wire: false,
         world: w.id,
         made_at,
     })
@@ -246,6 +297,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         timer: None,
+        wire: false,
         world: with_world(|w| w.id),
         made_at: Location::caller(),
     }
@@ -304,7 +356,10 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        with_world(|w| w.yielded.borrow_mut().push(cx.waker().clone()));
+        with_world(|w| {
+            let node = w.current_node.get().index;
+            w.yielded.borrow_mut().push((node, cx.waker().clone()));
+        });
         Poll::Pending
     }
 }

@@ -39,6 +39,9 @@ pub(crate) struct Monitor {
     replay: String,
     /// The simulation thread's id in the kernel, if this platform tells it.
     thread_id: Option<u64>,
+    /// The simulation thread's CPU clock: its CPU time where `/proc` cannot be read (in a
+    /// grader's jail).
+    cpu_clock: Option<libc::clockid_t>,
     /// Incremented at the start of every poll.
     polls: AtomicU64,
     in_poll: AtomicBool,
@@ -65,7 +68,15 @@ struct Sampled {
     since: Option<(WallInstant, Option<Duration>)>,
     /// Since when the thread has been seen asleep in the kernel without interruption.
     asleep_since: Option<WallInstant>,
+    /// Without `/proc`: the thread's CPU time at the last look, and since when it has not
+    /// moved.
+    still: Option<(Duration, WallInstant)>,
 }
+
+/// Without `/proc`, a thread whose CPU time stands still is asleep in the kernel or waiting
+/// for a CPU, which cannot be told apart: it counts as blocked only after this many times
+/// the limit, so that a loaded machine never raises a false alarm.
+const STILL_FACTOR: u32 = 5;
 
 /// Why the watchdog thinks a poll is stuck.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -97,6 +108,7 @@ impl Monitor {
                 .unwrap_or_else(|| "a simulation".into()),
             replay: settings.replay_command(seed, false),
             thread_id: proc_stat::current_thread_id(),
+            cpu_clock: super::cpu::thread_cpu_clock(),
             polls: AtomicU64::new(0),
             in_poll: AtomicBool::new(false),
             node: AtomicU32::new(0),
@@ -208,11 +220,26 @@ impl Monitor {
 
     /// How stuck the current poll is, from what the watchdog saw before.
     fn measure(&self, sampled: &mut Sampled, now: WallInstant) -> Stuck {
-        let stat = self.thread_id.and_then(proc_stat::read);
+        let from_proc = self.thread_id.and_then(proc_stat::read);
+        let stat = from_proc.or_else(|| {
+            let cpu_time = super::cpu::read_clock(self.cpu_clock?)?;
+            Some(proc_stat::ThreadStat {
+                cpu_time,
+                asleep: false,
+            })
+        });
         let (since, cpu0) = *sampled.since.get_or_insert((now, stat.map(|s| s.cpu_time)));
         let Some(stat) = stat else {
             return Stuck::Running(now - since);
         };
+        if from_proc.is_none() {
+            let (cpu, still_since) = *sampled.still.get_or_insert((stat.cpu_time, now));
+            if stat.cpu_time != cpu {
+                sampled.still = Some((stat.cpu_time, now));
+            } else if now - still_since >= self.limit * STILL_FACTOR {
+                return Stuck::Blocked(now - still_since);
+            }
+        }
         if stat.asleep {
             let asleep_since = *sampled.asleep_since.get_or_insert(now);
             let blocked = now - asleep_since;

@@ -43,8 +43,9 @@ pub(crate) struct World {
     tasks: RefCell<TaskTable>,
     ready: Arc<ReadyQueue>,
     pub(crate) timers: RefCell<Timers>,
-    /// Tasks that called `yield_now`: woken once the ready queue is empty.
-    pub(crate) yielded: RefCell<Vec<std::task::Waker>>,
+    /// Tasks that called `yield_now`, with the index of their node: woken once the ready
+    /// queue is empty.
+    pub(crate) yielded: RefCell<Vec<(u32, std::task::Waker)>>,
     pub(crate) nodes: RefCell<Vec<NodeInfo>>,
     pub(crate) current_node: Cell<Node>,
     trace: RefCell<Trace>,
@@ -59,6 +60,17 @@ pub(crate) struct World {
     /// Run when the world ends, after every task is gone: they break the reference
     /// cycles a run's objects may form (network → servers → handlers → ends → network).
     teardown: RefCell<Vec<Box<dyn FnOnce()>>>,
+    /// Who waits for whom across nodes, for the stuck-node check at the end of a run (see
+    /// [`World::stuck_nodes`]): each adds `(waiting node, node it waits for)` index pairs.
+    /// A network adds its calls whose handlers run: the caller waits for the handler's
+    /// node.
+    waits: RefCell<Vec<WaitSource>>,
+    /// When the test body returned (`None` while it runs): the tester is done, and past
+    /// this point only the check for stuck nodes may run lab nodes on.
+    test_ended: Cell<Option<Instant>>,
+    /// What runs once a run has passed its checks (see [`at_end_of_run`]); `None` once
+    /// taken.
+    end_hooks: RefCell<Option<Vec<EndHook>>>,
     /// The run's events, for its timeline (see `events`).
     pub(crate) recording: SharedRecording,
     pub(crate) recording_settings: RecordingSettings,
@@ -99,6 +111,12 @@ impl Hasher for SiteHasher {
         self.0 = super::fingerprint::mix(self.0, word);
     }
 }
+
+/// Adds `(waiting node, node it waits for)` index pairs: see [`World::stuck_nodes`].
+pub(crate) type WaitSource = Box<dyn Fn(&mut Vec<(u32, u32)>)>;
+
+/// What runs at the end of a run that passed: see [`at_end_of_run`].
+type EndHook = Box<dyn FnOnce()>;
 
 /// What a finished run reports about itself. (Tester side.)
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,6 +169,9 @@ impl World {
             sites: RefCell::new(SiteTable::default()),
             swarm_rates: RefCell::new(BTreeMap::new()),
             teardown: RefCell::new(Vec::new()),
+            waits: RefCell::new(Vec::new()),
+            test_ended: Cell::new(None),
+            end_hooks: RefCell::new(Some(Vec::new())),
             recording,
             recording_settings,
             _live: LiveToken::new(&LIVE.worlds),
@@ -209,6 +230,12 @@ impl World {
     /// Runs `hook` when the world ends (see [`World::teardown`]).
     pub(crate) fn on_teardown(&self, hook: Box<dyn FnOnce()>) {
         self.teardown.borrow_mut().push(hook);
+    }
+
+    /// Adds a source of cross-node waits for the stuck-node check (see
+    /// [`World::stuck_nodes`]).
+    pub(crate) fn on_stuck_check(&self, source: WaitSource) {
+        self.waits.borrow_mut().push(source);
     }
 
     /// The number of a spawn site, telling the watchdog about new ones.
@@ -384,7 +411,12 @@ impl World {
         self.record(EventKind::Poll, node, task.id, Some(spawned_at.location));
         self.current_node.set(node);
         self.running.set(Some((node, spawned_at)));
-        self.nodes.borrow_mut()[node.index as usize].idle_since = None;
+        {
+            let mut nodes = self.nodes.borrow_mut();
+            let info = &mut nodes[node.index as usize];
+            info.idle_since = None;
+            info.last_ran = Some(self.clock.get());
+        }
         self.monitor.enter_poll(node.index, site);
         let result = future.as_mut().poll(&mut Context::from_waker(&task_waker));
         self.monitor.exit_poll();
@@ -425,7 +457,11 @@ impl World {
     }
 
     /// Calls `node`'s observer, if it has one, as `node`; drops it if the node is dead.
+    /// Once the test is over, observers (the tester's) no longer run.
     fn observe(&self, node: Node) {
+        if self.test_ended.get().is_some() {
+            return;
+        }
         let taken = self.nodes.borrow_mut()[node.index as usize].observer.take();
         let Some((mut observer, site, number)) = taken else {
             return;
@@ -538,7 +574,7 @@ impl World {
             let Some(task) = next else {
                 let yielded = std::mem::take(&mut *self.yielded.borrow_mut());
                 if !yielded.is_empty() {
-                    yielded.into_iter().for_each(std::task::Waker::wake);
+                    yielded.into_iter().for_each(|(_, waker)| waker.wake());
                     continue;
                 }
                 self.advance_clock();
@@ -570,6 +606,9 @@ impl World {
             polls: self.polls.get(),
             virtual_time: self.clock.get().since_start(),
         };
+        self.test_ended.set(Some(self.clock.get()));
+        self.check_stuck_at_end();
+        self.run_end_hooks();
         self.warn_of_task_leaks();
         self.tear_down();
         (output, report)
@@ -587,6 +626,11 @@ impl World {
         {
             self.fail_time_limit(limit, deadline);
         }
+        self.fire_timers(deadline);
+    }
+
+    /// Moves the clock to `deadline` and fires every timer due then.
+    fn fire_timers(&self, deadline: Instant) {
         self.clock.set(deadline);
         self.recording
             .set_end(events::nanos(deadline.since_start()));
@@ -684,6 +728,192 @@ impl World {
         }
     }
 
+    /// The nodes that are stuck now, by index, in order.
+    ///
+    /// A node is *stuck* when it is alive, is not the tester's node, has at least one
+    /// task, and can never run again by itself: nothing already on its way can wake any
+    /// of its tasks. Precisely, the nodes that *can run* are the smallest set such that a
+    /// live node can run if
+    ///
+    /// - one of its tasks is ready to run (woken and waiting for its turn, or yielding);
+    /// - one of its tasks has a timer set: a sleep or a timeout of its own (an election
+    ///   timeout, a heartbeat), or, if `wire` is true, a message's time on the wire (a
+    ///   request's or a reply's delay, a call on a dead end that fails after a while; see
+    ///   [`Sleep::on_the_wire`](super::Sleep)), since a timer always fires;
+    /// - one of its tasks waits for the reply of an RPC whose handler runs on a node that
+    ///   can run, since that reply may still come (a lost request or reply, a handler's
+    ///   node killed, an end disabled or a server deleted have already woken the caller,
+    ///   which is then ready);
+    /// - it is the tester's node, and the test body has not returned yet.
+    ///
+    /// Everything else a task can wait for (a lock, a channel, a notification) only
+    /// another task can give. Lab code on another node reaches this one only by RPC (nodes
+    /// share no memory), and every task of this node that could give it waits too. So the
+    /// tasks of a stuck node wait for one another, or for nothing at all: an async
+    /// deadlock (a lock taken twice, a channel whose sender is kept but never used). Only
+    /// the tester's own code could still wake it, by calling into its server; once the
+    /// test is over it no longer will.
+    ///
+    /// A node with no task is idle, not stuck, and a dead node is neither. Nodes stuck
+    /// with `wire` false but not with `wire` true are *doubtful*: only messages on their
+    /// way can still wake them (see [`World::check_stuck_at_end`]).
+    fn stuck_nodes(&self, wire: bool) -> Vec<u32> {
+        let mut waits = Vec::new();
+        for source in self.waits.borrow().iter() {
+            source(&mut waits);
+        }
+        let nodes = self.nodes.borrow();
+        let tasks = self.tasks.borrow();
+        let timers = self.timers.borrow();
+        let own_timers = (!wire).then(|| timers.own_timers(nodes.len()));
+        let tester_runs = self.test_ended.get().is_none();
+        let mut can_run: Vec<bool> = nodes
+            .iter()
+            .enumerate()
+            .map(|(index, info)| {
+                let timer = match &own_timers {
+                    Some(own) => own[index],
+                    None => timers.count_for(index) > 0,
+                };
+                info.alive && (timer || (index == 0 && tester_runs))
+            })
+            .collect();
+        let mut mark = |index: usize| {
+            if nodes.get(index).is_some_and(|info| info.alive) {
+                can_run[index] = true;
+            }
+        };
+        for task in self.ready.queued() {
+            if task == ROOT {
+                mark(0);
+            } else if let Some(node) = tasks.node_of(task) {
+                mark(node.index as usize);
+            }
+        }
+        for &(node, _) in self.yielded.borrow().iter() {
+            mark(node as usize);
+        }
+        loop {
+            let mut changed = false;
+            for &(waiting, on) in &waits {
+                let (waiting, on) = (waiting as usize, on as usize);
+                if waiting < can_run.len()
+                    && on < can_run.len()
+                    && can_run[on]
+                    && !can_run[waiting]
+                    && nodes[waiting].alive
+                {
+                    can_run[waiting] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        (1..nodes.len())
+            .filter(|&index| nodes[index].alive && tasks.count_for(index) > 0 && !can_run[index])
+            .map(|index| index as u32)
+            .collect()
+    }
+
+    /// Once the test body has returned: fails the run if a live node is stuck (see
+    /// [`World::stuck_nodes`]). A test that ends before the 5 s of
+    /// [`World::check_stuck_nodes`] have passed would otherwise pass with every server
+    /// frozen.
+    ///
+    /// A node whose only timers are messages on the wire is doubtful: a frozen server's
+    /// last calls to an unreachable peer may take seconds to fail, and what its tasks do
+    /// when they do is unknown. Then, and only then, the lab nodes run on past the end of
+    /// the test (the tester's tasks and observers no longer run) until every message on
+    /// its way when the test ended has arrived: a doubtful node that is stuck by then
+    /// fails the run; one that sets a timer of its own, or that has a message on its way
+    /// still, is not stuck. A run
+    /// without a doubtful node (a healthy server always has a timer of its own) runs
+    /// nothing more. Either way the run's report was taken before: the check changes
+    /// nothing in a run that passes it.
+    fn check_stuck_at_end(&self) {
+        if self.settings.stuck_node_after.is_none() {
+            return;
+        }
+        let mut doubtful = self.stuck_nodes(false);
+        if doubtful.is_empty() {
+            return;
+        }
+        let stuck = self.stuck_nodes(true);
+        if !stuck.is_empty() {
+            self.fail_stuck_at_end(&stuck);
+        }
+        let Some(until) = self.timers.borrow().last_wire_deadline() else {
+            return;
+        };
+        let mut polls_since_time_moved: u64 = 0;
+        loop {
+            let next = self.ready.pop(&mut self.rng.borrow_mut());
+            if let Some(task) = next {
+                let node = self.tasks.borrow().node_of(task);
+                // The tester is done: its tasks (and its observers) no longer run.
+                if task == ROOT || node.is_none_or(|node| node.index == 0) {
+                    continue;
+                }
+                self.polls.set(self.polls.get() + 1);
+                polls_since_time_moved += 1;
+                if polls_since_time_moved > self.settings.livelock_polls {
+                    self.fail_livelock(task);
+                }
+                self.poll_task(task);
+                continue;
+            }
+            let yielded = std::mem::take(&mut *self.yielded.borrow_mut());
+            let mut woke = false;
+            for (node, waker) in yielded {
+                if node != 0 {
+                    waker.wake();
+                    woke = true;
+                }
+            }
+            if woke {
+                continue;
+            }
+            let stuck = self.stuck_nodes(true);
+            if stuck.iter().any(|node| doubtful.contains(node)) {
+                self.fail_stuck_at_end(&stuck);
+            }
+            let still = self.stuck_nodes(false);
+            doubtful.retain(|node| still.contains(node));
+            let next = self.timers.borrow().next_deadline();
+            match next {
+                Some(deadline) if !doubtful.is_empty() && deadline <= until => {
+                    self.fire_timers(deadline);
+                    polls_since_time_moved = 0;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    // ----- the end of a test -----
+
+    /// Runs `hook` at the end of a run that passed (see [`at_end_of_run`]).
+    fn at_end(&self, hook: EndHook) {
+        let mut hooks = self.end_hooks.borrow_mut();
+        match hooks.as_mut() {
+            Some(hooks) => hooks.push(hook),
+            None => {
+                // Too late: the run is ending now.
+                drop(hooks);
+                hook();
+            }
+        }
+    }
+
+    /// Runs the hooks of [`at_end_of_run`], in the order they were given, as the tester.
+    fn run_end_hooks(&self) {
+        let hooks = self.end_hooks.borrow_mut().take().unwrap_or_default();
+        self.current_node.set(self.tester_node());
+        hooks.into_iter().for_each(|hook| hook());
+    }
+
     // ----- failures -----
 
     /// Pending tasks grouped by node: how many, and the places that spawned most of them.
@@ -700,7 +930,10 @@ impl World {
                 .entry(slot.spawned_at.to_string())
                 .or_default() += 1;
         }
-        let mut text = String::from("  tester: the test body\n");
+        let mut text = match self.test_ended.get() {
+            None => String::from("  tester: the test body\n"),
+            Some(_) => String::new(),
+        };
         for (node, places) in by_node {
             let count: usize = places.values().sum();
             let dead = if self.is_alive(node) { "" } else { " (dead)" };
@@ -741,12 +974,9 @@ impl World {
         )
     }
 
-    fn fail_stuck_node(&self, index: usize, since: Instant, next: Instant) -> ! {
-        let node = Node {
-            world: self.id,
-            index: index as u32,
-        };
-        let name = self.node_name(node);
+    /// A node's live tasks: how many, and a line for each place that spawned some (how
+    /// many, and where), in the order of the places.
+    fn tasks_of(&self, node: Node) -> (usize, String) {
         let mut tasks = BTreeMap::<String, usize>::new();
         for slot in self.tasks.borrow().iter().filter(|s| s.node == node) {
             *tasks.entry(slot.spawned_at.to_string()).or_default() += 1;
@@ -755,6 +985,16 @@ impl World {
             .iter()
             .map(|(place, n)| format!("      {n} {place}\n"))
             .collect();
+        (tasks.values().sum(), list)
+    }
+
+    fn fail_stuck_node(&self, index: usize, since: Instant, next: Instant) -> ! {
+        let node = Node {
+            world: self.id,
+            index: index as u32,
+        };
+        let name = self.node_name(node);
+        let (count, list) = self.tasks_of(node);
         panic!(
             "labrpc: {name} is stuck: every task waits and none has a timer. None of its \
              {count} tasks has run since {since}, and none can run before {next} (the next \
@@ -767,7 +1007,71 @@ impl World {
              labrpc::sleep. A healthy server always has a timer armed (an election timeout, \
              a heartbeat). {name}'s tasks:\n{list}",
             now = self.clock.get(),
-            count = tasks.values().sum::<usize>(),
+        )
+    }
+
+    /// Fails a run that ended with the nodes `stuck` (indices; the first is named first).
+    fn fail_stuck_at_end(&self, stuck: &[u32]) -> ! {
+        let node = |index: u32| Node {
+            world: self.id,
+            index,
+        };
+        let names: Vec<String> = stuck.iter().map(|&i| self.node_name(node(i))).collect();
+        let name = &names[0];
+        let (count, _) = self.tasks_of(node(stuck[0]));
+        let all_of_them = match count {
+            1 => "its only task waits".to_string(),
+            n => format!("all its {n} tasks wait"),
+        };
+        let others = match &names[1..] {
+            [] => String::new(),
+            [other] => format!(" {other} is stuck too."),
+            others => format!(" {} are stuck too.", list_of_names(others)),
+        };
+        let mut report = String::new();
+        for &index in stuck {
+            let (count, list) = self.tasks_of(node(index));
+            let last_ran = match self.nodes.borrow()[index as usize].last_ran {
+                Some(at) => format!("none has run since {at}"),
+                None => "none has ever run".to_string(),
+            };
+            let last_timer = match self.timers.borrow().own_set_at(index as usize) {
+                Some(at) => format!(", and its last timer of its own was set at {at}"),
+                None => ", and it never set a timer of its own".to_string(),
+            };
+            let _ = write!(
+                report,
+                "  {}: {count} task{}, {last_ran}{last_timer}:\n{list}",
+                self.node_name(node(index)),
+                if count == 1 { "" } else { "s" },
+            );
+        }
+        panic!(
+            "labrpc: {name} is stuck: {all_of_them} for something that can never happen (no \
+             timer, no message on its way) — a deadlock, e.g. a lock taken twice or a channel \
+             nobody sends on.{others}\n\
+             The test's checks passed, but a node that can never run again fails the run: it \
+             would have made no progress, however long the test had gone on. A node is stuck \
+             when it is alive and has tasks, and none of them can run again by itself: none \
+             is ready to run, none has a timer set (a sleep, a timeout), and none waits for \
+             the reply of an RPC that may still come. What they wait for (a lock, a channel, \
+             a signal) only one of the node's own waiting tasks could give.\n\
+             The usual causes: an async mutex (futures::lock::Mutex) locked again by a task \
+             that already holds it, or held across an .await on something that needs it; a \
+             channel whose sender is kept but never used; timers outside the simulation (a \
+             ticker on an OS thread, std::thread::sleep) instead of labrpc::sleep. A healthy \
+             server always has a timer armed (an election timeout, a heartbeat): the last \
+             time it set one says about when it froze.\n\
+             {when}:\n{report}",
+            when = match self.test_ended.get() {
+                Some(end) if end < self.clock.get() => format!(
+                    "The test ended at {end}, when only messages on their way (calls to \
+                     servers that could not answer, which take a while to fail) could still \
+                     wake it; the servers ran on until those had arrived. Stuck at {now}",
+                    now = self.clock.get()
+                ),
+                _ => format!("Stuck when the test ended (at {})", self.clock.get()),
+            },
         )
     }
 
@@ -816,6 +1120,36 @@ impl World {
             polls = self.settings.livelock_polls,
             tasks = self.pending_tasks(),
         )
+    }
+}
+
+/// Runs `hook` at the end of a run that passed: once the test body has returned and the
+/// run has passed the checks made then (no node stuck: see
+/// [`Sim::stuck_node_after`](super::Sim::stuck_node_after)), before the world drops
+/// what is left. A run that fails does not run it. (Tester side.)
+///
+/// This is where a harness's cleanup goes (the course's `cleanup`, calling every
+/// server's `kill()`): the checks then see the servers as the test left them, whereas a
+/// `kill()` made before them may legitimately leave a server's node with tasks that
+/// nothing will wake (a task the tester gave it, waiting on a channel of the server). A
+/// hook given once the run is ending (from a destructor that runs as the world drops its
+/// tasks) runs at once.
+pub fn at_end_of_run(hook: impl FnOnce() + 'static) {
+    super::context::with_world(|w| {
+        w.require_tester(
+            "labrpc::tester::at_end_of_run",
+            "The end of a run is the tester's.",
+        );
+        w.at_end(Box::new(hook));
+    });
+}
+
+/// `A, B and C`.
+fn list_of_names(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
