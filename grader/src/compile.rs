@@ -100,6 +100,7 @@ pub fn build(
         command: command_text.clone(),
         errors,
     };
+    let started = std::time::Instant::now();
     let mut command = Command::new(&cargo);
     command
         .args(args.split(' '))
@@ -123,6 +124,10 @@ pub fn build(
                 .map_err(|e| failure(format!("cannot run cargo: {e}")))?
         }
     };
+    eprintln!(
+        "grader: the build took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let mut binaries = Binaries::new();
     let mut errors = Vec::new();
     let mut hidden = 0;
