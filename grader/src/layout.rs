@@ -29,6 +29,7 @@ pub const INSTRUCTORS_MATERIAL: &[&str] = &[
     "grader/tests/handout.rs",
     "grader/tests/submission.rs",
     "grader/tests/attacks.rs",
+    "grader/tests/gradescope.rs",
     "grader/tests/common/",
     "tests/mutants/",
 ];
