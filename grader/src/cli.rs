@@ -164,9 +164,10 @@ pub struct ChildArgs {
     #[arg(long, default_value = "2G", value_parser = parse_size)]
     pub memory: u64,
     /// How long one step of lab code may run (CPU time) or block before the watchdog fails
-    /// its test, e.g. `2s`. A whole Raft test takes milliseconds of CPU, so this only
-    /// bounds how long a stuck submission costs.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    /// its test, e.g. `2s`. The reference's slowest whole seed takes under a second of CPU
+    /// and one step a tiny part of it, so this only bounds how long a stuck submission
+    /// costs (code that never yields ends its process after about three times this).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub watchdog: Duration,
     /// Grade even where this machine cannot jail the test processes (Landlock and
     /// seccomp; see grader/README.md, "Grading untrusted code"): only for code you trust.

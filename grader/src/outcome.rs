@@ -74,7 +74,7 @@ impl Reason {
     pub fn describe(self) -> &'static str {
         match self {
             Reason::TestFailed => "test failed",
-            Reason::NotDeterministic => "not deterministic",
+            Reason::NotDeterministic => "not deterministic: cannot be replayed",
             Reason::ExitCalled => "process exit called",
             Reason::Aborted => "process aborted",
             Reason::StackOverflow => "stack overflow",
