@@ -60,6 +60,7 @@ pub fn grade(
     let binaries = match compile::build(
         &target.tree,
         target.implementation,
+        &selected,
         target.target_dir.as_deref(),
         target.build_limits,
     ) {

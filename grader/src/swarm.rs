@@ -69,7 +69,7 @@ pub fn hunt(
     assert!(settings.swarm, "a hunt runs its children with LAB_SWARM=1");
     let started = Instant::now();
     let selected = select::tests(&hunt.parts, &hunt.tests)?;
-    let binaries = compile::build(tree, hunt.implementation, None, None)
+    let binaries = compile::build(tree, hunt.implementation, &selected, None, None)
         .map_err(|failure| format!("{}\n\n{}", failure.command, failure.errors))?;
     let mut first = hunt.first_seed;
     let mut seeds_run = 0;
