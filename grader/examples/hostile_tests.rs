@@ -78,6 +78,17 @@ async fn misbehave(name: &str) {
                 labrpc::sleep(Duration::from_millis(1)).await;
             }
         }
+        "burns_on" => {
+            // CPU in short steps, forever (each step yields, and virtual time creeps on):
+            // only the CPU budget, checked while the run goes on, stops it.
+            loop {
+                let started = std::time::Instant::now();
+                while started.elapsed() < Duration::from_millis(10) {
+                    std::hint::black_box(0u64);
+                }
+                labrpc::sleep(Duration::from_micros(1)).await;
+            }
+        }
         "forges" => panic!("forged: {}", forge_result_lines()),
         "spawns" => panic!("spawned: {}", spawn_a_survivor()),
         "reads" => panic!("read: {}", read_outside()),

@@ -125,6 +125,11 @@ pub fn run(batch: &Batch, settings: &ChildSettings, alone: bool) -> std::io::Res
             settings.check_determinism.env_value(),
         )
         .env("LAB_SWARM", if settings.swarm { "1" } else { "0" })
+        // labrpc stops a run over its budget while it runs (a pass over it is caught below).
+        .env(
+            "LAB_CPU_BUDGET",
+            format!("{}ms", (settings.cpu_budget)(batch.test).as_millis().max(1)),
+        )
         .env(
             "LAB_MAX_FAILURES",
             settings
@@ -210,6 +215,11 @@ pub fn run(batch: &Batch, settings: &ChildSettings, alone: bool) -> std::io::Res
     // so the verdict does not depend on what else the machine runs.
     let budget = (settings.cpu_budget)(batch.test);
     for record in &mut records {
+        if let Outcome::Fail { reason, message } = &mut record.outcome
+            && message.starts_with("labrpc: over its CPU budget")
+        {
+            *reason = Reason::TooSlow;
+        }
         if let Outcome::Pass {
             cpu_ns: Some(cpu_ns),
             ..

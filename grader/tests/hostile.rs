@@ -347,3 +347,30 @@ fn a_seed_over_its_cpu_budget_fails_as_too_slow() {
         "{records:?}"
     );
 }
+
+#[test]
+fn a_seed_that_burns_cpu_without_end_is_stopped_at_its_budget() {
+    // Not at the wall-clock limit (30 s here): the budget (200 ms) is checked as it runs.
+    let started = Instant::now();
+    let (records, _) = run_seeds("burns_on", false);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let failed: Vec<&SeedRecord> = records.iter().filter(|r| !r.outcome.passed()).collect();
+    assert!(
+        matches!(
+            &failed[..],
+            [SeedRecord {
+                seed: 3,
+                outcome: Outcome::Fail {
+                    reason: Reason::TooSlow,
+                    ..
+                },
+                ..
+            }]
+        ),
+        "{records:?}"
+    );
+}

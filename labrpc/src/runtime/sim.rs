@@ -32,6 +32,8 @@ pub struct Sim {
     seed: Option<u64>,
     pub(crate) time_limit: Option<Duration>,
     pub(crate) watchdog: Duration,
+    /// The CPU time one run may use (`LAB_CPU_BUDGET`; a grader's budget); `None`: any.
+    pub(crate) cpu_budget: Option<Duration>,
     pub(crate) livelock_polls: u64,
     pub(crate) stuck_node_after: Option<Duration>,
     pub(crate) test_name: Option<String>,
@@ -51,6 +53,7 @@ impl Default for Sim {
             seed: None,
             time_limit: Some(Self::DEFAULT_TIME_LIMIT),
             watchdog: Self::DEFAULT_WATCHDOG,
+            cpu_budget: None,
             livelock_polls: Self::DEFAULT_LIVELOCK_POLLS,
             stuck_node_after: Some(Self::DEFAULT_STUCK_NODE_AFTER),
             test_name: None,
@@ -278,6 +281,7 @@ impl Sim {
         if let Some(limit) = plan.watchdog {
             settings = settings.watchdog(limit);
         }
+        settings.cpu_budget = plan.cpu_budget;
         let mut failed: Vec<u64> = Vec::new();
         let vis = Vis::from_env();
         let mut drawn_a_failure = false;
@@ -685,6 +689,8 @@ struct SeedPlan {
     swarm: bool,
     /// `LAB_WATCHDOG=2s`: the watchdog's limit (a grader shortens it).
     watchdog: Option<Duration>,
+    /// `LAB_CPU_BUDGET=17s`: a run that uses more CPU time fails (a grader's budget).
+    cpu_budget: Option<Duration>,
 }
 
 impl SeedPlan {
@@ -706,6 +712,7 @@ impl SeedPlan {
             results: std::env::var_os("LAB_RESULTS").map(|path| ResultsFile(path.into())),
             swarm: env_flag("LAB_SWARM").unwrap_or(false),
             watchdog: env_duration("LAB_WATCHDOG"),
+            cpu_budget: env_duration("LAB_CPU_BUDGET"),
         }
     }
 

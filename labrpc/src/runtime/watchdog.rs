@@ -42,6 +42,9 @@ pub(crate) struct Monitor {
     /// The simulation thread's CPU clock: its CPU time where `/proc` cannot be read (in a
     /// grader's jail).
     cpu_clock: Option<libc::clockid_t>,
+    /// The CPU time the run may use (`LAB_CPU_BUDGET`), and the thread's CPU time when the
+    /// run began.
+    budget: Option<(Duration, Duration)>,
     /// Incremented at the start of every poll.
     polls: AtomicU64,
     in_poll: AtomicBool,
@@ -87,12 +90,14 @@ enum Stuck {
     Blocked(Duration),
     /// No way to tell CPU from wall time here: it has run for this long.
     Running(Duration),
+    /// The whole run has used this much CPU time, more than its budget.
+    OverBudget(Duration),
 }
 
 impl Stuck {
     fn how_long(self) -> Duration {
         match self {
-            Stuck::Busy(d) | Stuck::Blocked(d) | Stuck::Running(d) => d,
+            Stuck::Busy(d) | Stuck::Blocked(d) | Stuck::Running(d) | Stuck::OverBudget(d) => d,
         }
     }
 }
@@ -109,6 +114,9 @@ impl Monitor {
             replay: settings.replay_command(seed, false),
             thread_id: proc_stat::current_thread_id(),
             cpu_clock: super::cpu::thread_cpu_clock(),
+            budget: settings
+                .cpu_budget
+                .zip(super::cpu::thread_cpu_clock().and_then(super::cpu::read_clock)),
             polls: AtomicU64::new(0),
             in_poll: AtomicBool::new(false),
             node: AtomicU32::new(0),
@@ -183,12 +191,24 @@ impl Monitor {
     }
 
     fn explanation(&self, stuck: Stuck) -> String {
+        if let (Stuck::OverBudget(used), Some((budget, _))) = (stuck, self.budget) {
+            return format!(
+                "labrpc: over its CPU budget: {test} (seed {seed}) has used {used:.1?} of CPU \
+                 time, more than the {budget:.1?} one run of this test may use \
+                 (LAB_CPU_BUDGET). Look for busy loops, or work that grows with the log or \
+                 with time.\nreplay:  {replay}",
+                test = self.test,
+                seed = self.seed,
+                replay = self.replay,
+            );
+        }
         let what = match stuck {
             Stuck::Busy(d) => format!("has used {d:.1?} of CPU time in one poll without yielding"),
             Stuck::Blocked(d) => {
                 format!("has been blocked for {d:.1?} in one poll, without using the CPU")
             }
             Stuck::Running(d) => format!("has run for more than {d:.1?} without yielding"),
+            Stuck::OverBudget(d) => format!("has used {d:.1?} of CPU time in this run"),
         };
         let causes = match stuck {
             Stuck::Blocked(_) => {
@@ -255,6 +275,18 @@ impl Monitor {
     /// One look by the watchdog thread.
     fn sample(&self, now: WallInstant) {
         if self.finished.load(Ordering::Acquire) {
+            return;
+        }
+        // A run over its CPU budget, however it spends it (busy, but yielding), fails at its
+        // next call into the runtime.
+        if let (Some((budget, start)), Some(clock)) = (self.budget, self.cpu_clock)
+            && let Some(now_cpu) = super::cpu::read_clock(clock)
+            && now_cpu.saturating_sub(start) > budget
+            && self.flagged_for.lock().is_none()
+        {
+            let used = Stuck::OverBudget(now_cpu.saturating_sub(start));
+            *self.flagged_for.lock() = Some(used);
+            self.flagged.store(true, Ordering::Release);
             return;
         }
         let polls = self.polls.load(Ordering::Relaxed);
