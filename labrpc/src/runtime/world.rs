@@ -1101,26 +1101,50 @@ impl World {
     }
 
     fn fail_livelock(&self, task: TaskRef) -> ! {
-        let who = if task == ROOT {
-            "the test body".to_string()
+        let (who, whose) = if task == ROOT {
+            ("the test body".to_string(), String::new())
         } else {
             self.tasks
                 .borrow_mut()
                 .get_mut(task)
-                .map(|slot| slot.spawned_at.task_on(&self.node_name(slot.node)))
-                .unwrap_or_else(|| "a finished task".into())
+                .map(|slot| {
+                    let who = slot.spawned_at.task_on(&self.node_name(slot.node));
+                    (who, reference_note(slot.spawned_at.location.file()))
+                })
+                .unwrap_or_else(|| ("a finished task".into(), String::new()))
         };
         panic!(
             "labrpc: livelock at {now}: virtual time has not moved for {polls} task polls. \
              Tasks keep waking each other (or themselves, with yield_now) without ever \
              sleeping or waiting, so time cannot advance. The last one woken was {who}.\n\
-             A loop that waits for something must sleep (labrpc::sleep(..).await) between \
-             checks. Pending tasks:\n{tasks}",
+             {whose}A loop that waits for something must sleep (labrpc::sleep(..).await) \
+             between checks. Pending tasks:\n{tasks}",
             now = self.clock.get(),
             polls = self.settings.livelock_polls,
             tasks = self.pending_tasks(),
         )
     }
+}
+
+/// What a livelock report adds when the last task woken is a reference implementation's
+/// (a path under `raft/src/reference/` or `kvraft/src/reference/`): the reference must
+/// never livelock, so either the code on the other side of it keeps waking it, or the
+/// framework has a bug to report. Empty for any other file.
+fn reference_note(file: &str) -> String {
+    let file = file.replace('\\', "/");
+    // "kvraft/..." contains "raft/...": test it first.
+    let Some((_, what)) = [("kvraft", "rsm or KV service"), ("raft", "Raft")]
+        .into_iter()
+        .find(|(name, _)| file.contains(&format!("{name}/src/reference/")))
+    else {
+        return String::new();
+    };
+    format!(
+        "That task is the reference {what}'s ({file}), which passes every test on \
+         every seed on its own: if your code runs beside it, look at what of yours it keeps \
+         answering or waking; if you run only reference code, this is a bug in the \
+         framework, please report it with the replay command below.\n"
+    )
 }
 
 /// Runs `hook` at the end of a run that passed: once the test body has returned and the
@@ -1192,5 +1216,23 @@ impl World {
             );
             w.record(EventKind::Message, w.current_node.get(), detail, None);
         });
+    }
+}
+
+#[cfg(test)]
+mod reference_note_tests {
+    use super::reference_note;
+
+    #[test]
+    fn names_the_reference_it_was() {
+        let raft = reference_note("raft/src/reference/peer.rs");
+        assert!(
+            raft.contains("reference Raft's (raft/src/reference/peer.rs)"),
+            "{raft}"
+        );
+        let kv = reference_note("/home/x/kvraft/src/reference/rsm.rs");
+        assert!(kv.contains("reference rsm or KV service's"), "{kv}");
+        assert!(reference_note("raft/src/skeleton/mod.rs").is_empty());
+        assert!(reference_note("raft\\src\\reference\\peer.rs").contains("reference Raft's"));
     }
 }

@@ -193,7 +193,12 @@ impl State {
     ) -> (bool, Effects) {
         if let Some(leader) = self.leader_in(sent_term) {
             leader.in_flight[follower] = leader.in_flight[follower].saturating_sub(1);
-            leader.wake[follower].notify();
+            // A failed RPC is retried with the next heartbeat, not at once: a call on a
+            // dead end can fail in no time at all (the course's model allows a 0 ms
+            // delay), and resending at once would spin without letting time pass.
+            if reply_term.is_some() {
+                leader.wake[follower].notify();
+            }
         }
         let Some(reply_term) = reply_term else {
             return (false, Effects::default());

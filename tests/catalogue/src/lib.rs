@@ -314,7 +314,7 @@ macro_rules! kv_suite {
             restart_submit_rsm "TestRestartSubmit4A"
                 "Operations submitted before and after restarts are not confused with each other.";
             snapshot_rsm "TestSnapshot4C"
-                "With maxraftstate 1000 the log stays small, and servers restart from their snapshots.";
+                "Every server snapshots, its log stays small, and it restarts from its snapshot (maxraftstate 64: the course's 1000 bytes of gob).";
         }
 
         /// 3A: a key/value service without snapshots.
@@ -354,7 +354,7 @@ macro_rules! kv_suite {
             snapshot_rpc_3b "TestSnapshotRPC3B"
                 "A server that fell behind catches up through InstallSnapshot; the majority trims its log.";
             snapshot_size_3b "TestSnapshotSize3B"
-                "400 writes to one key: the log stays under 8 × maxraftstate and the snapshot under 500 bytes.";
+                "400 writes to one key: the log stays under 8 × maxraftstate and the snapshot under 190 bytes (the course's 500 of gob).";
             speed_3b "TestSpeed3B"
                 "1000 Appends with snapshots on take at most 33.3 ms each on average (virtual time).";
             snapshot_recover_3b "TestSnapshotRecover3B"

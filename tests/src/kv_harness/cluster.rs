@@ -318,6 +318,32 @@ impl<S: Replica> Cluster<S> {
             .unwrap_or(0)
     }
 
+    /// Which servers' stable storage holds a snapshot (what they last saved, running or
+    /// not): the proof a snapshot test needs that the service really took one.
+    pub fn servers_with_snapshot(&self) -> Vec<usize> {
+        let state = self.inner.state.lock();
+        (0..self.inner.n)
+            .filter(|&i| state.saved[i].snapshot_size() > 0)
+            .collect()
+    }
+
+    /// Fails the test unless at least one server saved a snapshot: a snapshot test whose
+    /// servers never snapshot tests nothing it claims to. `doing` says what the test did
+    /// (its operations made the Raft state grow well past `maxraftstate`).
+    pub fn require_a_snapshot(&self, doing: &str) {
+        if !self.servers_with_snapshot().is_empty() {
+            return;
+        }
+        let max = self.inner.maxraftstate;
+        fail!(
+            "no server has saved a snapshot after {doing}, with maxraftstate = {max:?}: the \
+             service must call Raft::snapshot(index, state) once the Raft state its persister \
+             holds reaches maxraftstate bytes (the largest is {} bytes now), and Raft must \
+             save that snapshot with Persister::save",
+            self.log_size()
+        );
+    }
+
     /// A fresh set of ends for a client, one to each server, all connected but enabled
     /// only to the servers in `to`; handed to the client in a random order (as the
     /// course's `random_handles`), so clients do not all start with server 0.

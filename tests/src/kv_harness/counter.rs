@@ -2,6 +2,7 @@
 //! helpers of the course's `kvraft1/rsm` tests (`oneInc`, `checkCounter`, ...).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kvraft::{Rsm, StateMachine, SubmitError};
@@ -34,6 +35,8 @@ pub enum CounterOp {
 /// course's tester reads `rsmSrv.counter`).
 pub struct Counter {
     value: Arc<Mutex<i64>>,
+    /// How many times the rsm restored this incarnation's counter from a snapshot.
+    restores: Arc<AtomicU64>,
 }
 
 impl StateMachine for Counter {
@@ -64,6 +67,7 @@ impl StateMachine for Counter {
             )
         });
         *self.value.lock() = value;
+        self.restores.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -72,6 +76,7 @@ impl StateMachine for Counter {
 pub struct CounterServer {
     rsm: Rsm<Counter>,
     value: Arc<Mutex<i64>>,
+    restores: Arc<AtomicU64>,
 }
 
 impl Replica for CounterServer {
@@ -82,12 +87,15 @@ impl Replica for CounterServer {
         maxraftstate: Option<usize>,
     ) -> Self {
         let value = Arc::new(Mutex::new(0));
+        let restores = Arc::new(AtomicU64::new(0));
         let counter = Counter {
             value: value.clone(),
+            restores: restores.clone(),
         };
         CounterServer {
             rsm: Rsm::new(servers, me, persister, maxraftstate, counter),
             value,
+            restores,
         }
     }
 
@@ -219,6 +227,18 @@ impl RsmTest {
         (0..NSRV)
             .filter(|&i| self.cluster.on_server(i, |s| *s.value.lock() == v) == Some(true))
             .count()
+    }
+
+    /// The running servers whose rsm has not restored their counter from a snapshot since
+    /// they (re)started.
+    pub fn servers_not_restored(&self) -> Vec<usize> {
+        (0..NSRV)
+            .filter(|&i| {
+                self.cluster
+                    .on_server(i, |s| s.restores.load(Ordering::SeqCst) == 0)
+                    .unwrap_or(false)
+            })
+            .collect()
     }
 
     /// The server that last returned OK.

@@ -154,9 +154,19 @@ pub(crate) async fn restart_submit_rsm() {
     ts.end();
 }
 
+/// The `maxraftstate` of `snapshot_rsm`: the course's 1000 bytes of gob, rescaled to this
+/// encoding so that a server snapshots after as many increments as in the course.
+///
+/// A course rsm log entry (an `Op` with the submitter, an id and the `Inc` request, in a
+/// `LogEntry` with its term) takes about 44 bytes of gob, so 1000 bytes hold some 20 of
+/// them; the reference's entry takes 3 bytes here, and 64 bytes hold about as many. With
+/// 1000 bytes, 100 increments (307 bytes) would never make a snapshot, and the test would
+/// pass an rsm that cannot take or restore one (`docs/fault-model.md`, difference 25).
+const SNAPSHOT_RSM_MAXRAFTSTATE: usize = 64;
+
 pub(crate) async fn snapshot_rsm() {
     const N: i64 = 100;
-    const MAXRAFTSTATE: usize = 1000;
+    const MAXRAFTSTATE: usize = SNAPSHOT_RSM_MAXRAFTSTATE;
     let ts = RsmTest::new(Some(MAXRAFTSTATE));
     ts.begin("Test creating and restoring snapshot");
     for _ in 0..N {
@@ -171,10 +181,33 @@ pub(crate) async fn snapshot_rsm() {
         ));
     }
 
-    // The rsm must have made snapshots by now: restart every server from one.
+    // The rsm must have made snapshots by now (beyond the course, which assumes it did):
+    // every server applied all 100 increments, far past maxraftstate.
+    let with_snapshot = ts.cluster().servers_with_snapshot();
+    if let Some(i) = (0..NSRV).find(|i| !with_snapshot.contains(i)) {
+        fail_with(format!(
+            "S{i} has saved no snapshot after {N} increments, with maxraftstate = \
+             {MAXRAFTSTATE}: the rsm must call Raft::snapshot(index, machine.snapshot()) once \
+             the Raft state its persister holds reaches maxraftstate bytes"
+        ));
+    }
+
+    // Restart every server from its snapshot.
     ts.shutdown_all();
     ts.start_all();
     ts.one_inc().await;
+    // Beyond the course: each restarted rsm restored its counter from its snapshot (the
+    // check below would fail too, as the log no longer holds the first increments, but
+    // this says why).
+    let not_restored = ts.servers_not_restored();
+    if !not_restored.is_empty() {
+        fail_with(format!(
+            "servers {not_restored:?} restarted with a snapshot in their persister, but their \
+             rsm never restored the state machine from it (StateMachine::restore): Rsm::new \
+             must restore the latest snapshot (persister.read_snapshot()) before applying \
+             anything"
+        ));
+    }
     ts.check_counter(N + 1, NSRV).await;
     ts.end();
 }
