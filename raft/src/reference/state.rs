@@ -254,6 +254,12 @@ impl State {
         }
         if let Role::Leader(leader) = &self.role {
             leader.wake_all(); // its replicators notice they no longer lead, and stop
+            // A leader's election timer ran on while it led, and may be about to fire: a
+            // deposed leader that stood for election at once would depose the newer
+            // leader it just learned of (its log is usually behind, so it cannot win
+            // either), costing the cluster a whole election. Give the newer leader a full
+            // timeout to be heard, as a follower gives the leader it hears from.
+            effects.reset_election_timer = true;
         }
         self.role = Role::Follower;
         self.check_invariants();

@@ -18,6 +18,10 @@
 //!   in [`strict_suite!`], 4 points each, on top of Lab 2's 100. They have no course name.
 //! - Lab 3 (KV): RSM 8 × 1 = 8 (the layer the service is built on, which 3A and 3B exercise
 //!   again), 3A 14 × 4 = 56, 3B 9 × 4 = 36.
+//! - 3X (beyond the course): key/value tests with faults at the worst moments (stale
+//!   duplicate requests, crashes right after replies, restarts while clerks retry) and a
+//!   bound on how long a deposed leader keeps clerks waiting, 4 points each, on top of Lab
+//!   3's 100. They have no course name.
 
 use std::time::Duration;
 
@@ -90,6 +94,10 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
     ("stale_append_entries_do_not_truncate_2x", 10),
     ("stale_snapshots_do_not_roll_back_2x", 13),
     ("deposed_leader_learns_term_from_replies_2x", 5),
+    ("followers_hear_new_leader_at_once_2x", 7),
+    ("lagging_servers_catch_up_within_a_second_2x", 11),
+    ("late_vote_replies_do_not_count_2x", 5),
+    ("snapshot_keeps_matching_suffix_through_crash_2x", 8),
     ("basic_rsm", 1),
     ("concurrent_rsm", 4),
     ("leader_failure_rsm", 1),
@@ -124,6 +132,10 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
         "snapshot_unreliable_recover_concurrent_partition_linearizable_3b",
         92,
     ),
+    ("stale_requests_take_effect_once_3x", 231),
+    ("replies_survive_crash_after_reply_3x", 20),
+    ("retries_straddle_snapshot_and_restart_3x", 19),
+    ("deposed_leader_releases_clerks_3x", 295),
 ];
 
 /// One graded test, as listed.
@@ -280,6 +292,14 @@ macro_rules! strict_suite {
                 "Old InstallSnapshots arrive again after newer entries: a server never goes back to an older snapshot.";
             deposed_leader_learns_term_from_replies_2x ""
                 "A deposed leader that hears only replies to its own heartbeats adopts their newer term and steps down.";
+            followers_hear_new_leader_at_once_2x ""
+                "After each of ten leader changes on a reliable network, nobody leaves the new leader's term for 2 s.";
+            lagging_servers_catch_up_within_a_second_2x ""
+                "Two servers 50 conflicting entries behind apply a command offered as the partition heals within 1 s.";
+            late_vote_replies_do_not_count_2x ""
+                "Vote replies arrive up to 2 s late, after their election: no candidate counts them in a later term.";
+            snapshot_keeps_matching_suffix_through_crash_2x ""
+                "A stale InstallSnapshot reaches a follower holding later entries, then the leader crashes: none is lost.";
         }
         }
     };
@@ -369,6 +389,18 @@ macro_rules! kv_suite {
                 "Five clients, unreliable network, random partitions, restarts from snapshots.";
             snapshot_unreliable_recover_concurrent_partition_linearizable_3b "TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable3B"
                 "Fifteen clients on random keys, seven servers, every fault, snapshots: the history must be linearizable.";
+        }
+
+        /// 3X (beyond the course): the key/value service with faults at the worst moments.
+        part kv_3x "3X", 4 points each {
+            stale_requests_take_effect_once_3x ""
+                "Clerk requests reach their server again up to 2 s later, after newer ones: each takes effect once.";
+            replies_survive_crash_after_reply_3x ""
+                "Servers crash the instant a reply to a clerk leaves and restart from their persisters: what they answered stays done, once.";
+            retries_straddle_snapshot_and_restart_3x ""
+                "Every server restarts every second while clerks retry lost replies: a retry is recognised from the restored snapshot.";
+            deposed_leader_releases_clerks_3x ""
+                "A leader cut off from the servers but not the clerks is replaced: every operation waiting on it completes within 1 s.";
         }
         }
     };

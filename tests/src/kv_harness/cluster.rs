@@ -19,8 +19,10 @@ pub use crate::ends::server_name;
 use crate::events::LinkMap;
 use crate::monitors::StateMonitor;
 
+mod worst_moments;
+
 /// A server the group can run: what the tester needs of a key/value server.
-pub trait Replica: Clone + 'static {
+pub trait Replica: Clone + Send + Sync + 'static {
     /// Starts server `me` (`StartKVServer`), in its node's context.
     fn start(
         servers: Vec<ClientEnd>,
@@ -79,6 +81,8 @@ struct Inner<S: Replica> {
     state: Mutex<State<S>>,
     /// The state monitor over the servers' Rafts (see `crate::monitors`).
     states: Arc<Mutex<StateMonitor>>,
+    /// Restarts due from the crash-after-reply plan (part 3X).
+    worst: Mutex<worst_moments::WorstMoments>,
 }
 
 struct State<S> {
@@ -125,6 +129,7 @@ impl<S: Replica> Cluster<S> {
                     made: 0,
                 }),
                 states: Arc::new(Mutex::new(StateMonitor::new(n))),
+                worst: Mutex::default(),
             }),
         };
         for i in 0..n {
@@ -160,6 +165,7 @@ impl<S: Replica> Cluster<S> {
     /// `StartServer(i)`: starts server `i` on a fresh node with fresh ends, from a copy of
     /// what it saved. Does not connect it. Server `i` must be shut down.
     pub fn start_server(&self, i: usize) {
+        self.cancel_pending_restart(i);
         let n = self.inner.n;
         let net = &self.inner.net;
         let (ends, persister, incarnation) = {
@@ -196,6 +202,7 @@ impl<S: Replica> Cluster<S> {
     /// `ShutdownServer(i)`: cuts server `i` off, removes it from the network, keeps a copy
     /// of what it saved, kills it, and kills its node (every task it had stops).
     pub fn shutdown_server(&self, i: usize) {
+        self.cancel_pending_restart(i);
         self.disconnect(i, &self.all());
         self.inner.net.delete_server(&server_name(i));
         let stopped = {
@@ -213,6 +220,14 @@ impl<S: Replica> Cluster<S> {
     /// Whether server `i` runs.
     pub fn is_up(&self, i: usize) -> bool {
         self.inner.state.lock().running[i].is_some()
+    }
+
+    /// Whether server `i`'s node is alive (a fault plan may have killed it while the
+    /// tester still counts it as running); `None` if it is shut down.
+    fn node_is_alive(&self, i: usize) -> Option<bool> {
+        let state = self.inner.state.lock();
+        let (node, _) = state.running[i].as_ref()?;
+        Some(node.is_alive())
     }
 
     /// Enables the ends between server `i` and each server in `to`, both ways.

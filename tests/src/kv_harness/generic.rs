@@ -32,7 +32,28 @@ pub struct Generic {
     /// Clients use random keys (and Puts): only the linearizability check can judge
     /// their Gets.
     pub random_keys: bool,
+    /// Beyond the course (3X): the faults at the worst moments of [`WorstMoments`], while
+    /// the clients run.
+    pub worst: WorstMoments,
 }
+
+/// Faults beyond the course's model, for part 3X. All off in every parity test, where
+/// they change nothing (not even a random draw).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WorstMoments {
+    /// Clerks' requests (`KV.Get`, `KV.PutAppend`) reach their server a second time, up to
+    /// two seconds later, after the clerk has moved on to later requests.
+    pub stale_requests: bool,
+    /// A server crashes the instant its reply to a clerk leaves (the reply still goes),
+    /// and is restarted from its persister up to half a second later.
+    pub crash_after_reply: bool,
+    /// Every 0.7–1 s, all servers are shut down and restarted within 100 ms, while the
+    /// clients keep retrying.
+    pub restarts_in_rounds: bool,
+}
+
+/// The clerk methods the 3X fault plans aim at.
+const CLERK_METHODS: [&str; 2] = ["KV.Get", "KV.PutAppend"];
 
 impl Generic {
     /// One client, five servers, no faults, no snapshots, own keys.
@@ -46,6 +67,11 @@ impl Generic {
             partitions: false,
             snapshots: false,
             random_keys: false,
+            worst: WorstMoments {
+                stale_requests: false,
+                crash_after_reply: false,
+                restarts_in_rounds: false,
+            },
         }
     }
 
@@ -66,6 +92,15 @@ impl Generic {
         }
         if self.random_keys {
             title.push_str("random keys, ");
+        }
+        if self.worst.stale_requests {
+            title.push_str("stale requests, ");
+        }
+        if self.worst.crash_after_reply {
+            title.push_str("crashes after replies, ");
+        }
+        if self.worst.restarts_in_rounds {
+            title.push_str("restarts mid-round, ");
         }
         title.push_str(if self.clients > 1 {
             "many clients"
@@ -104,10 +139,20 @@ impl Generic {
                     partitioner(&cfg, &done).await;
                 })
             });
+            let restarter = self.worst.restarts_in_rounds.then(|| {
+                let cfg = cfg.clone();
+                let done = done_partitioner.clone();
+                labrpc::spawn(async move { restarter(&cfg, &done).await })
+            });
+            self.worst.start(&cfg);
             labrpc::sleep(Duration::from_secs(5)).await;
 
             done_clients.store(true, Ordering::SeqCst);
             done_partitioner.store(true, Ordering::SeqCst);
+            if let Some(restarter) = restarter {
+                restarter.await.expect("the restarter finishes");
+            }
+            self.worst.stop(&cfg).await;
 
             if let Some(partitioner) = partitioner {
                 partitioner.await.expect("the partitioner finishes");
@@ -201,6 +246,55 @@ impl Generic {
             }
         }
         let _ = report.send(written);
+    }
+}
+
+impl WorstMoments {
+    /// Turns this round's fault plans on.
+    fn start(&self, cfg: &KvConfig) {
+        if self.stale_requests {
+            cfg.cluster()
+                .stale_duplicates(&CLERK_METHODS, 300, 10..2000);
+        }
+        if self.crash_after_reply {
+            cfg.cluster().crash_after_reply(&CLERK_METHODS, 20, 0..500);
+        }
+    }
+
+    /// Turns the fault plans off, and waits until every server they crashed is back.
+    async fn stop(&self, cfg: &KvConfig) {
+        if self.stale_requests {
+            cfg.cluster().stale_duplicates(&[], 0, 0..0);
+        }
+        if self.crash_after_reply {
+            cfg.cluster().stop_crashing_after_reply();
+            while cfg.cluster().restarts_pending() {
+                labrpc::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Shuts every server down and restarts them all, every 0.7–1 s, until told to stop:
+/// whatever a clerk was retrying when they went down reaches servers restored from their
+/// snapshots and logs.
+async fn restarter(cfg: &KvConfig, done: &AtomicBool) {
+    let servers = cfg.cluster().n();
+    loop {
+        let ms = labrpc::rng().random_range(700..1000);
+        labrpc::sleep(Duration::from_millis(ms)).await;
+        if done.load(Ordering::SeqCst) {
+            return;
+        }
+        for i in 0..servers {
+            cfg.cluster().shutdown_server(i);
+        }
+        let ms = labrpc::rng().random_range(0..100);
+        labrpc::sleep(Duration::from_millis(ms)).await;
+        for i in 0..servers {
+            cfg.cluster().start_server(i);
+        }
+        cfg.cluster().connect_all();
     }
 }
 

@@ -385,3 +385,217 @@ pub(crate) async fn deposed_leader_learns_term_from_replies_2x() {
     }
     cfg.end();
 }
+
+/// How long every 2X recovery bound below allows: the course's `RaftElectionTimeout`, the
+/// time its tests give a cluster to elect a leader once one is possible. Each bound's
+/// rustdoc says how much of it a correct Raft needs.
+const RECOVERY_BOUND: Duration = Duration::from_secs(1);
+
+/// Fails unless every server in `servers` is in term `term` (and not leading, but
+/// `leader`), checking every 10 ms for `span`: nobody stood for election.
+async fn term_holds(
+    cfg: &Config,
+    servers: &[usize],
+    leader: usize,
+    term: u64,
+    span: Duration,
+    why: &str,
+) {
+    let from = labrpc::now();
+    while labrpc::now() - from < span {
+        for &i in servers {
+            let (t, leads) = cfg.state(i);
+            if t != term || (leads && i != leader) {
+                panic!(
+                    "S{i} is in term {t}{} {:?} after S{leader} was elected leader of term \
+                     {term} with every server of {servers:?} connected and no message lost: \
+                     {why}",
+                    if leads { " as leader" } else { "" },
+                    labrpc::now() - from,
+                );
+            }
+        }
+        labrpc::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// **A new leader is heard before anyone's election timer runs out (§5.2; Figure 2, Rules
+/// for Leaders: "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each
+/// server; repeat during idle periods to prevent election timeouts").**
+///
+/// Five servers on a reliable network. Ten times, the leader is cut off; once the other
+/// four have elected a new one, nobody may leave its term for two seconds (two of the
+/// course's election timeouts): no message is lost, so every follower hears the leader
+/// long before its timer runs out. The course's `initial_election_2a` only warns when the
+/// term moves; this fails a leader that waits before its first heartbeat, heartbeats
+/// slower than the election timeout, or followers that do not reset their timers when
+/// they hear from the leader. Then the old leader rejoins, and the cluster agrees.
+pub(crate) async fn followers_hear_new_leader_at_once_2x() {
+    let servers = 5;
+    let cfg = Config::new(servers, false, Applier::Plain);
+    cfg.begin("Test (2X): a new leader is heard before any election timer runs out");
+
+    cfg.one(random_command(), servers, true).await;
+    for _ in 0..10 {
+        let old = cfg.check_one_leader().await;
+        cfg.disconnect(old);
+        let leader = cfg.check_one_leader().await;
+        let (term, _) = cfg.state(leader);
+        let others: Vec<usize> = (0..servers).filter(|&i| i != old).collect();
+        term_holds(
+            &cfg,
+            &others,
+            leader,
+            term,
+            2 * RECOVERY_BOUND,
+            "a leader must send heartbeats at once when elected, and then often enough (at \
+             most ten a second, well within the election timeout); a follower resets its \
+             election timer whenever it hears from the current leader (Figure 2)",
+        )
+        .await;
+        cfg.connect(old);
+        cfg.one(random_command(), servers, true).await;
+    }
+    cfg.end();
+}
+
+/// **A leader that heals a partition brings the servers it left behind up to date within a
+/// second, however far behind they are (§5.3: "the leader decrements nextIndex and
+/// retries"; the optimization at the end of §5.3 that skips a whole conflicting term per
+/// round trip).**
+///
+/// Five servers. The leader and one follower are cut off; the leader takes 50 commands it
+/// can never commit; the other three elect a leader and commit 50 others. Then everything
+/// heals, and a command offered at once must be applied by all five within
+/// [`RECOVERY_BOUND`] of the heal: the two must throw away their 50 entries and copy the
+/// majority's. With the course's optimization, and retrying a refused AppendEntries at
+/// once, that takes a few round trips; a leader that backs up one entry per heartbeat
+/// needs some fifty heartbeats (five seconds), and one that waits for the next heartbeat
+/// after each refusal several. The course's `backup_2b` gives it 10 s per command.
+pub(crate) async fn lagging_servers_catch_up_within_a_second_2x() {
+    let servers = 5;
+    let cfg = Config::new(servers, false, Applier::Plain);
+    cfg.begin("Test (2X): servers left behind catch up within a second of the heal");
+
+    cfg.one(random_command(), servers, true).await;
+    for _ in 0..3 {
+        let old = cfg.check_one_leader().await;
+        let follower = (old + 1) % servers;
+        let minority = [old, follower];
+        let majority: Vec<usize> = (0..servers).filter(|i| !minority.contains(i)).collect();
+        cfg.partition(&[&minority, &majority]);
+        for _ in 0..50 {
+            cfg.start(old, random_command());
+        }
+        for _ in 0..50 {
+            cfg.one_within(&majority, random_command(), majority.len(), true)
+                .await;
+        }
+        cfg.partition(&[&(0..servers).collect::<Vec<_>>()]);
+        let healed = labrpc::now();
+        let command = random_command();
+        // Offered to the majority only: the old leader, which does not know yet that it
+        // lost its term, would take it and hold it for the 2 s `one` gives a leader.
+        let index = cfg.one_within(&majority, command, servers, true).await;
+        let took = labrpc::now() - healed;
+        if took > RECOVERY_BOUND {
+            panic!(
+                "a command offered as the partition healed was applied by all {servers} \
+                 servers (index {index}) only {took:?} later; S{old} and S{follower} each had \
+                 50 entries to throw away and 50 to copy: a leader must back up over a whole \
+                 conflicting term per refused AppendEntries (end of §5.3), and retry at once \
+                 rather than at the next heartbeat"
+            );
+        }
+    }
+    cfg.end();
+}
+
+/// **A vote counts only in the election it was given for (§5.2; Figure 2, Rules for
+/// Candidates: "If votes received from majority of servers: become leader" — votes of the
+/// current term; a reply whose term is not the candidate's current term is stale).**
+///
+/// Five servers on a reliable network with the course's long reordering: two in three
+/// replies arrive 200 ms to 2.2 s late, often after the election they answer is over and
+/// the candidate has moved on to a later term. Ten times the leader and one other server
+/// are cut off for one to three seconds, so the three left hold contested elections (with
+/// replies this late, often several in a row), then everyone rejoins. No check waits for a
+/// leader while replies are this late: elections may well fail for seconds. A candidate that counts a late vote for an earlier
+/// term towards its current election can win a term in which a majority voted for
+/// someone else: two leaders in one term, which the state monitor sees at once.
+pub(crate) async fn late_vote_replies_do_not_count_2x() {
+    let servers = 5;
+    let cfg = Config::new(servers, false, Applier::Plain);
+    cfg.begin("Test (2X): a vote counts only in the election it was given for");
+
+    cfg.one(random_command(), servers, true).await;
+    cfg.set_long_reordering(true);
+    for _ in 0..10 {
+        // The leader if there is one (with replies this late, elections may take long: no
+        // check waits for one), and one other server.
+        let old = (0..servers)
+            .find(|&i| cfg.state(i).1)
+            .unwrap_or_else(|| labrpc::rng().random_range(0..servers));
+        let other = (old + 1 + labrpc::rng().random_range(0..servers - 1)) % servers;
+        cfg.disconnect(old);
+        cfg.disconnect(other);
+        let contested = labrpc::rng().random_range(1000..3000);
+        labrpc::sleep(Duration::from_millis(contested)).await;
+        cfg.connect(old);
+        cfg.connect(other);
+        let pause = labrpc::rng().random_range(0..1000);
+        labrpc::sleep(Duration::from_millis(pause)).await;
+    }
+    cfg.set_long_reordering(false);
+    cfg.one(random_command(), servers, true).await;
+    cfg.end();
+}
+
+/// **A snapshot never cuts the entries after it that a follower holds (§7, Figure 13:
+/// "If existing log entry has same index and term as snapshot's last included entry,
+/// retain log entries following it and reply"), also when the leader then crashes.**
+///
+/// Three servers with snapshots; every InstallSnapshot reaches its follower a second time,
+/// 100 to 600 ms later. Each round a follower (the carrier) is cut off while the others
+/// commit enough to snapshot; it returns and catches up through InstallSnapshot; then the
+/// third server is cut off and a few commands commit on the leader and the carrier alone.
+/// The stale copy of the snapshot reaches the carrier after it acknowledged those entries;
+/// at a random moment the leader crashes and the third server returns. A carrier that
+/// threw away the entries after the snapshot's index (instead of keeping the matching
+/// suffix) has lost committed entries that the third server never had, and the new leader
+/// overwrites them: the apply monitor sees a committed entry change.
+pub(crate) async fn snapshot_keeps_matching_suffix_through_crash_2x() {
+    let servers = 3;
+    let cfg = Config::new(servers, false, Applier::Snapshot);
+    cfg.begin("Test (2X): a snapshot keeps the matching entries after it, through a crash");
+
+    cfg.one(random_command(), servers, true).await;
+    cfg.stale_duplicates(&["Raft.InstallSnapshot"], 1000, 100..600);
+    for _ in 0..10 {
+        let leader = cfg.check_one_leader().await;
+        let carrier = (leader + 1) % servers;
+        let third = (leader + 2) % servers;
+        cfg.disconnect(carrier);
+        let commands = SNAPSHOT_INTERVAL + labrpc::rng().random_range(0..2 * SNAPSHOT_INTERVAL);
+        for _ in 0..commands {
+            cfg.one(random_command(), servers - 1, true).await;
+        }
+        cfg.connect(carrier);
+        cfg.one(random_command(), servers, true).await;
+        cfg.disconnect(third);
+        for _ in 0..labrpc::rng().random_range(1..6) {
+            cfg.one(random_command(), servers - 1, true).await;
+        }
+        let before_crash = labrpc::rng().random_range(0..600);
+        labrpc::sleep(Duration::from_millis(before_crash)).await;
+        cfg.crash1(leader);
+        cfg.connect(third);
+        cfg.one(random_command(), servers - 1, true).await;
+        cfg.start1(leader);
+        cfg.connect(leader);
+        cfg.one(random_command(), servers, true).await;
+    }
+    cfg.stale_duplicates(&[], 0, 0..0);
+    cfg.one(random_command(), servers, true).await;
+    cfg.end();
+}
