@@ -102,8 +102,14 @@ impl LinkMap {
 
 /// A client's operation returned: `text` says what it asked and got.
 pub fn op(client: usize, call_ns: u64, text: String) {
+    op_on_row(format!("C{client}"), call_ns, text);
+}
+
+/// An operation of a clerk whose calls the history does not record (a test's helper
+/// clerk), on a row of its own, `row`: the timeline draws every clerk's calls.
+pub fn op_on_row(row: String, call_ns: u64, text: String) {
     record(Kind::Op {
-        client: format!("C{client}"),
+        client: row,
         call: call_ns,
         text,
     });

@@ -104,6 +104,16 @@ pub struct ClientEnds {
     names: Vec<String>,
 }
 
+impl ClientEnds {
+    /// The clerk's name in the timeline when the history does not record it: `ck5` for
+    /// the clerk whose ends are `C5->S0`, ... (recorded clients are `C0`, `C1`, ... by
+    /// their number in the history).
+    pub fn row(&self) -> String {
+        let clerk = self.names.first().and_then(|name| name.split("->").next());
+        format!("ck{}", clerk.unwrap_or("?").trim_start_matches('C'))
+    }
+}
+
 impl<S: Replica> Cluster<S> {
     /// `make_config`: `n` servers, all started and connected, on a network that is
     /// reliable unless `unreliable`, with [`NETWORK_LATENCY`](super::NETWORK_LATENCY) on

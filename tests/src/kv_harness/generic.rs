@@ -241,7 +241,7 @@ impl Generic {
             } else {
                 let got = ck.get(&key).await;
                 if !self.random_keys && got != last {
-                    fail!("get wrong value, key {key}, wanted:\n{last}\n, got\n{got}\n");
+                    fail!("{}", wrong_value(&key, &last, &got));
                 }
             }
         }
@@ -342,6 +342,76 @@ pub async fn speed_test(part: &str, maxraftstate: Option<usize>) {
     cfg.end();
 }
 
+/// The course's "get wrong value" message for a client's Get of its own `key`, which
+/// should have returned `wanted` (the client's own appends, `x <client> <j> y` each) and
+/// returned `got`; beyond the course, it says first where the two part: the first element
+/// missing, duplicated or foreign, or a value that is no value of this key at all.
+pub fn wrong_value(key: &str, wanted: &str, got: &str) -> String {
+    format!(
+        "get wrong value, key {key}: {}.\nwanted:\n{wanted}\n, got\n{got}\n",
+        first_difference(wanted, got)
+    )
+}
+
+/// Where `got` departs from `wanted`, both concatenations of elements `x <client> <j> y`.
+fn first_difference(wanted: &str, got: &str) -> String {
+    let elements =
+        |value: &str| -> Vec<String> { value.split_inclusive(" y").map(str::to_owned).collect() };
+    let (wanted_elements, got_elements) = (elements(wanted), elements(got));
+    if got.is_empty() {
+        return format!(
+            "got \"\" where {} appends were expected: another operation's result (a Put's \
+             or Append's empty reply handed to this Get?), or the key read before any append \
+             was applied (state lost in a restart or a snapshot?)",
+            wanted_elements.len()
+        );
+    }
+    if !got.starts_with('x') || !got.ends_with(" y") {
+        return format!(
+            "got a value that is not a list of this client's appends (it begins {:?}): \
+             another key's value, or another operation's result",
+            short(got)
+        );
+    }
+    let common = wanted_elements
+        .iter()
+        .zip(&got_elements)
+        .take_while(|(w, g)| w == g)
+        .count();
+    let position = common + 1;
+    match (wanted_elements.get(common), got_elements.get(common)) {
+        (Some(w), None) => format!(
+            "got the first {common} of {} appends: the last {} missing, from {w:?} on (a \
+             stale read: answered from a server that had not applied them, or a lost write)",
+            wanted_elements.len(),
+            wanted_elements.len() - common
+        ),
+        (None, Some(g)) => format!(
+            "got every expected append, then {} more, from {g:?} on (an append applied twice, \
+             or one this client never made)",
+            got_elements.len() - common
+        ),
+        (Some(w), Some(g)) if got_elements[..common].contains(g) => format!(
+            "element {position} is {g:?} again, a duplicate (an append applied twice: \
+             duplicate detection), where {w:?} was expected"
+        ),
+        (Some(w), Some(g)) if !wanted_elements.contains(g) => format!(
+            "element {position} is {g:?}, which this client never appended, where {w:?} was \
+             expected (another client's or key's data)"
+        ),
+        (Some(w), Some(g)) => format!(
+            "element {position} is {g:?} where {w:?} was expected: {w:?} is missing or out of \
+             order (a lost write, or writes applied out of order)"
+        ),
+        (None, None) => "the two differ nowhere (a tester bug)".to_owned(),
+    }
+}
+
+/// The first 40 characters of `text`, for a message.
+fn short(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
 /// `checkClntAppends`: client `client`'s `count` appends (`x <client> <j> y`) are all in
 /// `value`, once each, in order.
 pub fn check_client_appends(client: usize, value: &str, count: usize) {
@@ -366,5 +436,22 @@ pub fn check_client_appends(client: usize, value: &str, count: usize) {
 pub fn check_concurrent_appends(value: &str, counts: &[usize]) {
     for (client, &count) in counts.iter().enumerate() {
         check_client_appends(client, value, count);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn names_the_first_difference() {
+        let wanted = "x 0 0 yx 0 1 yx 0 2 y";
+        assert!(first_difference(wanted, "").contains("another operation's result"));
+        assert!(first_difference(wanted, "x 0 0 yx 0 1 y").contains("the last 1 missing"));
+        assert!(first_difference(wanted, "x 0 0 yx 0 1 yx 0 1 yx 0 2 y").contains("a duplicate"));
+        assert!(first_difference(wanted, "x 0 0 yx 1 0 yx 0 2 y").contains("never appended"));
+        assert!(first_difference(wanted, "x 0 0 yx 0 2 y").contains("missing or out of order"));
+        assert!(first_difference(wanted, "x 0 0 yx 0 1 yx 0 2 yx 0 3 y").contains("1 more"));
+        assert!(first_difference(wanted, "hello").contains("not a list"));
     }
 }

@@ -58,7 +58,7 @@ impl KvCall {
 
     /// The call and its result, shortened, for the timeline: `put("k", "v")`,
     /// `get("k") -> "v"`.
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         // Values grow long (appends pile up): what a call did shows in its first bytes.
         fn short(text: &str) -> String {
             const MAX: usize = 24;
@@ -174,7 +174,7 @@ impl History {
 }
 
 /// Virtual time as nanoseconds since the start of the run.
-fn nanos(at: Instant) -> u64 {
+pub(crate) fn nanos(at: Instant) -> u64 {
     (at - Instant::START).as_nanos() as u64
 }
 

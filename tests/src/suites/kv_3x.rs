@@ -18,7 +18,7 @@ use labrpc::Instant;
 use parking_lot::Mutex;
 use rand::RngExt;
 
-use crate::kv_harness::generic::{Generic, WorstMoments, check_client_appends};
+use crate::kv_harness::generic::{Generic, WorstMoments, check_client_appends, wrong_value};
 use crate::kv_harness::kv::KvConfig;
 use crate::kv_harness::{ELECTION_TIMEOUT, MAXRAFTSTATE};
 
@@ -253,9 +253,7 @@ async fn client(cfg: KvConfig, cli: usize, pending: Arc<Pending>, done: Arc<Atom
         } else {
             let got = ck.get(&key).await;
             if got != last {
-                fail(format!(
-                    "get wrong value, key {key}, wanted:\n{last}\n, got\n{got}\n"
-                ));
+                fail(wrong_value(&key, &last, &got));
             }
         }
         *pending.since.lock() = None;
