@@ -2,7 +2,9 @@
 # The timeline pages, checked in a real headless Chromium (installed by install_chromium.sh):
 #
 # 1. a passing KV run drawn with LAB_VIS=always: 7 servers, restarts, partitions, 15 clients;
-# 2. a known failing run: the reference with a planted bug (votes granted without the
+# 2. the linearizability checker's page for a failing KV history (an example of that crate),
+#    which must open on the operation that cannot be placed;
+# 3. a known failing run: the reference with a planted bug (votes granted without the
 #    up-to-date check, tests/mutants/raft-vote-without-log-check.patch), test persist2_2c,
 #    seed 1, which crashes and restarts servers and then loses a committed entry.
 #
@@ -30,6 +32,14 @@ python3 .ci/check_page.py "$out/persist_partition_unreliable_linearizable_3a-see
     --screenshot "$out/passing-kv.png" \
     --expect 'g.lane==7' --expect 'g.lane rect.crash>=1' --expect 'g.client>=10' \
     --expect 'rect.op>=100' --expect 'g.lane .mark>=10'
+
+echo "== the linearizability checker's page for a failing KV history (15 clients, a lost append)"
+cargo run -q -p linearizability --example failing_kv_page -- "$out/checker-failing-kv.html"
+# The first view must show the red box (the page scrolls to it and says whether it is in
+# view), the state it met and where its value departs from it (two highlighted windows).
+python3 .ci/check_page.py "$out/checker-failing-kv.html" --screenshot "$out/checker-failing-kv.png" \
+    --expect '.op.illegal==1' --expect 'body[data-blocked-in-view="1"]==1' \
+    --expect '.lane==15' --expect '#explain code .off==2' --expect '.op.linearized>=10'
 
 echo "== a failing run's timeline: the reference with raft-vote-without-log-check, persist2_2c seed 1"
 patch=tests/mutants/raft-vote-without-log-check.patch

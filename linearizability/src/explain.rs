@@ -3,6 +3,7 @@
 
 use crate::checker::PartitionRun;
 use crate::model::{Model, Operation};
+use crate::search::Outcome;
 use crate::verdict::Verdict;
 
 /// Why a history got its verdict, partition by partition. Built by [`crate::check_verbose`].
@@ -38,6 +39,12 @@ pub struct PartitionExplanation {
     /// For each operation of `ops` (same positions), the index in `linearizations` of the
     /// longest partial linearization that contains it, if one was kept.
     pub longest_for_op: Vec<Option<usize>>,
+    /// The search steps it took.
+    pub steps: u64,
+    /// Whether its search ran to an answer or to the budget; `false` when it was stopped
+    /// (or never started) because another partition had already been found illegal,
+    /// which settles the verdict. Such a partition has no linearizations.
+    pub searched: bool,
 }
 
 impl PartitionExplanation {
@@ -59,8 +66,10 @@ pub struct PartialLinearization {
     /// The operations, first to last, with the state after each.
     pub steps: Vec<LinearizedStep>,
     /// The operation (history index) whose response came before the search could place it
-    /// after these steps: the search had to backtrack from here. `None` when the
-    /// linearization is complete or the search gave up here.
+    /// after these steps: the search had to backtrack from here. Where the search ran out
+    /// of budget on a partition that has a read no order of its writes explains
+    /// ([`crate::Model::find_impossible_read`]), that read. `None` when the linearization is
+    /// complete or the search gave up here.
     pub blocked: Option<usize>,
 }
 
@@ -88,9 +97,19 @@ pub(crate) fn explain<M: Model>(
         .map(|(index, (ops, run))| {
             let name = model.describe_partition(history, &ops, index);
             let part_verdict = run.verdict();
-            let (linearizations, longest_for_op) = match run.trace {
-                None => (Vec::new(), vec![None; ops.len()]),
-                Some(trace) => {
+            let searched = run.outcome != Outcome::Stopped;
+            let (linearizations, longest_for_op) = match (run.trace, run.order) {
+                // A linearizable part is explained by the linearization found.
+                (None, Some(order)) => {
+                    let order: Vec<usize> = order.iter().map(|&op| ops[op as usize]).collect();
+                    let complete = PartialLinearization {
+                        steps: replay(model, history, &order),
+                        blocked: None,
+                    };
+                    (vec![complete], vec![Some(0); ops.len()])
+                }
+                (None, None) => (Vec::new(), vec![None; ops.len()]),
+                (Some(trace), _) => {
                     let linearizations = trace
                         .linearizations
                         .iter()
@@ -112,6 +131,8 @@ pub(crate) fn explain<M: Model>(
                 ops,
                 linearizations,
                 longest_for_op,
+                steps: run.steps,
+                searched,
             }
         })
         .collect();

@@ -24,15 +24,37 @@
 //! # Verdicts and budgets
 //!
 //! [`check`] answers [`Verdict::Ok`] (linearizable), [`Verdict::Illegal`] (not), or
-//! [`Verdict::Unknown`] when the [`Budget`] ran out first. The search can take
-//! exponential time on adversarial histories, hence the budget:
+//! [`Verdict::Unknown`] when the [`Budget`] ran out first, in a [`Report`] that also gives
+//! the search steps it took (and, for an unknown verdict, how to raise the budget). The
+//! search can take exponential time on adversarial histories, hence the budget:
 //! - [`Budget::Steps`] bounds the search steps of each partition separately. Use it in
 //!   tests: the verdict depends only on the history, never on machine speed or threads.
 //! - [`Budget::Time`] bounds the wall-clock time of the whole check, for interactive use.
 //! - [`Budget::Unlimited`] searches until settled.
 //!
+//! The default, [`Budget::Steps`]`(`[`Budget::DEFAULT_STEPS`]`)`, leaves a wide margin
+//! over what the lab's histories and porcupine's public test histories take. A search
+//! that runs out of budget still settles its partition as illegal if a read fits no
+//! state the writes could produce ([`Model::find_impossible_read`]).
+//!
+//! [`check_with`] and [`check_verbose_with`] also take a thread count ([`Options`]):
+//! partitions are searched on up to that many threads (by default one per core); a history
+//! of one partition, or of a few hundred operations, is searched on the calling thread,
+//! since starting threads would cost more than it saves.
+//!
+//! # Operations whose outcome is unknown
+//!
+//! A client that timed out cannot tell whether its request took effect: record it with
+//! `ret` = [`NEVER_RETURNED`] (see [`Operation`] for the outputs such operations need).
+//! [`register::CasRegisterModel`], a register with compare-and-swap and an absent value,
+//! models Jepsen's etcd tests, whose histories have many such operations.
+//!
 //! Any illegal partition makes the history illegal (and [`check`] then stops the other
-//! partitions' searches); otherwise any unsettled one makes it unknown.
+//! partitions' searches); otherwise any unsettled one makes it unknown. To find an
+//! illegal partition early, every partition is first searched with a small budget
+//! (1 000 steps), smallest first; those that run out go on where they stopped, with
+//! larger budgets in turn (10 000, 100 000 steps, then the whole budget). The verdict and
+//! the steps are those of one search with the whole budget.
 //!
 //! # Cost
 //!
@@ -49,9 +71,9 @@
 //!
 //! [`check_verbose`] also returns an [`Explanation`]: for each partition, the longest
 //! partial linearizations the search reached and the operation it could not place after
-//! them. It checks every partition to the end (within the budget) even once one is
-//! illegal, so that each gets explained. [`write_html`] turns it into a self-contained
-//! page:
+//! them. It costs at most about twice [`check`]: like [`check`], it stops searching other
+//! partitions once one is illegal (they are listed, unexplained). [`write_html`] turns it
+//! into a self-contained page:
 //! - the heading gives the verdict; the list below it names the partitions, illegal
 //!   ones in red; click one to show it;
 //! - each client has a lane; each operation is a box spanning its interval (time runs
@@ -59,6 +81,11 @@
 //! - the boxes of the shown partial linearization are green and numbered in the order
 //!   they were linearized; the red box is the operation that could not be placed next:
 //!   its response came before any legal order could include it;
+//! - the page opens on the first illegal partition, scrolled to its red box; a panel
+//!   prints that operation, the state it met, the last steps before it, and, for a read
+//!   whose model implements [`Model::describe_read_as_state`], where the value it
+//!   returned departs from the state met (and from the nearest state reached anywhere),
+//!   with the first differing character highlighted, however long the values;
 //! - hovering over a box shows the operation, its times, and the state just after it;
 //!   clicking a box shows the longest partial linearization that contains it.
 //!
@@ -99,10 +126,14 @@ mod verdict;
 
 pub use explain::{Explanation, LinearizedStep, PartialLinearization, PartitionExplanation};
 pub use html::{render_html, write_html};
-pub use model::{Model, Operation};
-pub use verdict::{Budget, Verdict};
+pub use model::{Model, NEVER_RETURNED, Operation};
+pub use verdict::{Budget, Options, Report, Verdict};
 
-/// Checks whether `history` is linearizable with respect to `model`, within `budget`.
+/// Checks whether `history` is linearizable with respect to `model`, within `budget`, on
+/// one thread per core (see [`check_with`] for fewer).
+///
+/// The [`Report`] gives the verdict (it compares equal to a [`Verdict`]) and the search
+/// steps taken; displayed, an unknown verdict says how to raise the budget.
 ///
 /// # Panics
 ///
@@ -112,16 +143,40 @@ pub fn check<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
     budget: Budget,
-) -> Verdict {
-    let parts = model.partition(history);
-    checker::validate(history, &parts);
-    let runs = checker::run(model, history, &parts, budget, false);
-    checker::combine(&runs)
+) -> Report {
+    check_with(model, history, Options::with_budget(budget))
 }
 
-/// Like [`check`], and also explains the verdict (see [`Explanation`]). Every partition is
-/// searched to the end or to its budget, even after one is found illegal, so this can
-/// take longer than [`check`] on an illegal history.
+/// [`check`] with [`Options`]: a budget and a thread count.
+///
+/// # Panics
+///
+/// As [`check`].
+pub fn check_with<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: Options,
+) -> Report {
+    let parts = model.partition(history);
+    checker::validate(history, &parts);
+    let runs = checker::run(
+        model,
+        history,
+        &parts,
+        options.budget,
+        options.threads,
+        false,
+    );
+    checker::report(model, history, &parts, &runs, options.budget)
+}
+
+/// Like [`check`], and also explains the verdict (see [`Explanation`]).
+///
+/// Costs at most about twice [`check`]: the partitions are searched as [`check`] does
+/// (the first illegal one stops the others), then each partition found illegal or out of
+/// budget is searched once more, tracing its partial linearizations. A partition that was
+/// stopped before its end is listed unexplained ([`PartitionExplanation::searched`] is
+/// false); which ones are depends on thread timing, the verdict never does.
 ///
 /// # Panics
 ///
@@ -131,9 +186,29 @@ pub fn check_verbose<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     budget: Budget,
 ) -> (Verdict, Explanation) {
+    check_verbose_with(model, history, Options::with_budget(budget))
+}
+
+/// [`check_verbose`] with [`Options`]: a budget and a thread count.
+///
+/// # Panics
+///
+/// As [`check`].
+pub fn check_verbose_with<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: Options,
+) -> (Verdict, Explanation) {
     let parts = model.partition(history);
     checker::validate(history, &parts);
-    let runs = checker::run(model, history, &parts, budget, true);
+    let runs = checker::run(
+        model,
+        history,
+        &parts,
+        options.budget,
+        options.threads,
+        true,
+    );
     let verdict = checker::combine(&runs);
     (
         verdict,

@@ -117,6 +117,45 @@ impl Visited {
         self.states.push(state);
         true
     }
+
+    /// Like [`Visited::insert`], for a partition with operations that may be deferred to
+    /// the very end (`deferrable`, a mask of the same width as `linearized`): reports the
+    /// configuration as explored if one with the same state, the same other operations,
+    /// and a subset of its deferrable ones was recorded. `key_hash` must hash only the
+    /// members of `linearized` outside `deferrable`.
+    ///
+    /// Sound because a deferrable operation fits in any state: whatever can follow this
+    /// configuration can follow the recorded one too, with the extra deferrable operations
+    /// placed last.
+    pub(crate) fn insert_dominated(
+        &mut self,
+        linearized: &Bitset,
+        key_hash: u64,
+        state: u32,
+        deferrable: &[u64],
+    ) -> bool {
+        let hash = key_hash ^ mix64(u64::from(state));
+        let width = self.words_per_entry;
+        let current = linearized.words();
+        let found = self.index.find(hash, |id| {
+            let id = id as usize;
+            self.states[id] == state
+                && self.words[id * width..(id + 1) * width]
+                    .iter()
+                    .zip(current)
+                    .zip(deferrable)
+                    .all(|((&seen, &now), &mask)| {
+                        (seen ^ now) & !mask == 0 && seen & mask & !now == 0
+                    })
+        });
+        if found.is_some() {
+            return false;
+        }
+        self.index.push(hash);
+        self.words.extend_from_slice(current);
+        self.states.push(state);
+        true
+    }
 }
 
 /// A set of operation numbers, with a hash kept up to date as members come and go
@@ -185,5 +224,26 @@ mod tests {
         assert!(visited.insert(&set, set.hash(), 3));
         set.remove(5);
         assert_eq!(set.hash(), 0);
+    }
+
+    #[test]
+    fn configurations_with_more_deferrable_operations_are_dominated() {
+        // Operations 1 and 2 are deferrable; 0 is not.
+        let mut mask = Bitset::new(3);
+        mask.insert(1);
+        mask.insert(2);
+        let mut visited = Visited::new(1);
+        let mut set = Bitset::new(3);
+        set.insert(0);
+        let key = mix64(0);
+        assert!(visited.insert_dominated(&set, key, 7, mask.words()));
+        set.insert(1);
+        // {0, 1} in state 7 is dominated by {0} in state 7...
+        assert!(!visited.insert_dominated(&set, key, 7, mask.words()));
+        // ...but not in another state.
+        assert!(visited.insert_dominated(&set, key, 8, mask.words()));
+        // {1} lacks the non-deferrable 0: not dominated.
+        set.remove(0);
+        assert!(visited.insert_dominated(&set, 0, 7, mask.words()));
     }
 }

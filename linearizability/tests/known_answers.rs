@@ -2,7 +2,7 @@
 
 use linearizability::kv::{KvInput, KvModel, KvOutput};
 use linearizability::register::{RegisterInput, RegisterModel};
-use linearizability::{Budget, Operation, Verdict, check, check_verbose};
+use linearizability::{Budget, Operation, Options, Verdict, check, check_verbose, check_with};
 
 const BUDGET: Budget = Budget::Steps(1_000_000);
 
@@ -71,14 +71,14 @@ fn read(client: usize, value: i64, call: u64, ret: u64) -> Operation<RegisterInp
 }
 
 fn kv(history: &[Operation<KvInput, KvOutput>]) -> Verdict {
-    let verdict = check(&KvModel, history, BUDGET);
+    let verdict = check(&KvModel, history, BUDGET).verdict;
     // The verbose check must always agree.
     assert_eq!(check_verbose(&KvModel, history, BUDGET).0, verdict);
     verdict
 }
 
 fn register(history: &[Operation<RegisterInput, i64>]) -> Verdict {
-    let verdict = check(&RegisterModel, history, BUDGET);
+    let verdict = check(&RegisterModel, history, BUDGET).verdict;
     assert_eq!(check_verbose(&RegisterModel, history, BUDGET).0, verdict);
     verdict
 }
@@ -258,12 +258,14 @@ fn a_legal_partition_is_explained_by_a_complete_linearization() {
 }
 
 /// Many concurrent appends, then a read that no order of them explains: refuting it means
-/// trying every order.
+/// trying every order. (The read misses the last append, which returned before it was
+/// called: its value is made of appended values, so only the search can refute it.)
 fn hard_history(key: &str, appends: usize) -> Vec<Operation<KvInput, KvOutput>> {
     let mut history: Vec<_> = (0..appends)
         .map(|i| append(i, key, &format!("[{i}]"), 0, 1000))
         .collect();
-    history.push(get(appends, key, "impossible", 2000, 2010));
+    let missing_last: String = (0..appends - 1).map(|i| format!("[{i}]")).collect();
+    history.push(get(appends, key, &missing_last, 2000, 2010));
     history
 }
 
@@ -337,4 +339,147 @@ fn a_time_budget_settles_easy_histories_and_gives_up_on_hard_ones() {
 #[should_panic(expected = "returns (5) before its call (10)")]
 fn an_operation_returning_before_its_call_is_rejected() {
     check(&KvModel, &[get(0, "x", "", 10, 5)], BUDGET);
+}
+
+#[test]
+fn a_report_gives_the_steps_and_an_unknown_says_how_to_raise_the_budget() {
+    let history = hard_history("x", 14);
+    let report = check(&KvModel, &history, Budget::Steps(2_000));
+    assert_eq!(report, Verdict::Unknown);
+    // The budget bounds each partition's steps; the search stops on the step past it.
+    assert_eq!(report.max_steps, 2_001);
+    assert_eq!(report.total_steps, 2_001);
+    assert_eq!(report.partitions, 1);
+    assert_eq!(report.exhausted, [r#"key "x""#]);
+    let text = report.to_string();
+    assert!(
+        text.contains("budget of 2000 steps per partition ran out on key \"x\""),
+        "{text}"
+    );
+    assert!(text.contains("Budget::Steps(20000)"), "{text}");
+
+    // A settled check reports the steps it took, the same every time.
+    let easy = [put(0, "x", "1", 0, 10), get(1, "x", "1", 20, 30)];
+    let report = check(&KvModel, &easy, Budget::default());
+    assert_eq!(report, Verdict::Ok);
+    assert!(report.max_steps >= 1 && report.max_steps <= 10, "{report}");
+    assert_eq!(check(&KvModel, &easy, Budget::default()), report);
+    assert_eq!(Budget::default(), Budget::Steps(Budget::DEFAULT_STEPS));
+}
+
+#[test]
+fn the_verbose_check_stops_like_the_check_once_a_partition_is_illegal() {
+    // Without a budget, the hard key alone would take very long to refute: the easy
+    // illegal key must settle the verdict and stop it, as in `check`.
+    let mut history = hard_history("hard", 18);
+    history.extend([put(0, "easy", "1", 0, 10), get(1, "easy", "", 20, 30)]);
+    let (verdict, explanation) = check_verbose(&KvModel, &history, Budget::Unlimited);
+    assert_eq!(verdict, Verdict::Illegal);
+    let by_name = |name: &str| {
+        explanation
+            .partitions
+            .iter()
+            .find(|p| p.name == name)
+            .expect("the partition is listed")
+    };
+    let easy = by_name(r#"key "easy""#);
+    assert!(easy.searched);
+    assert_eq!(easy.blocked(), Some(history.len() - 1));
+    let hard = by_name(r#"key "hard""#);
+    assert!(!hard.searched);
+    assert!(hard.linearizations.is_empty());
+}
+
+#[test]
+fn the_thread_count_never_changes_a_report_under_a_step_budget() {
+    // Enough operations (on 201 keys) for the check to start threads.
+    let mut history = hard_history("hard", 14);
+    for key in 0..200 {
+        let key = format!("k{key}");
+        history.extend([append(0, &key, "x", 0, 10), get(1, &key, "x", 20, 30)]);
+    }
+    let reports: Vec<_> = [1, 2, 3, 0]
+        .into_iter()
+        .map(|threads| {
+            check_with(
+                &KvModel,
+                &history,
+                Options {
+                    budget: Budget::Steps(2_000),
+                    threads,
+                },
+            )
+        })
+        .collect();
+    assert_eq!(reports[0], Verdict::Unknown);
+    assert_eq!(reports[0].partitions, 201);
+    for report in &reports[1..] {
+        assert_eq!(report, &reports[0]);
+    }
+}
+
+#[test]
+fn a_read_of_a_value_never_written_is_illegal_even_when_the_budget_runs_out() {
+    // The same concurrent appends, but the read returns a value no order of them can
+    // make: once the search runs out of budget, that read settles the verdict.
+    let mut history: Vec<_> = (0..14)
+        .map(|i| append(i, "x", &format!("[{i}]"), 0, 1000))
+        .collect();
+    history.push(get(14, "x", "[0][1]#fresh#", 2000, 2010));
+    let report = check(&KvModel, &history, Budget::Steps(2_000));
+    assert_eq!(report, Verdict::Illegal);
+    assert_eq!(report.max_steps, 2_001);
+    // The explanation names that read as the one that cannot be placed.
+    let (verdict, explanation) = check_verbose(&KvModel, &history, Budget::Steps(2_000));
+    assert_eq!(verdict, Verdict::Illegal);
+    assert_eq!(explanation.partitions[0].blocked(), Some(14));
+}
+
+/// A key-value model whose Get on key "boom" panics.
+struct Exploding;
+
+impl linearizability::Model for Exploding {
+    type State = String;
+    type Input = KvInput;
+    type Output = KvOutput;
+
+    fn init(&self) -> String {
+        String::new()
+    }
+
+    fn step(&self, state: &String, input: &KvInput, output: &KvOutput) -> Option<String> {
+        assert_ne!(input, &KvInput::Get { key: "boom".into() }, "boom");
+        KvModel.step(state, input, output)
+    }
+
+    fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
+        linearizability::Model::partition(&KvModel, history)
+    }
+
+    fn describe_operation(&self, input: &KvInput, output: &KvOutput) -> String {
+        KvModel.describe_operation(input, output)
+    }
+
+    fn describe_state(&self, state: &String) -> String {
+        KvModel.describe_state(state)
+    }
+}
+
+#[test]
+#[should_panic(expected = "boom")]
+fn a_model_that_panics_on_a_worker_thread_fails_the_check_instead_of_hanging_it() {
+    // Enough operations (on 201 keys) for the check to start threads.
+    let mut history = vec![put(0, "boom", "1", 0, 10), get(1, "boom", "1", 20, 30)];
+    for key in 0..200 {
+        let key = format!("k{key}");
+        history.extend([append(0, &key, "x", 0, 10), get(1, &key, "x", 20, 30)]);
+    }
+    check_with(
+        &Exploding,
+        &history,
+        Options {
+            budget: BUDGET,
+            threads: 2,
+        },
+    );
 }

@@ -168,10 +168,10 @@ fn pruning_never_changes_a_verdict() {
                 }
             }
         }
-        let pruned = check(&KvModel, &history, BUDGET);
+        let pruned = check(&KvModel, &history, BUDGET).verdict;
         assert_eq!(
             pruned,
-            check(&Unpruned, &history, BUDGET),
+            check(&Unpruned, &history, BUDGET).verdict,
             "seed {seed}: {workload:?}"
         );
         illegal += usize::from(pruned == Verdict::Illegal);
@@ -179,5 +179,52 @@ fn pruning_never_changes_a_verdict() {
     assert!(
         illegal >= 50,
         "only {illegal} illegal histories were compared"
+    );
+}
+
+/// Out of budget, a search still settles a partition as illegal when a read fits no state
+/// the writes could produce (`find_impossible_read`): that must never call a legal history
+/// illegal, and it must catch reads of values never written, whatever the budget.
+#[test]
+fn an_exhausted_search_calls_a_history_illegal_only_when_it_is() {
+    let mut settled = 0;
+    for seed in 0..SEEDS {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xb0d6e7);
+        let workload = workload(&mut rng, seed);
+        let history = generate(seed, &workload);
+        // A budget of 3 steps runs out on almost every history.
+        let starved = check(&KvModel, &history, Budget::Steps(3));
+        assert_ne!(
+            starved.verdict,
+            Verdict::Illegal,
+            "seed {seed}: {workload:?}"
+        );
+        let reads = gets(&history);
+        if reads.is_empty() {
+            continue;
+        }
+        let mut bad = history.clone();
+        let nth = rng.random_range(0..64);
+        let get = reads[rng.random_range(0..reads.len())];
+        let changed = if rng.random_ratio(1, 2) {
+            read_fresh_value(&mut bad, get);
+            true
+        } else {
+            duplicate_append(&mut bad, get, nth)
+        };
+        if !changed {
+            continue;
+        }
+        // Neither a fresh value nor an append read twice is made of appended values.
+        assert_eq!(
+            check(&KvModel, &bad, Budget::Steps(3)),
+            Verdict::Illegal,
+            "seed {seed}, operation {get}: {workload:?}"
+        );
+        settled += 1;
+    }
+    assert!(
+        settled >= 100,
+        "only {settled} mutated histories were checked"
     );
 }

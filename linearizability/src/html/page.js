@@ -1,15 +1,20 @@
 "use strict";
 (function () {
   // Horizontal layout: every distinct time gets MIN_GAP pixels, plus a share of
-  // LINEAR_WIDTH proportional to the time elapsed since the previous one.
-  const MIN_GAP = 10;
+  // LINEAR_WIDTH proportional to the time elapsed since the previous one. The gap is wide
+  // enough for a box's first characters, so labels stay readable in dense histories.
+  const MIN_GAP = 28;
   const LINEAR_WIDTH = 2400;
-  const MIN_BOX = 6;
+  const MIN_BOX = 10;
+  // How many characters of context the Rust side keeps before a departure (see
+  // html.rs: departure), to find the first differing character in a window.
+  const BEFORE = 24;
 
   const data = JSON.parse(document.getElementById("history-data").textContent);
   const partitionList = document.getElementById("partitions");
   const linearizationList = document.getElementById("linearizations");
   const summary = document.getElementById("summary");
+  const explain = document.getElementById("explain");
   const timeline = document.getElementById("timeline");
   const tooltip = document.getElementById("tooltip");
   let shown = null;
@@ -22,6 +27,7 @@
   }
 
   function time(t) {
+    if (t < 0) return "never (outcome unknown)";
     return data.timeOrigin === "0" ? String(t) : data.timeOrigin + " + " + t;
   }
 
@@ -29,9 +35,13 @@
     return data.ops[op][3];
   }
 
+  // Operations that never returned (ret -1) end after every other time.
   function positions(ops) {
     const times = [];
-    for (const op of ops) times.push(data.ops[op][1], data.ops[op][2]);
+    for (const op of ops) {
+      times.push(data.ops[op][1]);
+      if (data.ops[op][2] >= 0) times.push(data.ops[op][2]);
+    }
     times.sort((a, b) => a - b);
     const at = new Map();
     let x = 0;
@@ -42,7 +52,62 @@
       if (k > 0) x += MIN_GAP + (times[k] - times[k - 1]) * perUnit;
       at.set(times[k], x);
     }
-    return { at: at, width: x + MIN_BOX + 20 };
+    const end = x + 8 * MIN_GAP;
+    at.set(-1, end);
+    return { at: at, width: end + MIN_BOX + 20 };
+  }
+
+  // A code element showing `text`, with the first character past `common` shared ones
+  // (counted from the start of the full value the window comes from) highlighted.
+  function windowCode(text, common) {
+    const code = element("code");
+    const chars = Array.from(text);
+    let at = common > BEFORE ? BEFORE + 1 : common;
+    if (at > chars.length) at = chars.length;
+    code.appendChild(document.createTextNode(chars.slice(0, at).join("")));
+    const off = element("span", "off", chars.slice(at, at + 1).join("") || "\u2205");
+    code.appendChild(off);
+    code.appendChild(document.createTextNode(chars.slice(at + 1).join("")));
+    return code;
+  }
+
+  function row(label, ...content) {
+    const r = element("div", "row");
+    r.appendChild(element("span", "label", label));
+    for (const c of content) r.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    return r;
+  }
+
+  // The panel under the summary: what the red box is, the state it met, where its result
+  // departs from that state (and from the nearest state reached anywhere), and the last
+  // steps that led there. Printed, so that nothing needs hovering.
+  function showExplanation(part, lin) {
+    explain.replaceChildren();
+    if (!lin || lin.blocked < 0) return;
+    const code = (text) => element("code", null, text);
+    explain.appendChild(row("Cannot be placed:", code(describe(lin.blocked)), " (client " + data.ops[lin.blocked][0] + ")"));
+    explain.appendChild(row("It met the state:", code(lin.met), lin.order.length ? " (after step " + lin.order.length + ")" : " (the initial state)"));
+    const m = lin.mismatch;
+    if (m) {
+      explain.appendChild(row("Its result:", windowCode(m.returned, m.common)));
+      explain.appendChild(row("The state met:", windowCode(m.met, m.common)));
+      explain.appendChild(row("", "They agree on the first " + m.common + " characters; the first difference is highlighted."));
+      if (m.nearest) {
+        const where = m.nearest.after < 0 ? "the initial state" : "the state after " + describe(m.nearest.after);
+        explain.appendChild(row("Nearest state reached:", where + ", sharing " + m.nearest.common + " characters:"));
+        explain.appendChild(row("", windowCode(m.nearest.state, m.nearest.common)));
+      }
+    }
+    if (lin.order.length) {
+      const list = element("ol");
+      const first = Math.max(0, lin.order.length - 5);
+      list.start = first + 1;
+      for (let k = first; k < lin.order.length; k++) {
+        list.appendChild(element("li", null, describe(lin.order[k]) + "  \u2192  " + part.states[lin.states[k]]));
+      }
+      explain.appendChild(row(first > 0 ? "The last steps before:" : "The steps before:"));
+      explain.appendChild(list);
+    }
   }
 
   function showPartition(index, linIndex) {
@@ -55,6 +120,7 @@
       let label = (k === 0 ? "longest: " : "#" + (k + 1) + ": ") + lin.order.length + " of " + part.ops.length + " ops";
       if (lin.blocked >= 0) label += ", stuck at " + describe(lin.blocked);
       const b = element("button", "lin" + (k === linIndex ? " selected" : ""), label);
+      b.title = label;
       b.addEventListener("click", () => showPartition(index, k));
       linearizationList.appendChild(b);
     });
@@ -71,12 +137,13 @@
     shown.blocked = lin ? lin.blocked : -1;
     shown.local = new Map(part.ops.map((op, k) => [op, k]));
 
-    let text = part.name + ": " + part.verdict + ", " + part.ops.length + " operations. ";
-    if (!lin) text += "The search did not reach this partition.";
+    let text = part.name + ": " + part.verdict + ", " + part.ops.length + " operations, " + part.steps + " search steps. ";
+    if (!part.searched) text += "Not searched to the end: another partition was found illegal first, which settles the verdict.";
+    else if (!lin) text += "The search kept no linearization of this partition.";
     else if (lin.order.length === part.ops.length) text += "All operations linearized, in the numbered order.";
     else text += "Showing a partial linearization of " + lin.order.length + " operations.";
-    if (shown.blocked >= 0) text += " Could not place: " + describe(shown.blocked);
     summary.textContent = text;
+    showExplanation(part, lin);
 
     drawTimeline(part);
   }
@@ -95,11 +162,13 @@
       lanes.appendChild(lane);
       tracks.set(client, track);
     }
+    let blockedBox = null;
     for (const op of part.ops) {
       const [client, call, ret] = data.ops[op];
       const left = layout.at.get(call);
       const width = Math.max(layout.at.get(ret) - left, MIN_BOX);
       let className = "op";
+      if (ret < 0) className += " open";
       if (shown.rank.has(op)) className += " linearized";
       if (op === shown.blocked) className += " illegal";
       const box = element("div", className);
@@ -107,10 +176,26 @@
       box.style.left = left + "px";
       box.style.width = width + "px";
       if (shown.rank.has(op)) box.appendChild(element("span", "order", String(shown.rank.get(op))));
-      box.appendChild(document.createTextNode(describe(op)));
+      box.appendChild(element("span", "text", describe(op)));
       tracks.get(client).appendChild(box);
+      if (op === shown.blocked) blockedBox = box;
     }
     timeline.replaceChildren(lanes);
+    timeline.scrollLeft = 0;
+    if (blockedBox) {
+      // Open on the operation that cannot be placed, with the numbered steps before it
+      // to its left.
+      blockedBox.scrollIntoView({ block: "nearest", inline: "center" });
+    }
+    document.body.dataset.blockedInView = blockedBox && inView(blockedBox) ? "1" : "0";
+  }
+
+  // Whether some of `box` shows in the timeline's visible area and in the window.
+  function inView(box) {
+    const r = box.getBoundingClientRect();
+    const t = timeline.getBoundingClientRect();
+    const labels = 80;
+    return r.right > t.left + labels && r.left < t.right && r.bottom > t.top && r.top < t.bottom && r.top < window.innerHeight && r.bottom > 0;
   }
 
   function tooltipText(op) {
@@ -149,8 +234,10 @@
   });
 
   data.partitions.forEach((part, index) => {
-    const label = part.name + " (" + part.ops.length + " ops" + (part.verdict === "Ok" ? "" : ", " + part.verdict) + ")";
-    const button = element("button", "partition " + part.verdict.toLowerCase(), label);
+    let label = part.name + " (" + part.ops.length + " ops";
+    if (!part.searched) label += ", search stopped";
+    else if (part.verdict !== "Ok") label += ", " + part.verdict;
+    const button = element("button", "partition " + part.verdict.toLowerCase(), label + ")");
     button.addEventListener("click", () => showPartition(index, 0));
     partitionList.appendChild(button);
   });
@@ -158,4 +245,6 @@
   const firstIllegal = data.partitions.findIndex((part) => part.verdict === "Illegal");
   if (data.partitions.length > 0) showPartition(Math.max(firstIllegal, 0), 0);
   else summary.textContent = "The history is empty.";
+  // Read by tests in a browser (.ci/check_page.py): the page is drawn.
+  document.body.dataset.ready = "1";
 })();
