@@ -1,8 +1,9 @@
 //! The network: ends, servers, the fault model and the counters.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -101,10 +102,20 @@ struct NetState {
     latency: Duration,
     ends: Vec<EndState>,
     end_ids: HashMap<String, usize>,
-    servers: HashMap<String, Arc<ServerCore>>,
+    /// Server names, each given a slot the first time an end connects to it or a server
+    /// is added under it: every call looks its server up, by slot, not by hashing a name.
+    server_slots: HashMap<String, usize>,
+    /// The server under each name, by slot (`None`: no server of that name now).
+    servers: Vec<Option<Arc<ServerCore>>>,
+    /// The name of each slot.
+    slot_names: Vec<String>,
     total_rpcs: u64,
     total_bytes: u64,
-    in_flight: BTreeMap<u64, InFlight>,
+    /// Calls whose handlers run, by call number. Looked up on every call; visited in
+    /// number order (see [`NetState::cancel_where`]) only when the tester cuts an end or a
+    /// server, so a hash map (with a hash as cheap as the numbers are plain) rather than
+    /// an ordered one.
+    in_flight: HashMap<u64, InFlight, BuildHasherDefault<CallHasher>>,
     next_call: u64,
     /// The numbers faults are drawn with: the course's, or a swarm plan's.
     plan: faults::FaultPlan,
@@ -122,8 +133,30 @@ struct NetState {
 
 struct EndState {
     name: Arc<str>,
-    server: Option<String>,
+    /// The slot of the server name it is connected to.
+    server: Option<usize>,
     enabled: bool,
+}
+
+/// Hashes call numbers (see [`NetState::in_flight`]): nothing iterates that map in its
+/// own order, so the hash need only spread consecutive numbers.
+#[derive(Default)]
+struct CallHasher(u64);
+
+impl Hasher for CallHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// A call whose handler is running: it fails at once if its end or server goes away.
@@ -153,9 +186,8 @@ impl NetState {
         let state = &self.ends[end];
         let server = state
             .server
-            .as_ref()
             .filter(|_| state.enabled)
-            .and_then(|name| self.servers.get(name));
+            .and_then(|slot| self.servers.get(slot)?.as_ref());
         match server {
             Some(server) => Route::Live {
                 server: server.clone(),
@@ -175,14 +207,34 @@ impl NetState {
             .unwrap_or_else(|| panic!("labrpc: there is no end named {end:?}"))
     }
 
-    /// Fails every in-flight call that matches.
+    /// The slot of the server name `name`, given one if it has none yet.
+    fn slot(&mut self, name: &str) -> usize {
+        if let Some(&slot) = self.server_slots.get(name) {
+            return slot;
+        }
+        let slot = self.servers.len();
+        self.servers.push(None);
+        self.slot_names.push(name.to_owned());
+        self.server_slots.insert(name.to_owned(), slot);
+        slot
+    }
+
+    /// The server now under `name`, if any.
+    fn server_named(&self, name: &str) -> Option<&Arc<ServerCore>> {
+        let &slot = self.server_slots.get(name)?;
+        self.servers[slot].as_ref()
+    }
+
+    /// Fails every in-flight call that matches, in the order the calls were made (each
+    /// failure wakes its caller: the order is part of the run).
     fn cancel_where(&mut self, doomed: impl Fn(&InFlight) -> bool) {
-        let ids: Vec<u64> = self
+        let mut ids: Vec<u64> = self
             .in_flight
             .iter()
             .filter(|(_, call)| doomed(call))
             .map(|(&id, _)| id)
             .collect();
+        ids.sort_unstable();
         for id in ids {
             if let Some(call) = self.in_flight.remove(&id) {
                 let _ = call.cancel.send(());
@@ -208,10 +260,12 @@ impl Network {
             latency: Duration::ZERO,
             ends: Vec::new(),
             end_ids: HashMap::new(),
-            servers: HashMap::new(),
+            server_slots: HashMap::new(),
+            servers: Vec::new(),
+            slot_names: Vec::new(),
             total_rpcs: 0,
             total_bytes: 0,
-            in_flight: BTreeMap::new(),
+            in_flight: HashMap::default(),
             next_call: 0,
             plan: faults::FaultPlan::COURSE,
             crash_after_reply: None,
@@ -248,7 +302,13 @@ impl Network {
                     let (servers, in_flight) = {
                         let mut state = state.lock();
                         (
-                            std::mem::take(&mut state.servers),
+                            // Emptied slot by slot: the slots stay, so a name still
+                            // finds its (empty) slot.
+                            state
+                                .servers
+                                .iter_mut()
+                                .filter_map(Option::take)
+                                .collect::<Vec<_>>(),
                             std::mem::take(&mut state.in_flight),
                         )
                     };
@@ -410,13 +470,14 @@ impl Network {
         let server = server.into();
         let mut state = self.state.lock();
         let id = state.end_id(end);
-        let end_state = &mut state.ends[id];
-        if let Some(existing) = &end_state.server {
+        if let Some(existing) = state.ends[id].server {
             panic!(
-                "labrpc: end {end:?} is already connected (to {existing:?}); an end connects once"
+                "labrpc: end {end:?} is already connected (to {:?}); an end connects once",
+                state.slot_names[existing]
             )
         }
-        end_state.server = Some(server);
+        let slot = state.slot(&server);
+        state.ends[id].server = Some(slot);
     }
 
     /// Enables or disables an end. Ends are one-way: disabling `A->B` alone cuts only A's
@@ -445,7 +506,8 @@ impl Network {
         let name = name.into();
         let core = Arc::new(ServerCore::new(name.clone(), server));
         let mut state = self.state.lock();
-        let old = state.servers.insert(name, core);
+        let slot = state.slot(&name);
+        let old = state.servers[slot].replace(core);
         if let Some(old) = &old {
             state.cancel_where(|call| Arc::ptr_eq(&call.server, old));
         }
@@ -458,7 +520,11 @@ impl Network {
     pub fn delete_server(&self, name: &str) {
         self.tester_only("Network::delete_server");
         let mut state = self.state.lock();
-        let old = state.servers.remove(name);
+        let old = state
+            .server_slots
+            .get(name)
+            .copied()
+            .and_then(|slot| state.servers[slot].take());
         if let Some(old) = &old {
             state.cancel_where(|call| Arc::ptr_eq(&call.server, old));
         }
@@ -472,8 +538,7 @@ impl Network {
         self.tester_only("Network::rpc_count");
         self.state
             .lock()
-            .servers
-            .get(server)
+            .server_named(server)
             .map_or(0, |s| s.count.load(Ordering::Relaxed))
     }
 
@@ -503,32 +568,31 @@ impl Network {
         method: &'static str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
-        let sent = with_world(|w| {
+        // One visit to the world for everything the call needs of it up front.
+        let (sent, now) = with_world(|w| {
             w.check_handle(self.world, "a ClientEnd");
             w.note_sent();
-            w.recording_settings
+            w.record_message_here(method, &request);
+            let sent = w
+                .recording_settings
                 .records_messages(method)
-                .then(|| (w.current_node.get(), w.clock.get()))
+                .then(|| (w.current_node.get(), w.clock.get()));
+            (sent, w.clock.get())
         });
-        let (route, end_name, call, plan, latency) = {
+        let (route, call, plan, latency) = {
             let mut state = self.state.lock();
             state.total_rpcs += 1;
             state.total_bytes += request.len() as u64;
             let call = state.next_call;
             state.next_call += 1;
-            (
-                state.route(end),
-                state.ends[end].name.clone(),
-                call,
-                state.plan,
-                state.latency,
-            )
+            (state.route(end), call, state.plan, state.latency)
         };
-        runtime::World::record_message(method, &request);
+        // Named only in trace logs, which evaluate it only when they are on.
+        let end_name = || self.state.lock().ends[end].name.clone();
         let (server, unreliable, long_reordering) = match route {
             Route::Dead { long_delays } => {
-                sleep(plan.dead_end_delay(long_delays)).on_the_wire().await;
-                tracing::trace!(end = %end_name, method, "failed: dead end");
+                runtime::wire_sleep_until(now + plan.dead_end_delay(long_delays), self.world).await;
+                tracing::trace!(end = %end_name(), method, "failed: dead end");
                 return Err(RpcError::Failed);
             }
             Route::Live {
@@ -559,14 +623,14 @@ impl Network {
             };
             let mut transit = InTransit {
                 arrival: Some(arrival),
-                deadline: runtime::now() + delay + latency,
+                deadline: now + delay + latency,
                 lost,
             };
-            runtime::sleep_until(transit.deadline).on_the_wire().await;
+            runtime::wire_sleep_until(transit.deadline, self.world).await;
             let arrival = transit.arrival.take().expect("still in transit");
             if lost {
                 // The caller fails now, after the request's delay, as in Go.
-                tracing::trace!(end = %end_name, method, "failed: request lost");
+                tracing::trace!(end = %end_name(), method, "failed: request lost");
                 return Err(RpcError::Failed);
             }
             arrival.arrive(true)
@@ -574,7 +638,7 @@ impl Network {
             arrival.arrive(true)
         };
         let Some((reply, cancelled)) = waiting else {
-            tracing::trace!(end = %end_name, method, "failed: end or server gone on arrival");
+            tracing::trace!(end = %end_name(), method, "failed: end or server gone on arrival");
             return Err(RpcError::Failed);
         };
         let reply = match select(reply, cancelled).await {
@@ -591,12 +655,12 @@ impl Network {
         // where it always was: the run does not change.)
         let replied_at = runtime::now();
         let Some(reply) = reply else {
-            tracing::trace!(end = %end_name, method, "failed: no reply");
+            tracing::trace!(end = %end_name(), method, "failed: no reply");
             return Err(RpcError::Failed);
         };
         let reply = reply.map_err(RpcError::Codec)?;
         if unreliable && plan.lost() {
-            tracing::trace!(end = %end_name, method, "failed: reply lost");
+            tracing::trace!(end = %end_name(), method, "failed: reply lost");
             return Err(RpcError::Failed);
         }
         if !latency.is_zero() {
@@ -846,7 +910,7 @@ impl fmt::Debug for Network {
         let state = self.state.lock();
         f.debug_struct("Network")
             .field("ends", &state.ends.len())
-            .field("servers", &state.servers.len())
+            .field("servers", &state.servers.iter().flatten().count())
             .field("total_rpcs", &state.total_rpcs)
             .finish()
     }

@@ -11,6 +11,7 @@
 //! [`Sim::record_into`]: super::Sim::record_into
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -38,6 +39,9 @@ const TEXT_CHUNK: usize = 32 << 10;
 #[derive(Default)]
 pub struct EventLog {
     store: Mutex<Store>,
+    /// Virtual time reached so far: outside the store's lock, since the clock moves far
+    /// more often than anything is recorded.
+    end: AtomicU64,
 }
 
 /// What a run recorded so far.
@@ -47,7 +51,6 @@ struct Store {
     seed: u64,
     replay: String,
     nodes: Vec<String>,
-    end: Nanos,
     failure: Option<String>,
     dropped: u64,
     /// The events, in chunks of [`CHUNK`].
@@ -104,6 +107,7 @@ impl EventLog {
             replay: replay.to_owned(),
             ..Store::default()
         };
+        self.end.store(0, Ordering::Relaxed);
     }
 
     /// A node named `name` joins the run (its index is the number of nodes before it).
@@ -113,7 +117,7 @@ impl EventLog {
 
     /// Virtual time has reached `at`.
     pub(crate) fn set_end(&self, at: Nanos) {
-        self.store.lock().end = at;
+        self.end.store(at, Ordering::Relaxed);
     }
 
     /// The run failed, saying `why`.
@@ -173,13 +177,16 @@ impl EventLog {
 
     /// What the run recorded, in its public form.
     pub fn recording(&self) -> Recording {
-        self.store.lock().recording()
+        self.store
+            .lock()
+            .recording(self.end.load(Ordering::Relaxed))
     }
 
     /// [`EventLog::recording`], unless the store stays locked for `wait` (its world is
     /// stuck inside it).
     pub(crate) fn try_recording(&self, wait: Duration) -> Option<Recording> {
-        Some(self.store.try_lock_for(wait)?.recording())
+        let end = self.end.load(Ordering::Relaxed);
+        Some(self.store.try_lock_for(wait)?.recording(end))
     }
 
     /// The run's test and seed.
@@ -233,7 +240,7 @@ impl Store {
         (self.topics.len() - 1) as u16
     }
 
-    fn recording(&self) -> Recording {
+    fn recording(&self, end: Nanos) -> Recording {
         let events = self
             .chunks
             .iter()
@@ -264,7 +271,7 @@ impl Store {
             replay: self.replay.clone(),
             nodes: self.nodes.clone(),
             events,
-            end: self.end,
+            end,
             failure: self.failure.clone(),
             dropped: self.dropped,
         }

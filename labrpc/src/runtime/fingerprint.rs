@@ -89,6 +89,10 @@ pub(crate) fn digest(bytes: &[u8]) -> u64 {
 impl Trace {
     /// Folds an event into the hash; returns a description of a divergence if this event
     /// is the first to differ from the recording being compared against.
+    ///
+    /// Inlined up to the recorder, which only a determinism check has: every poll, spawn,
+    /// timer and message comes through here.
+    #[inline]
     pub(crate) fn record(&mut self, event: Event) -> Option<(Event, Option<Event>)> {
         self.hash = mix(self.hash, event.kind as u64);
         self.hash = mix(self.hash, u64::from(event.node));
@@ -96,6 +100,13 @@ impl Trace {
         self.hash = mix(self.hash, event.at.since_start().as_nanos() as u64);
         let index = self.events;
         self.events += 1;
+        self.recorder.as_ref()?;
+        self.record_or_compare(index, event)
+    }
+
+    /// Records `event` (the `index`th), or compares it with the recording.
+    #[inline(never)]
+    fn record_or_compare(&mut self, index: u64, event: Event) -> Option<(Event, Option<Event>)> {
         let recorder = self.recorder.as_ref()?;
         let mut recorder = recorder.lock();
         match &mut *recorder {

@@ -75,4 +75,5 @@ pub use time::{
 };
 pub use world::{RunReport, at_end_of_run};
 
+pub(crate) use time::wire_sleep_until;
 pub(crate) use world::World;

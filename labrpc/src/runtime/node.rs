@@ -30,9 +30,9 @@ pub struct Node {
     pub(crate) index: u32,
 }
 
-/// A tester's observer of a node: the closure, the site that installed it, and that
-/// site's number.
-pub(crate) type Observer = (Box<dyn FnMut(Observation)>, Site, u32);
+/// A tester's observer of a node: the closure, and the number of the site that installed
+/// it (the watchdog's table has the site).
+pub(crate) type Observer = (Box<dyn FnMut(Observation)>, u32);
 
 /// What an observer ([`Node::observe`]) is told about the poll that just ended.
 #[derive(Clone, Copy, Debug)]
@@ -55,8 +55,7 @@ pub(crate) struct NodeInfo {
     /// When one of its tasks last ran, for the report of a stuck node.
     pub(crate) last_ran: Option<super::Instant>,
     /// The tester's observer ([`Node::observe`]), called after every poll of the node's
-    /// tasks, with the site that installed it and that site's number (for failure
-    /// reports).
+    /// tasks, with the number of the site that installed it (for failure reports).
     pub(crate) observer: Option<Observer>,
     /// Messages the node has sent: requests it made and replies its handlers gave.
     pub(crate) messages_sent: u64,
@@ -86,8 +85,8 @@ impl Node {
     pub fn new(name: impl Into<String>) -> Node {
         let name = name.into();
         with_world(|w| {
-            w.require_tester(
-                &format!("Node::new({name:?})"),
+            w.require_tester_with(
+                || format!("Node::new({name:?})"),
                 "Lab code runs on the node the tester started it on; to run work \
                  concurrently, spawn a task there with labrpc::spawn.",
             );
@@ -129,8 +128,8 @@ impl Node {
         with_world(|w| {
             w.check_node(self);
             if self != w.current_node.get() {
-                w.require_tester(
-                    &format!("Node::spawn on {}", w.node_name(self)),
+                w.require_tester_with(
+                    || format!("Node::spawn on {}", w.node_name(self)),
                     "A task may only start tasks on its own node: use labrpc::spawn. (A task \
                      on another node would survive this node's crash.)",
                 );
@@ -152,8 +151,8 @@ impl Node {
         let previous = with_world(|w| {
             w.check_node(self);
             if self != w.current_node.get() {
-                w.require_tester(
-                    &format!("Node::enter({})", w.node_name(self)),
+                w.require_tester_with(
+                    || format!("Node::enter({})", w.node_name(self)),
                     "Lab code runs on its own node only.",
                 );
             }
@@ -185,8 +184,8 @@ impl Node {
         };
         with_world(|w| {
             w.check_node(self);
-            w.require_tester(
-                &format!("Node::observe({})", w.node_name(self)),
+            w.require_tester_with(
+                || format!("Node::observe({})", w.node_name(self)),
                 "Observers are the tester's.",
             );
             w.set_observer(self, Box::new(observer), site);
@@ -217,8 +216,8 @@ impl Node {
                 "labrpc: the tester node cannot be killed"
             );
             if self != w.current_node.get() {
-                w.require_tester(
-                    &format!("Node::kill({})", w.node_name(self)),
+                w.require_tester_with(
+                    || format!("Node::kill({})", w.node_name(self)),
                     "Crashes are the tester's to cause. (A node may crash itself; it may \
                      not crash another.)",
                 );

@@ -154,7 +154,8 @@ pub(crate) struct TaskSlot {
     /// `None` while the task is being polled.
     pub(crate) future: Option<BoxTask>,
     pub(crate) header: Arc<TaskWaker>,
-    pub(crate) waker: Waker,
+    /// `None` while the task is being polled, as `future`.
+    pub(crate) waker: Option<Waker>,
     pub(crate) spawned_at: Site,
     /// `spawned_at`'s number in the world's table of spawn sites.
     pub(crate) site: u32,

@@ -4,7 +4,8 @@
 //! straight to the earliest pending timer. A test that "waits two seconds" therefore costs
 //! microseconds of wall time, and every deadline is exact, whatever the machine's load.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Add, AddAssign, Sub};
@@ -91,17 +92,41 @@ pub fn seed() -> u64 {
 
 /// The world's pending timers, earliest first.
 ///
-/// Keys are `(deadline, sequence number)`, so timers with equal deadlines fire in the order
-/// they were set: a fixed order that does not depend on the seed.
+/// Timers with equal deadlines fire in the order they were set (by sequence number): a
+/// fixed order that does not depend on the seed.
+///
+/// Every sleep, timeout and message delay sets one, and most are cancelled before they
+/// fire (an election timeout reset, a call answered before its timeout), so both must be
+/// cheap: the timers sit in a slab (a slot each, reused), and their deadlines in a binary
+/// heap. A cancelled timer leaves its slot at once but its heap entry only when that comes
+/// to the top (or when such entries outnumber the live ones, and the heap is rebuilt).
 #[derive(Default)]
 pub(crate) struct Timers {
-    pending: BTreeMap<(Instant, u64), Timer>,
+    /// `(deadline, sequence number, slot)` of every pending timer, and of cancelled ones
+    /// not yet skipped; the earliest on top.
+    queue: BinaryHeap<Reverse<(Instant, u64, u32)>>,
+    /// Pending timers by slot, with their sequence numbers (a slot is reused: the number
+    /// tells a pending timer from an old key).
+    slots: Vec<Option<(u64, Timer)>>,
+    /// Slots free for reuse.
+    free: Vec<u32>,
+    /// Pending timers.
+    live: usize,
+    /// Entries in `queue` whose timer is gone.
+    stale: usize,
     next_seq: u64,
     /// Pending timers per node index, for the stuck-node checks.
     per_node: Vec<u32>,
     /// When each node (by index) last set a timer of its own (not one on the wire), for
     /// the report of a stuck node: about when it froze.
     own_set_at: Vec<Option<Instant>>,
+}
+
+/// What a [`Sleep`] holds of its registered timer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct TimerKey {
+    seq: u64,
+    slot: u32,
 }
 
 /// One pending timer.
@@ -118,12 +143,28 @@ pub(crate) struct Timer {
 
 impl Timers {
     /// The earliest deadline, if any timer is set.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.pending.first_key_value().map(|(&(at, _), _)| at)
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        self.skip_stale();
+        self.queue.peek().map(|&Reverse((at, _, _))| at)
     }
 
-    fn insert(&mut self, deadline: Instant, timer: Timer, now: Instant) -> (Instant, u64) {
-        let key = (deadline, self.next_seq);
+    /// Drops the cancelled timers' entries from the top of the queue.
+    fn skip_stale(&mut self) {
+        while let Some(&Reverse((_, seq, slot))) = self.queue.peek() {
+            if self.is_pending(seq, slot) {
+                return;
+            }
+            self.queue.pop();
+            self.stale -= 1;
+        }
+    }
+
+    fn is_pending(&self, seq: u64, slot: u32) -> bool {
+        matches!(self.slots.get(slot as usize), Some(Some((s, _))) if *s == seq)
+    }
+
+    fn insert(&mut self, deadline: Instant, timer: Timer, now: Instant) -> TimerKey {
+        let seq = self.next_seq;
         self.next_seq += 1;
         let node = timer.node as usize;
         if self.per_node.len() <= node {
@@ -134,33 +175,73 @@ impl Timers {
         if !timer.wire {
             self.own_set_at[node] = Some(now);
         }
-        self.pending.insert(key, timer);
-        key
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                u32::try_from(self.slots.len() - 1).expect("labrpc: too many timers")
+            }
+        };
+        self.slots[slot as usize] = Some((seq, timer));
+        self.live += 1;
+        self.queue.push(Reverse((deadline, seq, slot)));
+        TimerKey { seq, slot }
     }
 
-    fn remove(&mut self, key: &(Instant, u64)) -> Option<Timer> {
-        let timer = self.pending.remove(key)?;
+    fn get_mut(&mut self, key: TimerKey) -> Option<&mut Timer> {
+        match self.slots.get_mut(key.slot as usize) {
+            Some(Some((seq, timer))) if *seq == key.seq => Some(timer),
+            _ => None,
+        }
+    }
+
+    /// Takes the timer out of its slot (its queue entry goes stale).
+    fn take(&mut self, slot: u32) -> Timer {
+        let (_, timer) = self.slots[slot as usize].take().expect("a pending timer");
+        self.free.push(slot);
+        self.live -= 1;
         self.per_node[timer.node as usize] -= 1;
+        timer
+    }
+
+    fn remove(&mut self, key: TimerKey) -> Option<Timer> {
+        self.get_mut(key)?;
+        let timer = self.take(key.slot);
+        self.stale += 1;
+        if self.stale > 2 * self.live + 1024 {
+            self.rebuild_queue();
+        }
         Some(timer)
     }
 
-    /// Removes every timer due at `deadline` and returns them in firing order.
-    pub(crate) fn take_due(&mut self, deadline: Instant) -> Vec<((Instant, u64), Timer)> {
-        let mut due = Vec::new();
-        while let Some(entry) = self.pending.first_entry() {
-            if entry.key().0 != deadline {
-                break;
-            }
-            let (key, timer) = entry.remove_entry();
-            self.per_node[timer.node as usize] -= 1;
-            due.push((key, timer));
+    /// Rebuilds the queue from the pending timers alone.
+    fn rebuild_queue(&mut self) {
+        let mut entries = std::mem::take(&mut self.queue).into_vec();
+        entries.retain(|&Reverse((_, seq, slot))| self.is_pending(seq, slot));
+        self.queue = BinaryHeap::from(entries);
+        self.stale = 0;
+    }
+
+    /// Removes the first timer due at `deadline`, if any is left, with its sequence
+    /// number: the timers due at one deadline come out in firing order.
+    pub(crate) fn pop_due(&mut self, deadline: Instant) -> Option<(u64, Timer)> {
+        self.skip_stale();
+        let &Reverse((at, seq, slot)) = self.queue.peek()?;
+        if at != deadline {
+            return None;
         }
-        due
+        self.queue.pop();
+        Some((seq, self.take(slot)))
     }
 
     /// Number of pending timers.
     pub(crate) fn len(&self) -> usize {
-        self.pending.len()
+        self.live
+    }
+
+    /// The pending timers, in no particular order.
+    fn pending(&self) -> impl Iterator<Item = &Timer> {
+        self.slots.iter().flatten().map(|(_, timer)| timer)
     }
 
     /// Number of pending timers set by tasks of the node with this index.
@@ -172,7 +253,7 @@ impl Timers {
     /// of its own: one that is not a message's time on the wire.
     pub(crate) fn own_timers(&self, nodes: usize) -> Vec<bool> {
         let mut own = vec![false; nodes];
-        for timer in self.pending.values().filter(|timer| !timer.wire) {
+        for timer in self.pending().filter(|timer| !timer.wire) {
             if let Some(slot) = own.get_mut(timer.node as usize) {
                 *slot = true;
             }
@@ -188,10 +269,15 @@ impl Timers {
     /// The latest deadline of the timers on the wire: when every message now on its way
     /// has arrived.
     pub(crate) fn last_wire_deadline(&self) -> Option<Instant> {
-        self.pending
+        self.queue
             .iter()
-            .filter(|(_, timer)| timer.wire)
-            .map(|(&(at, _), _)| at)
+            .filter(|&&Reverse((_, seq, slot))| {
+                self.is_pending(seq, slot)
+                    && self.slots[slot as usize]
+                        .as_ref()
+                        .is_some_and(|(_, timer)| timer.wire)
+            })
+            .map(|&Reverse((at, _, _))| at)
             .max()
     }
 }
@@ -202,7 +288,7 @@ impl Timers {
 pub struct Sleep {
     deadline: Instant,
     /// The timer's key once registered with the world.
-    timer: Option<(Instant, u64)>,
+    timer: Option<TimerKey>,
     /// A message's time on the wire, rather than the waiting of the task that sleeps.
     wire: bool,
     /// The world it was made in.
@@ -235,13 +321,13 @@ impl Future for Sleep {
             let mut timers = w.timers.borrow_mut();
             if w.clock.get() >= self.deadline {
                 if let Some(key) = self.timer.take() {
-                    timers.remove(&key);
+                    timers.remove(key);
                 }
                 return Poll::Ready(());
             }
             match self.timer {
                 Some(key) => {
-                    if let Some(timer) = timers.pending.get_mut(&key)
+                    if let Some(timer) = timers.get_mut(key)
                         && !timer.waker.will_wake(cx.waker())
                     {
                         timer.waker.clone_from(cx.waker());
@@ -271,7 +357,7 @@ impl Drop for Sleep {
         if let Some(key) = self.timer.take() {
             try_with_world(|w| {
                 if w.id == self.world {
-                    w.timers.borrow_mut().remove(&key);
+                    w.timers.borrow_mut().remove(key);
                 }
             });
         }
@@ -299,6 +385,19 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
         timer: None,
         wire: false,
         world: with_world(|w| w.id),
+        made_at: Location::caller(),
+    }
+}
+
+/// A message's time on the wire until `deadline` (see [`Sleep::on_the_wire`]), in the
+/// world `world` the network already knows: every request and reply delay makes one.
+#[track_caller]
+pub(crate) fn wire_sleep_until(deadline: Instant, world: u64) -> Sleep {
+    Sleep {
+        deadline,
+        timer: None,
+        wire: true,
+        world,
         made_at: Location::caller(),
     }
 }

@@ -147,6 +147,11 @@ impl Monitor {
         self.sites.lock().push(site);
     }
 
+    /// Spawn site number `number`, if there is one.
+    pub(crate) fn site(&self, number: u32) -> Option<Site> {
+        self.sites.lock().get(number as usize).copied()
+    }
+
     pub(crate) fn enter_poll(&self, node: u32, site: u32) {
         self.polls
             .store(self.polls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -160,8 +165,20 @@ impl Monitor {
     }
 
     /// Panics (once) if the watchdog flagged the code running now.
+    ///
+    /// Inlined: every call into the runtime makes this check, and it is almost always one
+    /// relaxed load; the rare stop is out of line.
+    #[inline]
     pub(crate) fn stop_if_flagged(&self) {
-        if self.flagged.load(Ordering::Relaxed) && self.flagged.swap(false, Ordering::AcqRel) {
+        if self.flagged.load(Ordering::Relaxed) {
+            self.stop_flagged();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stop_flagged(&self) {
+        if self.flagged.swap(false, Ordering::AcqRel) {
             let stuck = self
                 .flagged_for
                 .lock()

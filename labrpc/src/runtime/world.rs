@@ -52,7 +52,9 @@ pub(crate) struct World {
     pub(crate) monitor: Arc<Monitor>,
     polls: Cell<u64>,
     /// The task being polled, for failure reports.
-    running: Cell<Option<(Node, Site)>>,
+    /// (Its node's index and its site's number: set and cleared around every poll, so
+    /// kept small.)
+    running: Cell<Option<(u32, u32)>>,
     /// Spawn sites, numbered, so the watchdog thread can name the one running.
     sites: RefCell<SiteTable>,
     /// Swarm rates of the test's own faults, by call site (see `tester::fault_rate`).
@@ -78,9 +80,24 @@ pub(crate) struct World {
 }
 
 /// Spawn sites by number.
-#[derive(Default)]
 struct SiteTable {
     numbers: HashMap<(usize, u32, u32, usize), u32, BuildHasherDefault<SiteHasher>>,
+    /// The numbers of recently used sites by the address of their `Location` and method
+    /// (a run spawns from a few dozen sites, many thousands of times): a hit costs two
+    /// compares instead of hashing four words.
+    recent: [Option<(usize, usize, u32)>; RECENT_SITES],
+}
+
+/// Slots in [`SiteTable::recent`].
+const RECENT_SITES: usize = 64;
+
+impl Default for SiteTable {
+    fn default() -> Self {
+        SiteTable {
+            numbers: HashMap::default(),
+            recent: [None; RECENT_SITES],
+        }
+    }
 }
 
 /// A cheap hasher for spawn-site keys (looked up on every spawn). Only lookups use it;
@@ -214,17 +231,31 @@ impl World {
     /// Panics unless the code running now is the tester's: `what` is a tester control.
     #[track_caller]
     pub(crate) fn require_tester(&self, what: &str, instead: &str) {
+        self.require_tester_with(|| what.to_owned(), instead);
+    }
+
+    /// [`World::require_tester`], with `what` made only for the panic: the tester calls
+    /// some controls (entering a server's node) on every check, and naming the node each
+    /// time cost more than the call.
+    #[track_caller]
+    pub(crate) fn require_tester_with(&self, what: impl FnOnce() -> String, instead: &str) {
         let node = self.current_node.get();
         if node.index != 0 {
-            panic!(
-                "labrpc: lab code on {name} called {what}, which only the tester may use.\n\
-                 {instead}\n\
-                 (Lab code may use what the labrpc crate root offers: spawn, sleep, now, rng, \
-                 timeout, the ClientEnds and Persister it was given; labrpc::tester is the \
-                 tester's.)",
-                name = self.node_name(node),
-            );
+            self.not_the_tester(node, &what(), instead);
         }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn not_the_tester(&self, node: Node, what: &str, instead: &str) -> ! {
+        panic!(
+            "labrpc: lab code on {name} called {what}, which only the tester may use.\n\
+             {instead}\n\
+             (Lab code may use what the labrpc crate root offers: spawn, sleep, now, rng, \
+             timeout, the ClientEnds and Persister it was given; labrpc::tester is the \
+             tester's.)",
+            name = self.node_name(node),
+        );
     }
 
     /// Runs `hook` when the world ends (see [`World::teardown`]).
@@ -245,18 +276,29 @@ impl World {
             SiteKind::Task => 0,
             SiteKind::Handler(label) | SiteKind::Observer(label) => label.as_ptr() as usize,
         };
+        let address = std::ptr::from_ref(location) as usize;
+        let slot = ((address >> 3) ^ (rpc >> 3) ^ (address >> 11)) % RECENT_SITES;
+        let mut sites = self.sites.borrow_mut();
+        if let Some((a, r, number)) = sites.recent[slot]
+            && (a, r) == (address, rpc)
+        {
+            return number;
+        }
+        // The same place may have more than one `Location` (one per copy of generic
+        // code): the table is keyed by what the place is.
         let key = (
             location.file().as_ptr() as usize,
             location.line(),
             location.column(),
             rpc,
         );
-        let mut sites = self.sites.borrow_mut();
         let next = sites.numbers.len() as u32;
-        *sites.numbers.entry(key).or_insert_with(|| {
+        let number = *sites.numbers.entry(key).or_insert_with(|| {
             self.monitor.add_site(site);
             next
-        })
+        });
+        sites.recent[slot] = Some((address, rpc, number));
+        number
     }
 
     // ----- nodes -----
@@ -299,7 +341,7 @@ impl World {
         }
         // A node that kills itself during a poll keeps its observer until that poll is
         // over: `poll_task` calls it once more, then drops it.
-        let killing_itself = self.running.get().is_some_and(|(n, _)| n == node);
+        let killing_itself = self.running.get().is_some_and(|(n, _)| n == node.index);
         if !killing_itself {
             let observer = self.nodes.borrow_mut()[node.index as usize].observer.take();
             let previous = self.current_node.replace(node);
@@ -363,6 +405,9 @@ impl World {
         let task = self.tasks.borrow_mut().reserve();
         let header = TaskWaker::new(task, self.ready.clone());
         let task_waker = waker(header.clone());
+        // Queued before the slot is filled: nothing until the next poll looks at the
+        // queue, and the waker then moves into the slot without a clone.
+        task_waker.wake_by_ref();
         self.record(EventKind::Spawn, node, task.id, Some(spawned_at.location));
         let site = self.site_number(spawned_at);
         self.tasks.borrow_mut().insert(
@@ -372,13 +417,12 @@ impl World {
                 node,
                 future: Some(future),
                 header,
-                waker: task_waker.clone(),
+                waker: Some(task_waker),
                 spawned_at,
                 site,
                 _live: LiveToken::new(&LIVE.tasks),
             },
         );
-        task_waker.wake();
         Some(task)
     }
 
@@ -400,17 +444,17 @@ impl World {
             let Some(future) = slot.future.take() else {
                 return;
             };
-            (
-                future,
-                slot.waker.clone(),
-                slot.node,
-                slot.spawned_at,
-                slot.site,
-            )
+            // Taken out with the future and put back with it: cloning it would cost two
+            // atomic operations a poll.
+            let task_waker = slot
+                .waker
+                .take()
+                .expect("a task that can be polled has its waker");
+            (future, task_waker, slot.node, slot.spawned_at, slot.site)
         };
         self.record(EventKind::Poll, node, task.id, Some(spawned_at.location));
         self.current_node.set(node);
-        self.running.set(Some((node, spawned_at)));
+        self.running.set(Some((node.index, site)));
         {
             let mut nodes = self.nodes.borrow_mut();
             let info = &mut nodes[node.index as usize];
@@ -429,7 +473,10 @@ impl World {
             Poll::Pending => {
                 let mut tasks = self.tasks.borrow_mut();
                 match tasks.get_mut(task) {
-                    Some(slot) => slot.future = Some(future),
+                    Some(slot) => {
+                        slot.future = Some(future);
+                        slot.waker = Some(task_waker);
+                    }
                     None => {
                         // The task's node was killed (or the task aborted) during the poll.
                         drop(tasks);
@@ -452,7 +499,7 @@ impl World {
         let number = self.site_number(site);
         let old = self.nodes.borrow_mut()[node.index as usize]
             .observer
-            .replace((observer, site, number));
+            .replace((observer, number));
         drop(old);
     }
 
@@ -462,20 +509,20 @@ impl World {
         if self.test_ended.get().is_some() {
             return;
         }
-        let taken = self.nodes.borrow_mut()[node.index as usize].observer.take();
-        let Some((mut observer, site, number)) = taken else {
-            return;
-        };
-        self.current_node.set(node);
-        self.running.set(Some((node, site)));
-        let observation = {
-            let nodes = self.nodes.borrow();
-            let info = &nodes[node.index as usize];
-            super::node::Observation {
+        let ((mut observer, number), observation) = {
+            let mut nodes = self.nodes.borrow_mut();
+            let info = &mut nodes[node.index as usize];
+            let Some(taken) = info.observer.take() else {
+                return;
+            };
+            let observation = super::node::Observation {
                 messages_sent: info.messages_sent,
                 alive: info.alive,
-            }
+            };
+            (taken, observation)
         };
+        self.current_node.set(node);
+        self.running.set(Some((node.index, number)));
         self.monitor.enter_poll(node.index, number);
         observer(observation);
         self.monitor.exit_poll();
@@ -483,7 +530,7 @@ impl World {
         let mut nodes = self.nodes.borrow_mut();
         let info = &mut nodes[node.index as usize];
         if info.alive && info.observer.is_none() {
-            info.observer = Some((observer, site, number));
+            info.observer = Some((observer, number));
         } else {
             drop(nodes);
             drop(observer);
@@ -498,6 +545,7 @@ impl World {
 
     // ----- the trace -----
 
+    #[inline]
     pub(crate) fn record(
         &self,
         kind: EventKind,
@@ -515,19 +563,28 @@ impl World {
         let mut trace = self.trace.borrow_mut();
         let index = trace.events;
         if let Some((got, wanted)) = trace.record(event) {
-            let divergence = Divergence {
-                event_index: index,
-                first: wanted.map_or_else(
-                    || "nothing (the first run had already finished)".into(),
-                    |e| self.describe(&e),
-                ),
-                second: self.describe(&got),
-            };
-            if let Some(recorder) = &trace.recorder
-                && let Recorder::Compare { divergence: d, .. } = &mut *recorder.lock()
-            {
-                *d = Some(divergence);
-            }
+            drop(trace);
+            self.diverged(index, got, wanted);
+        }
+    }
+
+    /// Notes where a run first went apart from the recording it is compared against.
+    #[cold]
+    #[inline(never)]
+    fn diverged(&self, index: u64, got: Event, wanted: Option<Event>) {
+        let divergence = Divergence {
+            event_index: index,
+            first: wanted.map_or_else(
+                || "nothing (the first run had already finished)".into(),
+                |e| self.describe(&e),
+            ),
+            second: self.describe(&got),
+        };
+        let trace = self.trace.borrow();
+        if let Some(recorder) = &trace.recorder
+            && let Recorder::Compare { divergence: d, .. } = &mut *recorder.lock()
+        {
+            *d = Some(divergence);
         }
     }
 
@@ -616,7 +673,7 @@ impl World {
 
     /// Moves the clock to the next timer and fires every timer due then.
     fn advance_clock(&self) {
-        let next = self.timers.borrow().next_deadline();
+        let next = self.timers.borrow_mut().next_deadline();
         let Some(deadline) = next else {
             self.fail_deadlock();
         };
@@ -634,8 +691,13 @@ impl World {
         self.clock.set(deadline);
         self.recording
             .set_end(events::nanos(deadline.since_start()));
-        let due = self.timers.borrow_mut().take_due(deadline);
-        for ((_, seq), timer) in due {
+        // One at a time: waking only queues a task (no code runs until the next poll), so
+        // no timer can be set or cancelled meanwhile.
+        loop {
+            let due = self.timers.borrow_mut().pop_due(deadline);
+            let Some((seq, timer)) = due else {
+                break;
+            };
             self.record(
                 EventKind::TimerFire,
                 self.tester_node(),
@@ -650,8 +712,24 @@ impl World {
     /// tasks that they look leaked (for example a task spawned per RPC that never ends).
     fn warn_of_task_leaks(&self) {
         const LEAK_WARNING: usize = 1000;
+        // Sites are named only for a node with that many tasks: this runs after every run,
+        // and naming every live task's site cost more than some whole runs.
+        let leaky: Vec<u32> = {
+            let tasks = self.tasks.borrow();
+            (0..self.nodes.borrow().len() as u32)
+                .filter(|&index| tasks.count_for(index as usize) as usize >= LEAK_WARNING)
+                .collect()
+        };
+        if leaky.is_empty() {
+            return;
+        }
         let mut by_node: BTreeMap<Node, BTreeMap<String, usize>> = BTreeMap::new();
-        for slot in self.tasks.borrow().iter() {
+        for slot in self
+            .tasks
+            .borrow()
+            .iter()
+            .filter(|slot| leaky.contains(&slot.node.index))
+        {
             *by_node
                 .entry(slot.node)
                 .or_default()
@@ -881,7 +959,7 @@ impl World {
             }
             let still = self.stuck_nodes(false);
             doubtful.retain(|node| still.contains(node));
-            let next = self.timers.borrow().next_deadline();
+            let next = self.timers.borrow_mut().next_deadline();
             match next {
                 Some(deadline) if !doubtful.is_empty() && deadline <= until => {
                     self.fire_timers(deadline);
@@ -964,7 +1042,16 @@ impl World {
     /// and every pending task. Appended to every failure report.
     pub(crate) fn failure_context(&self) -> String {
         let running = match self.running.get() {
-            Some((node, site)) => format!("running: {}\n", site.task_on(&self.node_name(node))),
+            Some((index, number)) => {
+                let node = self.node_name(Node {
+                    world: self.id,
+                    index,
+                });
+                match self.monitor.site(number) {
+                    Some(site) => format!("running: {}\n", site.task_on(&node)),
+                    None => format!("running: a task of {node}\n"),
+                }
+            }
             None => String::new(),
         };
         format!(
@@ -1209,13 +1296,16 @@ impl World {
 
     /// Folds a message (request or reply) into the trace of the current world.
     pub(crate) fn record_message(method: &str, bytes: &[u8]) {
-        super::context::with_world(|w| {
-            let detail = super::fingerprint::mix(
-                super::fingerprint::digest(method.as_bytes()),
-                super::fingerprint::digest(bytes),
-            );
-            w.record(EventKind::Message, w.current_node.get(), detail, None);
-        });
+        super::context::with_world(|w| w.record_message_here(method, bytes));
+    }
+
+    /// [`World::record_message`], in this world.
+    pub(crate) fn record_message_here(&self, method: &str, bytes: &[u8]) {
+        let detail = super::fingerprint::mix(
+            super::fingerprint::digest(method.as_bytes()),
+            super::fingerprint::digest(bytes),
+        );
+        self.record(EventKind::Message, self.current_node.get(), detail, None);
     }
 }
 

@@ -17,19 +17,66 @@ struct AppliedSoFar {
     by_snapshot: bool,
 }
 
+/// Values by log index. Every apply of every server looks its index up, and indices come
+/// one after another: a vector indexed by the index makes that a load, where a map cost a
+/// search and, for a new index, an insertion. An index far past the others (a broken
+/// Raft's) goes to a map, so that memory stays bounded.
+struct ByIndex<T> {
+    /// `dense[k]`: the value at index `k + 1`.
+    dense: Vec<Option<T>>,
+    far: BTreeMap<u64, T>,
+}
+
+impl<T> Default for ByIndex<T> {
+    fn default() -> Self {
+        ByIndex {
+            dense: Vec::new(),
+            far: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Copy> ByIndex<T> {
+    /// The widest gap `dense` is stretched over.
+    const MAX_GAP: u64 = 1 << 16;
+
+    fn get(&self, index: u64) -> Option<T> {
+        let dense = index
+            .checked_sub(1)
+            .and_then(|k| self.dense.get(usize::try_from(k).ok()?).copied().flatten());
+        dense.or_else(|| self.far.get(&index).copied())
+    }
+
+    fn insert(&mut self, index: u64, value: T) {
+        match index.checked_sub(1) {
+            Some(k) if k < self.dense.len() as u64 + Self::MAX_GAP => {
+                let k = k as usize;
+                if k >= self.dense.len() {
+                    self.dense.resize_with(k + 1, || None);
+                }
+                self.dense[k] = Some(value);
+                self.far.remove(&index);
+            }
+            _ => {
+                self.far.insert(index, value);
+            }
+        }
+    }
+}
+
 /// The apply monitor: committed entries never change, and each server applies them in
 /// index order without gaps, also across snapshots and restarts.
 pub(crate) struct ApplyMonitor {
     /// Every command ever applied at each index, by any server in any incarnation: the
     /// first server that applied it, and when.
-    committed: BTreeMap<u64, (u64, usize, Instant)>,
+    committed: ByIndex<(u64, usize, Instant)>,
     servers: Vec<AppliedSoFar>,
 }
 
 impl ApplyMonitor {
     pub(crate) fn new(n: usize) -> ApplyMonitor {
         ApplyMonitor {
-            committed: BTreeMap::new(),
+            committed: ByIndex::default(),
             servers: vec![AppliedSoFar::default(); n],
         }
     }
@@ -51,7 +98,8 @@ impl ApplyMonitor {
         command: u64,
         at: Instant,
     ) -> Result<(), String> {
-        let name = server_name(i);
+        // Named only when something is said: this runs on every apply.
+        let name = || server_name(i);
         let so_far = self.servers[i];
         if index != so_far.index + 1 {
             let after = if so_far.by_snapshot {
@@ -64,17 +112,19 @@ impl ApplyMonitor {
             return Err(format!(
                 "{VIOLATED} at {at}: every server applies every committed entry once, in \
                  index order (Figure 2: lastApplied advances one index at a time, also after \
-                 a restart and after a snapshot): {name} applied index {index} right after \
+                 a restart and after a snapshot): {} applied index {index} right after \
                  {after}. After a restart, lastApplied starts from the snapshot (or 0), so \
-                 entries are applied again from there."
+                 entries are applied again from there.",
+                name()
             ));
         }
-        match self.committed.get(&index) {
-            Some(&(first, by, when)) if first != command => {
+        match self.committed.get(index) {
+            Some((first, by, when)) if first != command => {
                 return Err(format!(
                     "{VIOLATED} at {at}: committed entries never change (State Machine \
-                     Safety, §5.4.3, Figure 3): {name} applied command {command} at index \
+                     Safety, §5.4.3, Figure 3): {} applied command {command} at index \
                      {index}, but {} applied command {first} there at {when}.",
+                    name(),
                     server_name(by)
                 ));
             }

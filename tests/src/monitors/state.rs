@@ -73,7 +73,27 @@ impl StateMonitor {
         if watched.incarnation != incarnation {
             return Ok(()); // an observer of a dead incarnation, dropped soon
         }
-        let name = server_name(i);
+        // Most samples (this runs after every poll of every server) find the state as it
+        // was: then only what the server revealed since can change. Everything else below
+        // was checked when the state was first seen (its leader entry included).
+        if let Some(last) = &mut watched.last
+            && (last.term, last.leader) == (term, leader)
+        {
+            if messages_sent > last.messages_sent
+                && watched.revealed.is_none_or(|r| r.term < last.term)
+            {
+                watched.revealed = Some(Revealed {
+                    term: last.term,
+                    at,
+                    incarnation,
+                });
+            }
+            last.at = at;
+            last.messages_sent = messages_sent;
+            return Ok(());
+        }
+        // Named only when something is said.
+        let name = || server_name(i);
         match watched.last {
             None => {
                 // The first sample after a (re)start: a term it revealed before the crash
@@ -84,11 +104,14 @@ impl StateMonitor {
                     return Err(format!(
                         "{VIOLATED} at {at}: a restarted server keeps its persistent state \
                          (Figure 2: currentTerm is persistent, saved before responding to \
-                         RPCs): {name} restarted in term {term}, but at {} (incarnation {}) \
+                         RPCs): {} restarted in term {term}, but at {} (incarnation {}) \
                          it had already sent messages in term {}. Persist currentTerm (and \
                          votedFor) every time it changes, before any message reveals it, \
                          and read them back in Raft::new.",
-                        revealed.at, revealed.incarnation, revealed.term
+                        name(),
+                        revealed.at,
+                        revealed.incarnation,
+                        revealed.term
                     ));
                 }
             }
@@ -96,9 +119,11 @@ impl StateMonitor {
                 if term < last.term {
                     return Err(format!(
                         "{VIOLATED} at {at}: a server's term never decreases (§5.1: \
-                         currentTerm increases monotonically): {name} was in term {} at {} \
+                         currentTerm increases monotonically): {} was in term {} at {} \
                          and is in term {term} now.",
-                        last.term, last.at
+                        name(),
+                        last.term,
+                        last.at
                     ));
                 }
                 // It sent something since the last sample, while in at least that
@@ -118,7 +143,7 @@ impl StateMonitor {
             .last
             .is_none_or(|last| (last.term, last.leader) != (term, leader))
         {
-            crate::events::state(&name, term, leader);
+            crate::events::state(&name(), term, leader);
         }
         watched.last = Some(Sample {
             term,
@@ -131,12 +156,13 @@ impl StateMonitor {
             if first != i {
                 return Err(format!(
                     "{VIOLATED} at {at}: Election Safety (§5.2, Figure 3: at most one leader \
-                     can be elected in a given term): {} and {name} both lead term {term} \
+                     can be elected in a given term): {} and {} both lead term {term} \
                      ({} was seen leading it at {since}). Either a server voted twice in one \
                      term (votedFor must hold for the whole term, be reset only when the \
                      term changes, and be persisted before the vote is sent), or a vote was \
                      granted or counted for the wrong term.",
                     server_name(first),
+                    name(),
                     server_name(first),
                 ));
             }

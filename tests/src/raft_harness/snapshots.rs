@@ -9,7 +9,7 @@ use raft::{ApplyMsg, ApplyReceiver, Raft};
 use serde::{Deserialize, Serialize};
 
 use super::SNAPSHOT_INTERVAL;
-use super::apply::Applied;
+use super::apply::{Applied, AppliedLog};
 use super::commands::decode_command;
 
 /// The snapshot the snapshot applier makes: the last index, and every command up to it.
@@ -84,9 +84,7 @@ fn apply_command(
     if !(index + 1).is_multiple_of(SNAPSHOT_INTERVAL) {
         return Ok(None);
     }
-    let commands: Option<Vec<u64>> = (1..=index)
-        .map(|j| applied.logs[i].get(&j).copied())
-        .collect();
+    let commands: Option<Vec<u64>> = (1..=index).map(|j| applied.logs[i].get(j)).collect();
     match commands {
         Some(commands) => Ok(Some(TesterSnapshot {
             last_included_index: index,
@@ -121,12 +119,7 @@ pub(super) fn ingest_snapshot(
             snapshot.last_included_index
         ));
     }
-    applied.logs[i] = snapshot
-        .commands
-        .iter()
-        .enumerate()
-        .map(|(k, &c)| (k as u64 + 1, c))
-        .collect();
+    applied.logs[i] = AppliedLog::from_commands(&snapshot.commands);
     applied.last_applied[i] = snapshot.last_included_index;
     Ok(())
 }
