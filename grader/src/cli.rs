@@ -34,7 +34,7 @@ pub struct Cli {
     /// Grade the reference implementations (raft/src/reference, kvraft/src/reference)
     /// instead of the student's code.
     /// The students' tree (a handout) has no reference.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "raft_reference")]
     pub reference: bool,
     /// How to grade (when no subcommand is given).
     #[command(flatten)]
@@ -89,6 +89,12 @@ pub struct BundleArgs {
 pub struct HandoutArgs {
     /// Where to write the students' tree (created if missing; must be empty).
     pub dir: PathBuf,
+    /// Include the reference Raft (raft/src/reference and its features, never the
+    /// reference KV), for Lab 3: students whose Raft is not finished run their KV on it
+    /// with `--features raft-reference` and grade it with `grader --raft-reference`. It
+    /// shows students a complete Raft: hand it out only once Lab 2 is over.
+    #[arg(long)]
+    pub raft_reference: bool,
     /// Write into DIR even if it has files: files of the same name are replaced, nothing
     /// else is removed.
     #[arg(long)]
@@ -127,15 +133,19 @@ pub struct SubmissionArgs {
 #[derive(Debug, Args)]
 pub struct SwarmArgs {
     /// Hunt in the reference implementation instead of the student's code.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "raft_reference")]
     pub reference: bool,
+    /// Hunt in the student's rsm and KV service on the reference Raft (Lab 3's tests only;
+    /// the tree must have raft/src/reference).
+    #[arg(long)]
+    pub raft_reference: bool,
     /// Only these parts, e.g. `--part 2c`.
     #[arg(long, value_delimiter = ',')]
     pub part: Vec<String>,
     /// Only this test (repeatable).
     #[arg(long)]
     pub test: Vec<String>,
-    /// How long to hunt, e.g. `10m` or `90s`.
+    /// How long to hunt once the tests are built, e.g. `10m` or `90s` (at least one round runs).
     #[arg(long = "for", default_value = "10m", value_parser = parse_duration)]
     pub time: Duration,
     /// The first seed (default: a fresh one, so every hunt explores new seeds).
@@ -203,6 +213,12 @@ pub struct GradeArgs {
     /// reproducible.
     #[arg(long, default_value_t = DEFAULT_FIRST_SEED)]
     pub seed: u64,
+    /// Run the student's rsm and KV service on the reference Raft (`cargo test --features
+    /// raft-reference`): Lab 3 for a student whose Raft is not finished. Only Lab 3's parts
+    /// (RSM, 3A, 3B; all of them when none is chosen): Lab 2's would grade the reference.
+    /// The tree must have raft/src/reference (a handout made with `--raft-reference`).
+    #[arg(long)]
+    pub raft_reference: bool,
     /// How the test processes run.
     #[command(flatten)]
     pub children: ChildArgs,

@@ -17,6 +17,11 @@ pub enum Implementation {
     /// The reference implementations, `raft/src/reference` and `kvraft/src/reference`
     /// (feature `reference`).
     Reference,
+    /// The student's rsm and KV service (`kvraft/src/skeleton`) on the reference Raft
+    /// (`raft/src/reference`; the `tests` crate's feature `raft-reference`): Lab 3 for a
+    /// student whose Raft is not finished. Only Lab 3's tests grade anything of the
+    /// student's this way (see [`crate::select::for_implementation`]).
+    RaftReference,
 }
 
 impl Implementation {
@@ -27,6 +32,9 @@ impl Implementation {
             Implementation::Reference => {
                 "reference implementation (raft/src/reference, kvraft/src/reference)"
             }
+            Implementation::RaftReference => {
+                "student code (kvraft/src/skeleton) on the reference Raft (raft/src/reference)"
+            }
         }
     }
 
@@ -35,6 +43,7 @@ impl Implementation {
         match self {
             Implementation::Student => "--release -p tests",
             Implementation::Reference => "--release -p tests --features reference",
+            Implementation::RaftReference => "--release -p tests --features raft-reference",
         }
     }
 }

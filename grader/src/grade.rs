@@ -36,7 +36,7 @@ pub fn grade(
     settings: &ChildSettings,
     quiet: bool,
 ) -> Result<Report, String> {
-    let selected = select::tests(&args.part, &args.test)?;
+    let selected = select::for_implementation(target.implementation, &args.part, &args.test)?;
     let rubric = match &args.rubric {
         Some(path) => Rubric::load(path)?,
         None => Rubric::default(),

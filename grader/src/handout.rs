@@ -11,6 +11,27 @@ use crate::files;
 use crate::layout;
 use crate::markers;
 
+/// The cargo feature a handout with the reference Raft adds to `tests/Cargo.toml`, with why.
+/// Written by the grader rather than kept from the instructors' file, whose `instructors`
+/// block also holds the reference KV's features (which would name a feature `kvraft` does
+/// not have there).
+const RAFT_REFERENCE_FEATURE: &str = "
+# The reference Raft, in this tree for Lab 3 (`grader handout --raft-reference`): run your
+# rsm and KV service on it with `--features raft-reference` (docs/lab-kvraft.md, section 1).
+[features]
+raft-reference = [\"raft/reference\"]
+";
+
+/// Names of the reference KV's cargo features: a handout with the reference Raft must not
+/// have them (outside the files it keeps in their instructors' version, which only name
+/// them in code that never runs there).
+const KV_REFERENCE_FEATURE_NAMES: &[&str] = &[
+    "features reference",
+    "kvraft-reference",
+    "kvraft/reference",
+    "tests/reference",
+];
+
 /// What a students' tree holds.
 #[derive(Debug, Clone, Default)]
 pub struct Written {
@@ -49,12 +70,30 @@ pub struct Plan {
 /// handout instead of letting the reference's feature through. A tree without a reference
 /// is a students' tree already, and is taken as it is.
 pub fn plan(tree: &Path) -> Result<Plan, String> {
+    plan_with(tree, false)
+}
+
+/// Works out the students' tree of `tree`, with the reference Raft in it if
+/// `raft_reference` (for Lab 3: `grader handout --raft-reference`, and the pristine tree of
+/// `grader grade --raft-reference`). That tree has `raft/src/reference/`, the `raft`
+/// crate's `reference` feature and the `tests` crate's `raft-reference` (see
+/// [`layout::KEPT_WITH_THE_RAFT_REFERENCE`]), and the Markdown's `<!-- raft-reference`
+/// blocks; never the reference KV.
+pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
+    if raft_reference && !layout::has_raft_reference(tree) {
+        return Err(format!(
+            "--raft-reference: {} has no reference Raft ({} is not here)",
+            tree.display(),
+            layout::RAFT_REFERENCE
+        ));
+    }
     let from_instructors = layout::has_reference(tree);
     let listing = files::workspace_files(tree)?;
     let mut summary = Written::default();
     let mut planned = Vec::new();
     for path in &listing.files {
-        if layout::is_instructors_only(path) {
+        let kept_reference = raft_reference && path.starts_with(layout::RAFT_REFERENCE);
+        if layout::is_instructors_only(path) && !kept_reference {
             summary.left_out.push(path.clone());
             continue;
         }
@@ -66,7 +105,24 @@ pub fn plan(tree: &Path) -> Result<Plan, String> {
             planned.push((path.clone(), Content::Copy));
             continue;
         };
-        let rewritten = markers::rewrite(path, &text)?;
+        // The grader's own source goes unchanged (as its README says): its marker rules'
+        // tests quote markers, which applying them would cut out of the tests.
+        if path.starts_with("grader/src/") {
+            planned.push((path.clone(), Content::Copy));
+            continue;
+        }
+        let keep_instructors = layout::KEPT_WITH_THE_RAFT_REFERENCE.contains(&path.as_str());
+        let mut rewritten = markers::rewrite_with(
+            path,
+            &text,
+            markers::Options {
+                raft_reference,
+                keep_instructors,
+            },
+        )?;
+        if raft_reference && path == "tests/Cargo.toml" {
+            add_raft_reference_feature(&mut rewritten)?;
+        }
         if from_instructors
             && rewritten.markers == 0
             && layout::MARKED_FILES.contains(&path.as_str())
@@ -76,11 +132,17 @@ pub fn plan(tree: &Path) -> Result<Plan, String> {
                  the students' tree must not have (see grader/src/markers.rs)"
             ));
         }
-        if !path.starts_with("grader/src/")
-            && layout::REFERENCE_FEATURE_NAMES
-                .iter()
-                .any(|name| rewritten.text.contains(name))
-        {
+        // With the reference Raft, its feature is meant to be there: only the reference
+        // KV's would be a leak, outside the files kept in their instructors' version.
+        let names = if raft_reference {
+            KV_REFERENCE_FEATURE_NAMES
+        } else {
+            layout::REFERENCE_FEATURE_NAMES
+        };
+        let expected_there = path.starts_with("grader/src/")
+            || kept_reference
+            || (raft_reference && keep_instructors);
+        if !expected_there && names.iter().any(|name| rewritten.text.contains(name)) {
             summary.naming_the_reference.push(path.clone());
         }
         if rewritten.markers > 0 {
@@ -106,6 +168,37 @@ pub fn plan(tree: &Path) -> Result<Plan, String> {
         files: planned,
         summary,
     })
+}
+
+/// Gives the handout's `tests/Cargo.toml` the `raft-reference` feature, unless it has it
+/// (a students' tree made with the reference Raft, planned again by `grader grade`).
+fn add_raft_reference_feature(manifest: &mut markers::Rewritten) -> Result<(), String> {
+    if manifest
+        .text
+        .lines()
+        .any(|line| line.starts_with("raft-reference ="))
+    {
+        return Ok(());
+    }
+    if manifest
+        .text
+        .lines()
+        .any(|line| line.trim() == "[features]")
+    {
+        return Err(
+            "tests/Cargo.toml has a [features] table in the students' tree: the grader cannot \
+             add the `raft-reference` feature to it (see RAFT_REFERENCE_FEATURE in \
+             grader/src/handout.rs)"
+                .into(),
+        );
+    }
+    if !manifest.text.ends_with('\n') {
+        manifest.text.push('\n');
+    }
+    manifest.text.push_str(RAFT_REFERENCE_FEATURE);
+    // Counted as a marker applied: the file is written, not copied.
+    manifest.markers += 1;
+    Ok(())
 }
 
 impl Plan {

@@ -18,6 +18,20 @@ pub const STUDENT_EDITABLE: &[&str] = &["kvraft/src/skeleton/", "raft/src/skelet
 /// The reference implementations: what the students' tree must not contain.
 pub const REFERENCE: &[&str] = &["kvraft/src/reference/", "raft/src/reference/"];
 
+/// The reference Raft alone: what a handout for Lab 3 may include
+/// (`grader handout --raft-reference`), so that a student whose Raft is not finished can do
+/// Lab 3 on it.
+pub const RAFT_REFERENCE: &str = "raft/src/reference/";
+
+/// The files a handout with the reference Raft keeps in their instructors' version (see
+/// [`crate::markers::Options`]): every line marked `instructors` in them is about the
+/// reference Raft, its feature, or the replay command's features, all of which that handout
+/// needs. `tests/Cargo.toml` is not here: its `instructors` block holds the reference KV's
+/// features too, so the handout writes the `raft-reference` feature in it instead
+/// (`crate::handout`).
+pub const KEPT_WITH_THE_RAFT_REFERENCE: &[&str] =
+    &["raft/Cargo.toml", "raft/src/lib.rs", "tests/src/lib.rs"];
+
 /// Instructors' material beside the reference that the handout leaves out too: the
 /// grader's tests that grade the reference or make handouts (they need the reference to
 /// pass), the benchmark figures measured on it, the broken variants of it (patches
@@ -86,10 +100,16 @@ pub fn is_instructors_only(path: &str) -> bool {
     matches(REFERENCE, path) || matches(INSTRUCTORS_MATERIAL, path)
 }
 
-/// Whether `tree` holds a reference implementation (the instructors' tree); a handout has
-/// none.
+/// Whether `tree` holds every reference implementation (the instructors' tree); a handout
+/// has none, or (made with `--raft-reference`) the reference Raft alone.
 pub fn has_reference(tree: &Path) -> bool {
-    REFERENCE.iter().any(|dir| tree.join(dir).is_dir())
+    REFERENCE.iter().all(|dir| tree.join(dir).is_dir())
+}
+
+/// Whether `tree` holds the reference Raft: the instructors' tree, or a handout made with
+/// `--raft-reference`.
+pub fn has_raft_reference(tree: &Path) -> bool {
+    tree.join(RAFT_REFERENCE).is_dir()
 }
 
 /// The student-editable files as a list for `--help` and messages, e.g. `raft/src/skeleton/**`.

@@ -73,17 +73,26 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
         return Err(format!(
             "--reference: this is the students' tree (a handout), which has no reference \
              implementation ({} is not here); `cargo run --release -p grader` grades your code",
-            layout::REFERENCE.join(", ")
+            missing_references(tree)
         ));
     }
+    if args.raft_reference {
+        check_raft_reference(tree)?;
+    }
+    let implementation = if reference {
+        Implementation::Reference
+    } else if args.raft_reference {
+        Implementation::RaftReference
+    } else {
+        Implementation::Student
+    };
+    // A selection the implementation refuses (Lab 2 on the reference Raft) stops here,
+    // before the build.
+    grader::select::for_implementation(implementation, &args.part, &args.test)?;
     let jailed = jail_children(false, args.children.trusted)?;
     let target = Target {
         tree: tree.to_path_buf(),
-        implementation: if reference {
-            Implementation::Reference
-        } else {
-            Implementation::Student
-        },
+        implementation,
         submission: None,
         commit: source::git_commit(tree),
         target_dir: None,
@@ -92,22 +101,56 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
     run_grade(&target, args, jailed)
 }
 
+/// The reference directories `tree` lacks, for messages (a handout made with
+/// `--raft-reference` has the reference Raft but not the reference KV).
+fn missing_references(tree: &Path) -> String {
+    layout::REFERENCE
+        .iter()
+        .filter(|dir| !tree.join(dir).is_dir())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Stops `--raft-reference` in a tree without the reference Raft, saying where it comes
+/// from.
+fn check_raft_reference(tree: &Path) -> Result<(), String> {
+    if layout::has_raft_reference(tree) {
+        return Ok(());
+    }
+    Err(format!(
+        "--raft-reference: this tree has no reference Raft ({} is not here). Your course \
+         hands it out for Lab 3 if it offers it (a handout made with `grader handout \
+         --raft-reference`); without it, grade your rsm and KV service on your own Raft: \
+         `cargo run --release -p grader -- --part rsm,3a,3b`",
+        layout::RAFT_REFERENCE
+    ))
+}
+
 /// `grader handout DIR`.
 fn write_handout(tree: &Path, args: &HandoutArgs) -> Result<ExitCode, String> {
     if !layout::has_reference(tree) {
         return Err(format!(
             "this is a students' tree already ({} is not here): make handouts from the \
              instructors' tree",
-            layout::REFERENCE.join(", ")
+            missing_references(tree)
         ));
     }
-    let plan = handout::plan(tree)?;
+    let plan = handout::plan_with(tree, args.raft_reference)?;
     let dir = handout::prepare_dir(tree, &args.dir, args.force)?;
     plan.write(&dir)?;
     let summary = &plan.summary;
     eprintln!(
-        "grader: wrote the students' tree to {}: {} files ({} with their instructors' lines \
+        "grader: wrote the students' tree{} to {}: {} files ({} with their instructors' lines \
          taken out: {}); left out {} files: {}",
+        if args.raft_reference {
+            format!(
+                " with the reference Raft ({}; the `raft-reference` feature)",
+                layout::RAFT_REFERENCE
+            )
+        } else {
+            String::new()
+        },
         dir.display(),
         summary.files.len(),
         summary.rewritten.len(),
@@ -134,7 +177,10 @@ fn write_handout(tree: &Path, args: &HandoutArgs) -> Result<ExitCode, String> {
 
 /// `grader gradescope DIR`.
 fn write_bundle(tree: &Path, args: &grader::cli::BundleArgs) -> Result<ExitCode, String> {
-    let plan = handout::plan(tree)?;
+    // Grading with `--raft-reference` builds the reference Raft: the autograder's tree
+    // must have it.
+    let raft_reference = args.grade_args.iter().any(|arg| arg == "--raft-reference");
+    let plan = handout::plan_with(tree, raft_reference)?;
     let dir = handout::prepare_dir(tree, &args.dir, args.force)?;
     plan.write(&dir)?;
     let toolchain = grader::bundle::pinned_toolchain();
@@ -176,8 +222,18 @@ fn grade_submissions(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, Str
     // anything is copied.
     let entries = class::expand(&args.submissions)?;
     class::check_clean(tree, args.allow_dirty)?;
+    let raft_reference = args.grade.raft_reference;
+    if raft_reference {
+        check_raft_reference(tree)?;
+    }
+    let implementation = if raft_reference {
+        Implementation::RaftReference
+    } else {
+        Implementation::Student
+    };
+    grader::select::for_implementation(implementation, &args.grade.part, &args.grade.test)?;
     let jailed = jail_children(true, args.grade.children.trusted)?;
-    let plan = handout::plan(tree)?;
+    let plan = handout::plan_with(tree, raft_reference)?;
     let fingerprint = class::fingerprint(tree)?;
     let target_dir = compile::submissions_target_dir(tree);
     let _lock = compile::lock_target_dir(&target_dir)?;
@@ -187,7 +243,7 @@ fn grade_submissions(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, Str
     });
     let target_for = |pristine: PathBuf, taken| Target {
         tree: pristine,
-        implementation: Implementation::Student,
+        implementation,
         submission: Some(taken),
         commit: source::git_commit(tree),
         target_dir: Some(target_dir.clone()),
@@ -421,6 +477,17 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
+    if args.raft_reference {
+        check_raft_reference(tree)?;
+    }
+    let implementation = if args.reference {
+        Implementation::Reference
+    } else if args.raft_reference {
+        Implementation::RaftReference
+    } else {
+        Implementation::Student
+    };
+    grader::select::for_implementation(implementation, &args.part, &args.test)?;
     let jailed = jail_children(false, args.children.trusted)?;
     let scratch = std::env::temp_dir().join(format!("grader-swarm-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
@@ -442,11 +509,7 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
     });
     stop_children_on_interrupt(&settings);
     let hunt = Hunt {
-        implementation: if args.reference {
-            Implementation::Reference
-        } else {
-            Implementation::Student
-        },
+        implementation,
         parts: args.part.clone(),
         tests: args.test.clone(),
         first_seed: args.seed.unwrap_or_else(fresh_seed),

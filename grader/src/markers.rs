@@ -12,6 +12,19 @@
 //! - in Markdown, a comment opened by the line `<!-- students` and closed by the line
 //!   `-->`: the handout has the lines between (invisible in the instructors' tree).
 //!
+//! A handout made with the reference Raft (`grader handout --raft-reference`, for Lab 3)
+//! follows two more rules ([`Options`]):
+//!
+//! - in Markdown, a comment opened by the line `<!-- raft-reference` and closed by `-->`:
+//!   that handout has the lines between (the students' instructions for the reference Raft);
+//!   every other handout leaves them out, since it has no reference Raft to use; a line
+//!   ending with the comment `<!-- raft-reference -->` likewise (e.g. a table row, which
+//!   the instructors' tree shows too);
+//! - in the few files whose instructors' lines all concern the reference Raft
+//!   ([`Options::keep_instructors`], listed in `crate::layout`), the instructors' version
+//!   is kept: blocks and marked lines stay (their markers go), `students:` lines and
+//!   `<!-- students` blocks go.
+//!
 //! A comment is `// …` (Rust; not `///` or `//!`), `# …` (TOML, shell) or `<!-- … -->`
 //! (Markdown). An unclosed or nested block is an error, never a silent leak.
 
@@ -57,6 +70,17 @@ fn ends_with_marker(line: &str) -> bool {
         .any(|marker| line.ends_with(marker) && line.len() > marker.len())
 }
 
+/// The text of a Markdown line that ends with the comment `<!-- raft-reference -->`, without
+/// it: a line only a handout with the reference Raft has (and the instructors' tree, where
+/// the comment is invisible).
+fn raft_reference_line(line: &str) -> Option<&str> {
+    let marker = "<!-- raft-reference -->";
+    let line = line.trim_end();
+    line.strip_suffix(marker)
+        .filter(|rest| !rest.trim().is_empty())
+        .map(str::trim_end)
+}
+
 /// The `TEXT` of a comment line `students: TEXT`, with the comment's indentation.
 fn students_line(line: &str) -> Option<String> {
     let trimmed = line.trim_start();
@@ -70,36 +94,71 @@ fn students_line(line: &str) -> Option<String> {
     ))
 }
 
-/// Applies the markers of `text` (the file `path`, named in errors).
+/// Which handout a file is rewritten for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The handout has the reference Raft (`grader handout --raft-reference`): its
+    /// `<!-- raft-reference` blocks are in it.
+    pub raft_reference: bool,
+    /// Keep the instructors' version of the file (only with `raft_reference`, for the files
+    /// whose instructors' lines are all about the reference Raft).
+    pub keep_instructors: bool,
+}
+
+/// The text of a line of code that ends with the comment `instructors`, without it.
+fn without_marker(line: &str) -> &str {
+    let line = line.trim_end();
+    ["// instructors", "# instructors", "<!-- instructors -->"]
+        .iter()
+        .find_map(|marker| line.strip_suffix(marker))
+        .map_or(line, str::trim_end)
+}
+
+/// Applies the markers of `text` (the file `path`, named in errors) for the usual
+/// students' tree.
 pub fn rewrite(path: &str, text: &str) -> Result<Rewritten, String> {
+    rewrite_with(path, text, Options::default())
+}
+
+/// Applies the markers of `text` (the file `path`, named in errors) for the handout
+/// `options` describe.
+pub fn rewrite_with(path: &str, text: &str, options: Options) -> Result<Rewritten, String> {
+    let keep_instructors = options.raft_reference && options.keep_instructors;
     let mut out = Vec::new();
     let mut markers = 0;
     // The line where the open block began, if one is open.
     let mut instructors_block: Option<usize> = None;
-    let mut students_block: Option<usize> = None;
+    // The line where an open `<!-- students` or `<!-- raft-reference` block began, and
+    // whether this handout has its lines.
+    let mut students_block: Option<(usize, bool)> = None;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         let error = |what: &str| Err(format!("{path}:{number}: {what}"));
-        if let Some(start) = students_block {
+        if let Some((start, shown)) = students_block {
             if line.trim() == "-->" {
                 students_block = None;
             } else if line.contains("<!--") {
                 return error(&format!(
                     "a comment inside the students' block opened at line {start}"
                 ));
-            } else {
+            } else if shown {
                 out.push(line.to_owned());
             }
             continue;
         }
         let comment = comment(line);
-        if line.trim() == "<!-- students" {
+        let opened = match line.trim() {
+            "<!-- students" => Some(!keep_instructors),
+            "<!-- raft-reference" => Some(options.raft_reference),
+            _ => None,
+        };
+        if let Some(shown) = opened {
             if let Some(start) = instructors_block {
                 return error(&format!(
                     "a students' block inside the instructors' block opened at line {start}"
                 ));
             }
-            students_block = Some(number);
+            students_block = Some((number, shown));
             markers += 1;
             continue;
         }
@@ -122,12 +181,30 @@ pub fn rewrite(path: &str, text: &str) -> Result<Rewritten, String> {
             }
             _ => {}
         }
-        if let Some(revealed) = students_line(line) {
-            out.push(revealed);
+        if let Some(kept) = raft_reference_line(line) {
+            // Outside an instructors' block, with the reference Raft; inside one, as the
+            // block goes.
+            let kept_here = match instructors_block {
+                None => options.raft_reference,
+                Some(_) => keep_instructors,
+            };
+            if kept_here {
+                out.push(kept.to_owned());
+            }
+            markers += 1;
+        } else if let Some(revealed) = students_line(line) {
+            if !keep_instructors {
+                out.push(revealed);
+            }
             markers += 1;
         } else if instructors_block.is_some() {
-            // Left out.
+            if keep_instructors {
+                out.push(line.to_owned());
+            }
         } else if ends_with_marker(line) {
+            if keep_instructors {
+                out.push(without_marker(line).to_owned());
+            }
             markers += 1;
         } else {
             out.push(line.to_owned());
@@ -138,7 +215,7 @@ pub fn rewrite(path: &str, text: &str) -> Result<Rewritten, String> {
             "{path}:{start}: the instructors' block opened here is never closed (`/instructors`)"
         ));
     }
-    if let Some(start) = students_block {
+    if let Some((start, _)) = students_block {
         return Err(format!(
             "{path}:{start}: the students' block opened here is never closed (`-->`)"
         ));
@@ -204,6 +281,56 @@ mod skeleton;
     }
 
     #[test]
+    fn raft_reference_blocks_only_in_a_handout_with_the_reference_raft() {
+        let text = "a\n<!-- raft-reference\nuse --features raft-reference\n-->\nb\n\
+                    | `--raft-reference` | row | <!-- raft-reference -->\n";
+        assert_eq!(handout(text), "a\nb\n");
+        let with = Options {
+            raft_reference: true,
+            keep_instructors: false,
+        };
+        assert_eq!(
+            rewrite_with("f.md", text, with).unwrap().text,
+            "a\nuse --features raft-reference\nb\n| `--raft-reference` | row |\n"
+        );
+        // The instructors' blocks still go from such a file.
+        let mixed = "a\n<!-- instructors -->\nsecret\n<!-- /instructors -->\nb\n";
+        assert_eq!(rewrite_with("f.md", mixed, with).unwrap().text, "a\nb\n");
+    }
+
+    #[test]
+    fn keeping_the_instructors_version_drops_only_the_markers_and_students_lines() {
+        let text = "\
+// instructors: the reference
+#[cfg(feature = \"reference\")]
+mod reference;
+// /instructors
+#[cfg(not(feature = \"reference\"))] // instructors
+mod skeleton;
+description = \"both\" # instructors
+# students: description = \"yours\"
+";
+        let keep = Options {
+            raft_reference: true,
+            keep_instructors: true,
+        };
+        assert_eq!(
+            rewrite_with("f", text, keep).unwrap().text,
+            "#[cfg(feature = \"reference\")]\nmod reference;\n\
+             #[cfg(not(feature = \"reference\"))]\nmod skeleton;\ndescription = \"both\"\n"
+        );
+        // Only in a handout with the reference Raft.
+        let alone = Options {
+            raft_reference: false,
+            keep_instructors: true,
+        };
+        assert_eq!(
+            rewrite_with("f", text, alone).unwrap().text,
+            rewrite("f", text).unwrap().text
+        );
+    }
+
+    #[test]
     fn a_bad_block_is_an_error_naming_the_line() {
         let unclosed = rewrite("f.rs", "a\n// instructors\nb\n").unwrap_err();
         assert!(unclosed.contains("f.rs:2") && unclosed.contains("never closed"));
@@ -211,6 +338,7 @@ mod skeleton;
         assert!(nested.unwrap_err().contains("f.rs:2"));
         assert!(rewrite("f.rs", "// /instructors\n").is_err());
         assert!(rewrite("f.md", "<!-- students\nx\n").is_err());
+        assert!(rewrite("f.md", "<!-- raft-reference\nx\n").is_err());
     }
 
     #[test]

@@ -1,6 +1,68 @@
 //! Which tests and seeds to run: `--part`, `--test`, `--seeds`, `--seed`, `--shard`.
 
 use crate::cli::Shard;
+use crate::compile::Implementation;
+
+/// The tests `parts` and `names` select for grading `implementation`.
+///
+/// On the reference Raft (`--raft-reference`) only Lab 3's tests (the `KV` suite: RSM, 3A,
+/// 3B) run any of the student's code: Lab 2's would grade the reference Raft alone, and a
+/// student must not earn Lab 2's points from it. So with no selection they are Lab 3's,
+/// and a selection with any of Lab 2's (2A–2D, 2X) is refused, naming them, rather than
+/// scored: a grade of 0 for a test the student never ran would look like a verdict on the
+/// student's Raft.
+pub fn for_implementation(
+    implementation: Implementation,
+    parts: &[String],
+    names: &[String],
+) -> Result<Vec<&'static catalogue::Test>, String> {
+    let selected = tests(parts, names)?;
+    if implementation != Implementation::RaftReference {
+        return Ok(selected);
+    }
+    if parts.is_empty() && names.is_empty() {
+        return Ok(selected.into_iter().filter(|t| is_lab3(t)).collect());
+    }
+    let mut lab2: Vec<&str> = Vec::new();
+    for test in selected.iter().filter(|t| !is_lab3(t)) {
+        let what = if parts.iter().any(|p| p.eq_ignore_ascii_case(test.part)) {
+            test.part
+        } else {
+            test.name
+        };
+        if !lab2.contains(&what) {
+            lab2.push(what);
+        }
+    }
+    if lab2.is_empty() {
+        Ok(selected)
+    } else {
+        Err(format!(
+            "--raft-reference runs your rsm and KV service (Lab 3) on the reference Raft, and \
+             {} are Lab 2's, which test the Raft alone: on the reference Raft they would grade \
+             no code of yours. Leave them out (with no --part or --test, --raft-reference takes Lab 3's \
+             parts: {}), or grade them on your own Raft, without --raft-reference",
+            lab2.join(", "),
+            lab3_parts().join(", ")
+        ))
+    }
+}
+
+/// Whether `test` is one of Lab 3's (it runs the student's rsm or KV service).
+pub fn is_lab3(test: &catalogue::Test) -> bool {
+    catalogue::KV.iter().any(|kv| kv.name == test.name)
+}
+
+/// Lab 3's parts, in catalogue order (`RSM`, `3A`, `3B`).
+fn lab3_parts() -> Vec<&'static str> {
+    let mut parts: Vec<&'static str> = Vec::new();
+    for test in catalogue::KV {
+        if !parts.contains(&test.part) {
+            parts.push(test.part);
+        }
+    }
+    parts
+}
 
 /// The tests `parts` and `names` select (all, if both are empty), in catalogue order.
 pub fn tests(parts: &[String], names: &[String]) -> Result<Vec<&'static catalogue::Test>, String> {
@@ -50,6 +112,33 @@ pub fn shard_seeds(first: u64, count: u64, shard: Option<Shard>) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reference_raft_grades_lab3_alone() {
+        let none: &[String] = &[];
+        let all_lab3 = for_implementation(Implementation::RaftReference, none, none).unwrap();
+        assert_eq!(all_lab3.len(), catalogue::KV.len());
+        assert!(all_lab3.iter().all(|t| is_lab3(t)));
+        let kv = ["3a".to_owned(), "rsm".to_owned()];
+        let chosen = for_implementation(Implementation::RaftReference, &kv, none).unwrap();
+        assert!(!chosen.is_empty() && chosen.iter().all(|t| t.part == "3A" || t.part == "RSM"));
+        // A Lab 2 part or test is refused, named in the message.
+        let err = for_implementation(
+            Implementation::RaftReference,
+            &["2a".to_owned(), "3b".to_owned()],
+            &["figure8_2c".to_owned()],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("2A, figure8_2c") && err.contains("RSM, 3A, 3B"),
+            "{err}"
+        );
+        // The student's own Raft, or the reference, grades every part as before.
+        let every = for_implementation(Implementation::Student, none, none).unwrap();
+        assert_eq!(every.len(), catalogue::all().count());
+        let two_a = ["2a".to_owned()];
+        assert!(for_implementation(Implementation::Reference, &two_a, none).is_ok());
+    }
 
     #[test]
     fn shards_cover_every_seed_once() {

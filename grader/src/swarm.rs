@@ -67,10 +67,12 @@ pub fn hunt(
     settings: &ChildSettings,
 ) -> Result<Found, String> {
     assert!(settings.swarm, "a hunt runs its children with LAB_SWARM=1");
-    let started = Instant::now();
-    let selected = select::tests(&hunt.parts, &hunt.tests)?;
+    let selected = select::for_implementation(hunt.implementation, &hunt.parts, &hunt.tests)?;
     let binaries = compile::build(tree, hunt.implementation, &selected, None, None)
         .map_err(|failure| format!("{}\n\n{}", failure.command, failure.errors))?;
+    // The hunt's time is for running seeds: a first build can take minutes, and a hunt
+    // whose time went on the build would report that no seed failed having run none.
+    let started = Instant::now();
     let mut first = hunt.first_seed;
     let mut seeds_run = 0;
     eprintln!(
@@ -79,8 +81,12 @@ pub fn hunt(
         hunt.seeds_per_round,
         hunt.time
     );
-    while started.elapsed() < hunt.time && !settings.stop.load(std::sync::atomic::Ordering::SeqCst)
+    // At least one round, however short the time.
+    let mut first_round = true;
+    while (first_round || started.elapsed() < hunt.time)
+        && !settings.stop.load(std::sync::atomic::Ordering::SeqCst)
     {
+        first_round = false;
         let work: Vec<Work> = selected
             .iter()
             .map(|&test| {

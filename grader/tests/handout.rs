@@ -128,6 +128,160 @@ fn the_handout_has_no_reference_and_names_none_of_its_features() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `grader handout --raft-reference` (for Lab 3): the reference Raft and its features are
+/// in, with the students' instructions for it; the reference KV is not, and nothing names its
+/// features. In that tree the grader refuses `--reference`, Lab 2's parts with
+/// `--raft-reference`, and making a handout (all before building anything).
+#[test]
+fn the_raft_reference_handout_has_the_reference_raft_and_not_the_kv() {
+    let dir = scratch("handout-raft-reference");
+    let handout = dir.join("students");
+    let output = grader(&[
+        "handout".as_ref(),
+        "--raft-reference".as_ref(),
+        handout.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{}", both(&output));
+    let files = common::files_under(&handout);
+    assert!(files.iter().any(|f| f == "raft/src/reference/mod.rs"));
+    assert!(files.iter().any(|f| f == "kvraft/src/skeleton/mod.rs"));
+    for file in &files {
+        assert!(!file.starts_with("kvraft/src/reference/"), "{file} is in");
+        assert!(
+            !grader::layout::is_instructors_only(file) || file.starts_with("raft/src/reference/"),
+            "{file} is in the handout"
+        );
+    }
+    let read = |path: &str| std::fs::read_to_string(handout.join(path)).expect(path);
+    // The raft crate builds the reference with its feature, the skeleton without.
+    let lib = read("raft/src/lib.rs");
+    for kept in [
+        "#[cfg(feature = \"reference\")]\nmod reference;",
+        "pub use reference::Raft;",
+        "#[cfg(not(feature = \"reference\"))]\n#[allow(missing_docs)]\nmod skeleton;",
+        "pub const IS_REFERENCE: bool = cfg!(feature = \"reference\");",
+    ] {
+        assert!(lib.contains(kept), "raft/src/lib.rs lacks {kept:?}:\n{lib}");
+    }
+    assert!(!lib.contains("IS_REFERENCE: bool = false"), "{lib}");
+    assert!(read("raft/Cargo.toml").contains("\nreference = []"));
+    let tests_manifest = read("tests/Cargo.toml");
+    assert!(tests_manifest.contains("[features]\nraft-reference = [\"raft/reference\"]"));
+    // The replay command names the feature the binary was built with.
+    assert!(
+        read("tests/src/lib.rs")
+            .contains("(true, false) => args.extend([\"--features\", \"raft-reference\"])")
+    );
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(handout.join(file)) else {
+            continue;
+        };
+        if file.starts_with("grader/src/") {
+            continue;
+        }
+        assert!(!text.contains("// instructors"), "{file} kept a marker");
+        assert!(
+            !text.contains("<!-- raft-reference"),
+            "{file} kept a marker"
+        );
+        if file.starts_with("raft/src/reference/")
+            || grader::layout::KEPT_WITH_THE_RAFT_REFERENCE.contains(&&**file)
+        {
+            continue;
+        }
+        for name in ["kvraft-reference", "kvraft/reference", "features reference"] {
+            assert!(!text.contains(name), "{file} names {name:?}");
+        }
+    }
+    // The students' instructions for it are in, in the Lab 3 handout and the grader's.
+    let lab = read("docs/lab-kvraft.md");
+    assert!(lab.contains("cargo test --release -p tests 3a --features raft-reference"));
+    assert!(lab.contains("cargo run --release -p grader -- --raft-reference"));
+    assert!(lab.contains("This tree has it: the course's reference Raft"));
+    assert!(read("grader/README.md").contains("| `--raft-reference` | off |"));
+    // The grader's own source is as it is in the instructors' tree (its tests quote markers).
+    let markers = std::fs::read_to_string(common::tree().join("grader/src/markers.rs"));
+    assert_eq!(read("grader/src/markers.rs"), markers.expect("markers.rs"));
+    // The manifests are valid, and `tests` has the one feature.
+    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(&handout)
+        .output()
+        .expect("cargo metadata runs");
+    assert!(metadata.status.success(), "{}", both(&metadata));
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).expect("JSON");
+    let features = |package: &str| {
+        metadata["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .find(|p| p["name"] == package)
+            .map(|p| p["features"].clone())
+            .expect(package)
+    };
+    assert_eq!(
+        features("tests"),
+        serde_json::json!({"raft-reference": ["raft/reference"]})
+    );
+    assert_eq!(features("raft"), serde_json::json!({"reference": []}));
+    assert_eq!(features("kvraft"), serde_json::json!({}));
+
+    // The grader run in that tree: refusals that need no build.
+    let in_handout = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_grader"))
+            .args(args)
+            .current_dir(&handout)
+            .output()
+            .expect("the grader runs")
+    };
+    let reference = in_handout(&["--reference"]);
+    assert_eq!(reference.status.code(), Some(2), "{}", both(&reference));
+    assert!(String::from_utf8_lossy(&reference.stderr).contains("has no reference implementation"));
+    let lab2 = in_handout(&["--raft-reference", "--part", "2a,3a"]);
+    assert_eq!(lab2.status.code(), Some(2), "{}", both(&lab2));
+    assert!(
+        String::from_utf8_lossy(&lab2.stderr).contains("2A are Lab 2's, which test the Raft alone"),
+        "{}",
+        both(&lab2)
+    );
+    let again = in_handout(&[
+        "handout",
+        "--raft-reference",
+        dir.join("again").to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", both(&again));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("students' tree already"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The usual handout has no reference Raft: `--raft-reference` there says where it comes
+/// from, before building anything.
+#[test]
+fn without_the_reference_raft_raft_reference_says_where_it_comes_from() {
+    let dir = scratch("handout-no-raft-reference");
+    let handout = dir.join("students");
+    write_handout(&handout);
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["--raft-reference"])
+        .current_dir(&handout)
+        .output()
+        .expect("the grader runs");
+    assert_eq!(output.status.code(), Some(2), "{}", both(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("this tree has no reference Raft") && stderr.contains("--part rsm,3a,3b"),
+        "{}",
+        both(&output)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_handout_inside_the_tree_is_refused() {
     let inside = common::tree()
