@@ -95,7 +95,7 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
     ("stale_snapshots_do_not_roll_back_2x", 13),
     ("deposed_leader_learns_term_from_replies_2x", 5),
     ("followers_hear_new_leader_at_once_2x", 7),
-    ("lagging_servers_catch_up_within_a_second_2x", 11),
+    ("lagging_servers_catch_up_within_a_second_2x", 14),
     ("late_vote_replies_do_not_count_2x", 5),
     ("snapshot_keeps_matching_suffix_through_crash_2x", 8),
     ("basic_rsm", 1),

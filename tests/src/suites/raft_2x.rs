@@ -465,8 +465,9 @@ pub(crate) async fn followers_hear_new_leader_at_once_2x() {
 /// round trip).**
 ///
 /// Five servers. The leader and one follower are cut off; the leader takes 50 commands it
-/// can never commit; the other three elect a leader and commit 50 others. Then everything
-/// heals, and a command offered at once must be applied by all five within
+/// can never commit; the other three elect a leader and commit 50 others, and then elect
+/// another (their leader crashes and restarts), whose nextIndex for the two starts past its
+/// log. Then everything heals, and a command offered at once must be applied by all five within
 /// [`RECOVERY_BOUND`] of the heal: the two must throw away their 50 entries and copy the
 /// majority's. With the course's optimization, and retrying a refused AppendEntries at
 /// once, that takes a few round trips; a leader that backs up one entry per heartbeat
@@ -491,6 +492,15 @@ pub(crate) async fn lagging_servers_catch_up_within_a_second_2x() {
             cfg.one_within(&majority, random_command(), majority.len(), true)
                 .await;
         }
+        // A new election in the majority: its leader then starts from nextIndex just past
+        // its log for everyone (Figure 2), so it must find the two servers' conflicts by
+        // backing up, rather than going on from where its failed calls left them.
+        let leader = cfg.check_one_leader().await;
+        cfg.crash1(leader);
+        cfg.start1(leader);
+        cfg.partition(&[&minority, &majority]);
+        cfg.one_within(&majority, random_command(), majority.len(), true)
+            .await;
         cfg.partition(&[&(0..servers).collect::<Vec<_>>()]);
         let healed = labrpc::now();
         let command = random_command();
