@@ -13,6 +13,7 @@
 
 pub mod ends;
 pub mod events;
+mod fault_plans;
 pub mod kv_harness;
 mod monitors;
 pub mod raft_harness;

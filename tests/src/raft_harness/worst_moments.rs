@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
-use labrpc::tester::{CrashAfterReply, ReplyCrash, StaleDuplicates};
-use rand::RngExt;
+use labrpc::tester::ReplyCrash;
 
 use super::{Config, Inner};
 use crate::ends::{server_index, server_name};
+use crate::fault_plans;
 
 impl Config {
     /// From now on, a server among `servers` (every server if empty) crashes right after
@@ -50,11 +50,13 @@ impl Config {
                 crashes,
             ));
         }
-        self.inner.net.set_crash_after_reply(Some(CrashAfterReply {
-            servers: servers.iter().map(|&i| server_name(i)).collect(),
-            methods: methods.iter().map(|m| (*m).to_owned()).collect(),
-            per_mille,
-        }));
+        self.inner
+            .net
+            .set_crash_after_reply(Some(fault_plans::crash_after_reply(
+                servers.iter().map(|&i| server_name(i)).collect(),
+                methods,
+                per_mille,
+            )));
     }
 
     /// No more crashes after replies (servers crashed already are still restarted).
@@ -68,12 +70,9 @@ impl Config {
     /// uniformly); `per_mille` 0 turns this off.
     pub fn stale_duplicates(&self, methods: &[&str], per_mille: u64, delay_ms: Range<u64>) {
         tracing::info!(target: "tester", ?methods, per_mille, ?delay_ms, "stale duplicates");
-        let plan = (per_mille > 0).then(|| StaleDuplicates {
-            methods: methods.iter().map(|m| (*m).to_owned()).collect(),
-            per_mille,
-            delay_ms,
-        });
-        self.inner.net.set_stale_duplicates(plan);
+        self.inner
+            .net
+            .set_stale_duplicates(fault_plans::stale_duplicates(methods, per_mille, delay_ms));
     }
 }
 
@@ -104,14 +103,8 @@ async fn restart_crashed_servers(cluster: Weak<Inner>, mut crashes: UnboundedRec
             continue; // the test crashed or restarted it first
         };
         tracing::info!(target: "tester", method = crash.method, "S{i} crashed right after a reply");
-        let delay = {
-            let range = cfg.inner.worst.lock().restart_after_ms.clone();
-            if range.is_empty() {
-                range.start
-            } else {
-                labrpc::rng().random_range(range)
-            }
-        };
+        let range = cfg.inner.worst.lock().restart_after_ms.clone();
+        let delay = fault_plans::restart_delay_ms(range);
         let cluster = cluster.clone();
         drop(cfg);
         labrpc::spawn(async move {

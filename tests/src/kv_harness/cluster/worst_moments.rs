@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
-use labrpc::tester::{CrashAfterReply, ReplyCrash, StaleDuplicates};
-use rand::RngExt;
+use labrpc::tester::ReplyCrash;
 
 use super::{Cluster, Inner, Replica};
 use crate::ends::{server_index, server_name};
+use crate::fault_plans;
 
 /// The tester's side of the crash-after-reply plan.
 #[derive(Default)]
@@ -60,11 +60,13 @@ impl<S: Replica> Cluster<S> {
                 crashes,
             ));
         }
-        self.inner.net.set_crash_after_reply(Some(CrashAfterReply {
-            servers: (0..self.inner.n).map(server_name).collect(),
-            methods: methods.iter().map(|m| (*m).to_owned()).collect(),
-            per_mille,
-        }));
+        self.inner
+            .net
+            .set_crash_after_reply(Some(fault_plans::crash_after_reply(
+                (0..self.inner.n).map(server_name).collect(),
+                methods,
+                per_mille,
+            )));
     }
 
     /// No more crashes after replies; servers crashed already are still restarted.
@@ -79,12 +81,9 @@ impl<S: Replica> Cluster<S> {
     /// `per_mille` 0 turns this off.
     pub fn stale_duplicates(&self, methods: &[&str], per_mille: u64, delay_ms: Range<u64>) {
         tracing::info!(target: "tester", ?methods, per_mille, ?delay_ms, "stale duplicates");
-        let plan = (per_mille > 0).then(|| StaleDuplicates {
-            methods: methods.iter().map(|m| (*m).to_owned()).collect(),
-            per_mille,
-            delay_ms,
-        });
-        self.inner.net.set_stale_duplicates(plan);
+        self.inner
+            .net
+            .set_stale_duplicates(fault_plans::stale_duplicates(methods, per_mille, delay_ms));
     }
 
     /// Whether a restart of a server crashed by a fault plan is still due.
@@ -156,11 +155,7 @@ async fn restart_crashed_servers<S: Replica>(
         };
         tracing::info!(target: "tester", method = crash.method, "S{i} crashed right after a reply");
         let range = group.inner.worst.lock().restart_after_ms.clone();
-        let delay = if range.is_empty() {
-            range.start
-        } else {
-            labrpc::rng().random_range(range)
-        };
+        let delay = fault_plans::restart_delay_ms(range);
         let cluster = cluster.clone();
         drop(group);
         labrpc::spawn(async move {
