@@ -35,6 +35,8 @@
 //! - [`KvServer::new`]`(servers, me, persister, maxraftstate)` starts a key/value server;
 //!   [`KvServer::services`] gives its RPC handlers (its own and its Raft's);
 //!   [`KvServer::kill`] stops it.
+//! - [`Watched`]`::new(store)` wraps the store `KvServer::new` hands the rsm: it lets the
+//!   tester compare the states of servers that applied the same operations.
 //! - [`Clerk::new`]`(servers)` makes a client; [`Clerk::get`], [`Clerk::put`] and
 //!   [`Clerk::append`] keep trying until they succeed.
 
@@ -43,7 +45,9 @@
 // unlike `deny`, cannot be lifted by an `allow` in a student's file.
 #![forbid(unsafe_code)]
 
+mod digest;
 mod state_machine;
+pub mod watched;
 
 // instructors: the reference, and the cargo feature that picks it.
 #[cfg(feature = "reference")]
@@ -62,6 +66,7 @@ pub use skeleton::{Clerk, KvServer, Rsm};
 
 pub use raft::Persister;
 pub use state_machine::{StateMachine, SubmitError};
+pub use watched::Watched;
 
 /// Whether this build of the crate is the reference implementation.
 pub const IS_REFERENCE: bool = cfg!(feature = "reference"); // instructors

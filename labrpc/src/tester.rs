@@ -15,7 +15,8 @@ pub use crate::net::faults::{CrashAfterReply, ReplyCrash, StaleDuplicates};
 pub use crate::net::{Network, Server};
 pub use crate::runtime::{
     Divergence, EventLog, LiveObjects, MAX_EVENTS, Node, Observation, RunReport, SharedRecording,
-    Sim, at_end_of_run, fault_rate, fresh_seed, live_objects, record, say, timeline_path, warn,
+    Sim, at_end_of_run, failure_notes, fault_rate, fresh_seed, live_objects, note_on_failure,
+    record, say, timeline_path, warn,
 };
 /// The events a run records, and the pages and columns drawn from them.
 pub use timeline;

@@ -9,6 +9,7 @@ use raft::{Persister, Raft};
 use super::rpc::{GetArgs, GetReply, PutAppendArgs, PutAppendReply, Status};
 use super::rsm::Rsm;
 use super::store::{Op, OpResult, Store};
+use crate::Watched;
 
 /// How long a handler waits for its request to be applied before telling the clerk to try
 /// another server. A leader cut off from the majority keeps its term and never learns that
@@ -18,7 +19,7 @@ const SUBMIT_TIMEOUT: Duration = Duration::from_millis(500);
 /// One key/value server. Cloning gives another handle to the same server.
 #[derive(Clone)]
 pub struct KvServer {
-    rsm: Rsm<Store>,
+    rsm: Rsm<Watched<Store>>,
 }
 
 impl KvServer {
@@ -33,7 +34,13 @@ impl KvServer {
         maxraftstate: Option<usize>,
     ) -> KvServer {
         KvServer {
-            rsm: Rsm::new(servers, me, persister, maxraftstate, Store::default()),
+            rsm: Rsm::new(
+                servers,
+                me,
+                persister,
+                maxraftstate,
+                Watched::new(Store::default()),
+            ),
         }
     }
 

@@ -73,7 +73,7 @@ pub use task::{JoinError, JoinHandle, spawn};
 pub use time::{
     Elapsed, Instant, Sleep, YieldNow, now, seed, sleep, sleep_until, timeout, yield_now,
 };
-pub use world::{RunReport, at_end_of_run};
+pub use world::{RunReport, at_end_of_run, failure_notes, note_on_failure};
 
 pub(crate) use time::wire_sleep_until;
 pub(crate) use world::World;

@@ -73,6 +73,8 @@ pub(crate) struct World {
     /// What runs once a run has passed its checks (see [`at_end_of_run`]); `None` once
     /// taken.
     end_hooks: RefCell<Option<Vec<EndHook>>>,
+    /// What the tester adds in front of a failure's message (see [`note_on_failure`]).
+    failure_notes: RefCell<Vec<FailureNote>>,
     /// The run's events, for its timeline (see `events`).
     pub(crate) recording: SharedRecording,
     pub(crate) recording_settings: RecordingSettings,
@@ -134,6 +136,7 @@ pub(crate) type WaitSource = Box<dyn Fn(&mut Vec<(u32, u32)>)>;
 
 /// What runs at the end of a run that passed: see [`at_end_of_run`].
 type EndHook = Box<dyn FnOnce()>;
+type FailureNote = Box<dyn Fn() -> Option<String>>;
 
 /// What a finished run reports about itself. (Tester side.)
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,6 +192,7 @@ impl World {
             waits: RefCell::new(Vec::new()),
             test_ended: Cell::new(None),
             end_hooks: RefCell::new(Some(Vec::new())),
+            failure_notes: RefCell::new(Vec::new()),
             recording,
             recording_settings,
             _live: LiveToken::new(&LIVE.worlds),
@@ -973,6 +977,29 @@ impl World {
     // ----- the end of a test -----
 
     /// Runs `hook` at the end of a run that passed (see [`at_end_of_run`]).
+    /// Adds `note` to the notes a failure's message starts with (see [`note_on_failure`]).
+    fn add_failure_note(&self, note: FailureNote) {
+        self.failure_notes.borrow_mut().push(note);
+    }
+
+    /// The notes of the tester's [`note_on_failure`] hooks that have something to say,
+    /// each on a line of its own; empty if none has.
+    pub(crate) fn failure_notes(&self) -> String {
+        let hooks = std::mem::take(&mut *self.failure_notes.borrow_mut());
+        let mut text = String::new();
+        for hook in &hooks {
+            if let Some(note) = hook() {
+                text.push_str(&note);
+                text.push('\n');
+            }
+        }
+        // Hooks added while these ran (by a hook) go after them.
+        let mut notes = self.failure_notes.borrow_mut();
+        let added = std::mem::replace(&mut *notes, hooks);
+        notes.extend(added);
+        text
+    }
+
     fn at_end(&self, hook: EndHook) {
         let mut hooks = self.end_hooks.borrow_mut();
         match hooks.as_mut() {
@@ -1076,6 +1103,7 @@ impl World {
     }
 
     fn fail_stuck_node(&self, index: usize, since: Instant, next: Instant) -> ! {
+        let notes = self.failure_notes();
         let node = Node {
             world: self.id,
             index: index as u32,
@@ -1083,7 +1111,7 @@ impl World {
         let name = self.node_name(node);
         let (count, list) = self.tasks_of(node);
         panic!(
-            "labrpc: {name} is stuck: every task waits and none has a timer. None of its \
+            "{notes}labrpc: {name} is stuck: every task waits and none has a timer. None of its \
              {count} tasks has run since {since}, and none can run before {next} (the next \
              timer of the whole world, now {now}): nothing it waits for is coming.\n\
              This is almost always an async deadlock: a task waits for a lock, a channel or \
@@ -1099,6 +1127,7 @@ impl World {
 
     /// Fails a run that ended with the nodes `stuck` (indices; the first is named first).
     fn fail_stuck_at_end(&self, stuck: &[u32]) -> ! {
+        let notes = self.failure_notes();
         let node = |index: u32| Node {
             world: self.id,
             index,
@@ -1134,7 +1163,7 @@ impl World {
             );
         }
         panic!(
-            "labrpc: {name} is stuck: {all_of_them} for something that can never happen (no \
+            "{notes}labrpc: {name} is stuck: {all_of_them} for something that can never happen (no \
              timer, no message on its way) — a deadlock, e.g. a lock taken twice or a channel \
              nobody sends on.{others}\n\
              The test's checks passed, but a node that can never run again fails the run: it \
@@ -1163,8 +1192,9 @@ impl World {
     }
 
     fn fail_deadlock(&self) -> ! {
+        let notes = self.failure_notes();
         panic!(
-            "labrpc: deadlock at {now}: the test is still waiting, but no task can run and no \
+            "{notes}labrpc: deadlock at {now}: the test is still waiting, but no task can run and no \
              timer is set, so nothing will ever happen again.\n\
              Something is waiting for a message, a channel or a lock that nobody will \
              provide. Pending tasks:\n{tasks}",
@@ -1174,8 +1204,9 @@ impl World {
     }
 
     fn fail_time_limit(&self, limit: Duration, next_timer: Instant) -> ! {
+        let notes = self.failure_notes();
         panic!(
-            "labrpc: time limit: the test did not finish within {limit:?} of virtual time \
+            "{notes}labrpc: time limit: the test did not finish within {limit:?} of virtual time \
              (now {now}; the next timer is due at {next_timer}). \
              Pending tasks ({timers} set):\n{tasks}",
             now = self.clock.get(),
@@ -1188,6 +1219,7 @@ impl World {
     }
 
     fn fail_livelock(&self, task: TaskRef) -> ! {
+        let notes = self.failure_notes();
         let (who, whose) = if task == ROOT {
             ("the test body".to_string(), String::new())
         } else {
@@ -1201,7 +1233,7 @@ impl World {
                 .unwrap_or_else(|| ("a finished task".into(), String::new()))
         };
         panic!(
-            "labrpc: livelock at {now}: virtual time has not moved for {polls} task polls. \
+            "{notes}labrpc: livelock at {now}: virtual time has not moved for {polls} task polls. \
              Tasks keep waking each other (or themselves, with yield_now) without ever \
              sleeping or waiting, so time cannot advance. The last one woken was {who}.\n\
              {whose}A loop that waits for something must sleep (labrpc::sleep(..).await) \
@@ -1253,6 +1285,31 @@ pub fn at_end_of_run(hook: impl FnOnce() + 'static) {
         );
         w.at_end(Box::new(hook));
     });
+}
+
+/// Makes every failure of the run start with what `note` says, if it says something
+/// when the failure happens: a failure of labrpc's own (time limit, deadlock, livelock, a
+/// stuck node) and every failure the tester reports with [`failure_notes`] in front. For
+/// what a harness knows explains most failures at once, such as "no server was ever
+/// leader". (Tester side.)
+pub fn note_on_failure(note: impl Fn() -> Option<String> + 'static) {
+    super::context::with_world(|w| {
+        w.require_tester(
+            "labrpc::tester::note_on_failure",
+            "Failure reports are the tester's.",
+        );
+        w.add_failure_note(Box::new(note));
+    });
+}
+
+/// What the [`note_on_failure`] hooks say now, a line each (empty if nothing), for the
+/// tester to put in front of a failure's message. Empty outside a simulation. (Tester
+/// side.)
+pub fn failure_notes() -> String {
+    if !super::context::in_simulation() {
+        return String::new();
+    }
+    super::context::with_world(|w| w.failure_notes())
 }
 
 /// `A, B and C`.

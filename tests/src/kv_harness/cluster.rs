@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use crate::ends::make_ends;
 pub use crate::ends::server_name;
 use crate::events::LinkMap;
-use crate::monitors::StateMonitor;
+use crate::monitors::{StateMonitor, StoreMonitor};
 
 mod worst_moments;
 
@@ -81,6 +81,8 @@ struct Inner<S: Replica> {
     state: Mutex<State<S>>,
     /// The state monitor over the servers' Rafts (see `crate::monitors`).
     states: Arc<Mutex<StateMonitor>>,
+    /// The store monitor over the servers' state machines (see `crate::monitors`).
+    stores: Arc<Mutex<StoreMonitor>>,
     /// Restarts due from the crash-after-reply plan (part 3X).
     worst: Mutex<worst_moments::WorstMoments>,
 }
@@ -139,15 +141,34 @@ impl<S: Replica> Cluster<S> {
                     made: 0,
                 }),
                 states: Arc::new(Mutex::new(StateMonitor::new(n))),
+                stores: Arc::new(Mutex::new(StoreMonitor::new(n))),
                 worst: Mutex::default(),
             }),
         };
+        let stores = cluster.inner.stores.clone();
+        kvraft::watched::watch_stores(move |node, event| {
+            stores.lock().event(node, event, labrpc::now());
+        });
         for i in 0..n {
             cluster.start_server(i);
         }
         cluster.connect_all();
         cluster.inner.net.set_reliable(!unreliable);
         cluster.inner.net.set_latency(super::NETWORK_LATENCY);
+        let states = cluster.inner.states.clone();
+        let started = labrpc::now();
+        labrpc::tester::note_on_failure(move || {
+            let waited = labrpc::now() - started;
+            (waited >= super::ELECTION_TIMEOUT && !states.lock().ever_led()).then(|| {
+                format!(
+                    "No Raft server became leader in the {waited:?} since the servers \
+                     started, so nothing above Raft could work, and the failure below \
+                     follows from that. Make your Raft pass Lab 2 first (cargo test -p \
+                     tests 2a); or, if your course gave you the reference Raft, run this \
+                     lab on it (docs/lab-kvraft.md says how)."
+                )
+            })
+        });
         cluster
     }
 
@@ -194,13 +215,31 @@ impl<S: Replica> Cluster<S> {
         };
         tracing::info!(target: "tester", "start S{i}");
         let node = Node::new(server_name(i));
+        self.inner.stores.lock().starting(node, i, incarnation);
         let maxraftstate = self.inner.maxraftstate;
         let (server, services) = node.enter(|| {
             let server = S::start(ends, i, persister, maxraftstate);
             let services = server.services();
             (server, services)
         });
-        crate::monitors::watch(&self.inner.states, i, incarnation, node, &server.raft());
+        if !self.inner.stores.lock().is_watched(i, incarnation) {
+            fail!(
+                "S{i}'s state machine is not watched: the tester compares the stores of \
+                 servers that applied the same operations through kvraft::Watched, so \
+                 KvServer::new must hand its store to the rsm wrapped in it, as the \
+                 skeleton does: Rsm::new(servers, me, persister, maxraftstate, \
+                 Watched::new(Store::default()))"
+            );
+        }
+        let stores = self.inner.stores.clone();
+        crate::monitors::watch_with(
+            &self.inner.states,
+            i,
+            incarnation,
+            node,
+            &server.raft(),
+            move || stores.lock().take_violation(),
+        );
         let mut host = Server::on(node);
         for service in services {
             host.add_service(service);
@@ -420,6 +459,7 @@ impl<S: Replica> Drop for Inner<S> {
     /// that the check sees the servers as the test left them: a `kill()` may
     /// legitimately leave a server's node with nothing to wake a task it was given.
     fn drop(&mut self) {
+        kvraft::watched::unwatch_stores();
         if std::thread::panicking() {
             return;
         }

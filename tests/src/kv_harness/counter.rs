@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use kvraft::{Rsm, StateMachine, SubmitError};
+use kvraft::{Rsm, StateMachine, SubmitError, Watched};
 use labrpc::tester::say;
 use labrpc::{ClientEnd, Instant, Service};
 use parking_lot::Mutex;
 use raft::{Persister, Raft};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::cluster::{Cluster, Replica};
 
@@ -71,10 +71,17 @@ impl StateMachine for Counter {
     }
 }
 
+/// The counter's state, as the store monitor compares it: its value.
+impl Serialize for Counter {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        serializer.serialize_i64(*self.value.lock())
+    }
+}
+
 /// A server of the rsm tests: the student's rsm over the counter.
 #[derive(Clone)]
 pub struct CounterServer {
-    rsm: Rsm<Counter>,
+    rsm: Rsm<Watched<Counter>>,
     value: Arc<Mutex<i64>>,
     restores: Arc<AtomicU64>,
 }
@@ -93,7 +100,7 @@ impl Replica for CounterServer {
             restores: restores.clone(),
         };
         CounterServer {
-            rsm: Rsm::new(servers, me, persister, maxraftstate, counter),
+            rsm: Rsm::new(servers, me, persister, maxraftstate, Watched::new(counter)),
             value,
             restores,
         }

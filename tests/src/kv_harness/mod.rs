@@ -15,10 +15,11 @@
 //! Every failure panics with the course's message, or a more helpful one; the runner adds
 //! the seed and the command that replays it.
 
-/// Fails the test: logs the message under the target `tester`, then panics with it.
+/// Fails the test: logs the message under the target `tester`, then panics with it,
+/// after what the harness's failure notes say (e.g. that no server was ever leader).
 macro_rules! fail {
     ($($message:tt)*) => {{
-        let message = format!($($message)*);
+        let message = format!("{}{}", labrpc::tester::failure_notes(), format!($($message)*));
         $crate::events::failed(message.as_str());
         panic!("{message}")
     }};

@@ -8,7 +8,10 @@
 //! - **after every poll of a server's tasks** (a labrpc node observer): a server's term
 //!   and role change only while its code runs, so no change goes unseen;
 //! - **on every apply** (the appliers call them), commands and snapshots alike;
-//! - **when a server restarts**.
+//! - **when a server restarts**;
+//! - in Lab 3, **every 32 operations a server applies, and after every restore** (the
+//!   store monitor): servers that applied the same operations hold the same state, compared
+//!   through the digests [`kvraft::Watched`] reports.
 //!
 //! They fail a test only when Raft is really wrong, so the course-parity tests keep their
 //! meaning: a run that breaks none of these rules can still fail a parity test, never the
@@ -21,6 +24,7 @@
 
 mod apply;
 mod state;
+mod store;
 
 use std::sync::Arc;
 
@@ -30,6 +34,7 @@ use raft::Raft;
 
 pub(crate) use self::apply::ApplyMonitor;
 pub(crate) use self::state::StateMonitor;
+pub(crate) use self::store::StoreMonitor;
 
 /// The prefix of every monitor's failure message.
 const VIOLATED: &str = "invariant violated";
@@ -44,14 +49,30 @@ pub(crate) fn watch(
     node: Node,
     raft: &Raft,
 ) {
+    watch_with(states, i, incarnation, node, raft, || None);
+}
+
+/// [`watch`], and after every poll also `also`: another monitor's violation, found while
+/// the server's code ran (the store monitor hears from the server's state machine), fails
+/// the run at the same virtual time, outside the server's code.
+pub(crate) fn watch_with(
+    states: &Arc<Mutex<StateMonitor>>,
+    i: usize,
+    incarnation: u64,
+    node: Node,
+    raft: &Raft,
+    also: impl Fn() -> Option<String> + 'static,
+) {
     states.lock().restarted(i, incarnation);
     let states = states.clone();
     let sample = move |raft: &Raft, messages_sent: u64| {
         let state = raft.state();
         let checked = states
             .lock()
-            .sample(i, incarnation, state, messages_sent, labrpc::now());
-        if let Err(violation) = checked {
+            .sample(i, incarnation, state, messages_sent, labrpc::now())
+            .err()
+            .or_else(&also);
+        if let Some(violation) = checked {
             tracing::info!(target: "tester", "FAILED: {violation}");
             panic!("{violation}");
         }

@@ -59,6 +59,11 @@ impl StateMonitor {
         watched.last = None;
     }
 
+    /// Whether any server has been seen leading, in any term.
+    pub(crate) fn ever_led(&self) -> bool {
+        !self.leaders.is_empty()
+    }
+
     /// Server `i` (its `incarnation`) says it is in `term`, leading or not, at `at`,
     /// having sent `messages_sent` messages so far. Checks every state invariant.
     pub(crate) fn sample(
