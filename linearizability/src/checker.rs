@@ -21,7 +21,7 @@ const MIN_OPS_FOR_THREADS: usize = 400;
 
 /// The step budgets of the stages every part's search goes through before the whole
 /// budget (see [`run`]): most of the lab's partitions settle within the first ones (the
-/// reference's need under 10 000 steps per key).
+/// reference's need under 10 000 steps per key but for about one in a thousand).
 const STAGE_STEPS: [u64; 3] = [1_000, 10_000, 100_000];
 
 /// The result of searching one partition.
@@ -158,8 +158,9 @@ pub(crate) fn run<M: Model>(
         (0..parts.len()).map(|_| Mutex::new(None)).collect();
     let results: Vec<Mutex<Option<PartitionRun>>> =
         (0..parts.len()).map(|_| Mutex::new(None)).collect();
-    let work = || {
-        while let Some((stage, index)) = pool.take() {
+    // Takes jobs until none is left, or (`first_stage_only`) none of the first stage.
+    let work = |first_stage_only: bool| {
+        while let Some((stage, index)) = pool.take(first_stage_only) {
             // Marks the job done however it ends, so that no worker waits forever for a
             // job that panicked (the panic then reaches the caller through the scope).
             let mut finished = Finished {
@@ -197,11 +198,17 @@ pub(crate) fn run<M: Model>(
         threads
     }
     .min(parts.len());
-    if workers <= 1 {
-        work();
+    if workers > 1 {
+        // The first stage on the calling thread: it settles most histories (every part,
+        // or an illegal one that stops the rest) in less time than starting threads takes.
+        work(true);
+    }
+    let workers = workers.min(pool.waiting());
+    if workers <= 1 || stop.load(Ordering::Relaxed) {
+        work(false);
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| work(false))).collect();
             for handle in handles {
                 handle
                     .join()
@@ -281,10 +288,19 @@ impl StagePool {
         }
     }
 
-    /// The next job, as (stage, part); `None` once no job is left or in flight.
-    fn take(&self) -> Option<(usize, usize)> {
+    /// The next job, as (stage, part); `None` once no job is left or in flight, or, with
+    /// `first_stage_only` (for a lone worker), once no job of the first stage is left.
+    fn take(&self, first_stage_only: bool) -> Option<(usize, usize)> {
         let mut jobs = self.state.lock().expect("no job panicked");
         loop {
+            if first_stage_only
+                && jobs
+                    .waiting
+                    .peek()
+                    .is_none_or(|Reverse((stage, _, _))| *stage > 0)
+            {
+                return None;
+            }
             if let Some(Reverse((stage, _, part))) = jobs.waiting.pop() {
                 jobs.in_flight += 1;
                 return Some((stage, part));
@@ -294,6 +310,11 @@ impl StagePool {
             }
             jobs = self.changed.wait(jobs).expect("no job panicked");
         }
+    }
+
+    /// How many jobs are waiting.
+    fn waiting(&self) -> usize {
+        self.state.lock().expect("no job panicked").waiting.len()
     }
 
     /// A job is done, and maybe added `next`.

@@ -152,8 +152,8 @@ impl Model for KvModel {
         matches!(input, KvInput::Get { .. })
     }
 
-    /// Appends only ever extend a value: unless a Put may come first, a Get can still fit
-    /// only if the value now is a prefix of what it read.
+    /// Appends only ever extend a value: a Get can still fit only if the value now is a
+    /// prefix of what it read, or if a Put that may come first wrote a prefix of it.
     fn read_may_still_fit(
         &self,
         state: &String,
@@ -164,8 +164,12 @@ impl Model for KvModel {
         if output.value.starts_with(state.as_str()) {
             return true;
         }
+        // Otherwise only a Put whose value begins the value read can help (Appends after
+        // it then make up the rest).
         for write in writes {
-            if matches!(write, KvInput::Put { .. }) {
+            if let KvInput::Put { value, .. } = write
+                && output.value.starts_with(value.as_str())
+            {
                 return true;
             }
         }

@@ -40,7 +40,8 @@
 //! [`check_with`] and [`check_verbose_with`] also take a thread count ([`Options`]):
 //! partitions are searched on up to that many threads (by default one per core); a history
 //! of one partition, or of a few hundred operations, is searched on the calling thread,
-//! since starting threads would cost more than it saves.
+//! since starting threads would cost more than it saves, and so is the first stage below
+//! (threads start only for the partitions it leaves unsettled).
 //!
 //! # Operations whose outcome is unknown
 //!

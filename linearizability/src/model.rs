@@ -83,9 +83,9 @@ pub trait Model: Sync {
     /// Whether a read (`input`, [`is_read_only`](Model::is_read_only)) that returned
     /// `output` can still fit once the state is `state`, if only operations with the
     /// inputs `writes` may take effect before it (some of them, in some order). Optional,
-    /// for speed on histories that are not linearizable: the search abandons a position
-    /// as soon as the read that must be placed next can no longer fit, instead of trying
-    /// every order of the writes around it.
+    /// for speed: once it places a write, the search abandons the position if the read not
+    /// yet placed whose response comes first can no longer fit, instead of trying every
+    /// order of the writes around it (most of which are wrong, in legal histories too).
     ///
     /// Must be sound: answer `false` only if no sequence of some of `writes`, applied to
     /// `state`, leads to a state in which the read returns `output`. The default, `true`,

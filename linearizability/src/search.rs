@@ -145,9 +145,21 @@ impl<M: Model> Search<'_, M> {
         else {
             return Ok(false);
         };
-        // A write is pointless if the read that must be placed soonest (the one whose
-        // response comes first) can no longer fit after it, whatever else comes first.
-        if !self.read_only[op as usize] && self.first_read_is_lost(op, &next) {
+        // A write is pointless if the read that must be placed soonest (of those not yet
+        // placed, the one whose response comes first) can no longer fit after it,
+        // whatever else comes first.
+        if !self.read_only[op as usize]
+            && let Some(read) = self.lost_read(op, &next)
+        {
+            if let Some(tracker) = &mut self.tracker {
+                // Show what the search would have met without this shortcut: the write
+                // placed, then the read unable to follow.
+                self.order.push(op);
+                tracker.pushed();
+                tracker.peak(&self.order, Some(read));
+                tracker.popped();
+                self.order.pop();
+            }
             return Ok(false);
         }
         // Reads leave the state alone: skip hashing it again.
@@ -200,26 +212,27 @@ impl<M: Model> Search<'_, M> {
         Ok(true)
     }
 
-    /// Whether, with `writing` placed and the state then `next`, the operation whose
-    /// response comes first is a read that can no longer fit ([`Model::read_may_still_fit`]).
-    /// The calls before that response are exactly the operations not yet linearized that
-    /// may still take effect before the read.
-    fn first_read_is_lost(&self, writing: u32, next: &M::State) -> bool {
+    /// With `writing` placed and the state then `next`: the read not yet linearized whose
+    /// response comes first, if it can no longer fit ([`Model::read_may_still_fit`]). The
+    /// calls before that response are exactly the operations not yet linearized that may
+    /// still take effect before the read. Looking past the responses of writes matters:
+    /// when writes return before the read, as when several Appends overlap and a Get later
+    /// reads their order, stopping at the first response would let every order of them be
+    /// tried before the read could refute any (hundreds of thousands of steps on some of
+    /// the lab's histories of a few hundred operations per key, a few hundred with it).
+    fn lost_read(&self, writing: u32, next: &M::State) -> Option<u32> {
         let mut cursor = self.list.first();
-        let mut first_return = None;
+        let mut first_read = None;
         while let Some(at) = cursor {
-            if let Event::Return { op } = self.list.event(at) {
-                first_return = Some((at, op));
+            if let Event::Return { op } = self.list.event(at)
+                && self.read_only[op as usize]
+            {
+                first_read = Some((at, op));
                 break;
             }
             cursor = self.list.after(at);
         }
-        let Some((stop, read)) = first_return else {
-            return false;
-        };
-        if read == writing || !self.read_only[read as usize] {
-            return false;
-        }
+        let (stop, read) = first_read?;
         let ops = self.ops;
         let read_only = &self.read_only;
         let list = &self.list;
@@ -239,10 +252,11 @@ impl<M: Model> Search<'_, M> {
             }
             None
         });
-        let read = ops[read as usize];
-        !self
-            .model
-            .read_may_still_fit(next, &read.input, &read.output, &mut writes)
+        let reading = ops[read as usize];
+        let fits =
+            self.model
+                .read_may_still_fit(next, &reading.input, &reading.output, &mut writes);
+        (!fits).then_some(read)
     }
 
     /// Looks among the pending calls (those before the first return) for a read that

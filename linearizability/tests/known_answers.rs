@@ -204,6 +204,29 @@ fn concurrent_appends_take_effect_in_one_order_for_everyone() {
 }
 
 #[test]
+fn appends_that_return_before_the_read_of_their_order_are_not_tried_in_every_order() {
+    // Ten overlapping appends, all returned before the Get that reads them in an order
+    // other than their calls': every other order must be ruled out as soon as it departs
+    // from the Get's value (as the lab's histories need), not once all ten are placed
+    // (10! orders, far past the budget).
+    let mut history: Vec<_> = (0..10)
+        .map(|i| append(i, "x", &format!("[{i}]"), 0, 1000 + i as u64))
+        .collect();
+    let read: String = (0..10).rev().map(|i| format!("[{i}]")).collect();
+    history.push(get(10, "x", &read, 2000, 2010));
+    let report = check(&KvModel, &history, Budget::default());
+    assert_eq!(report, Verdict::Ok);
+    assert!(report.max_steps < 1_000, "{report}");
+    // Without the first append's value (it returned before the Get was called), no order
+    // fits, and that is found just as fast.
+    let missing_first: String = (1..10).rev().map(|i| format!("[{i}]")).collect();
+    history.last_mut().expect("the Get").output.value = missing_first;
+    let report = check(&KvModel, &history, Budget::default());
+    assert_eq!(report, Verdict::Illegal);
+    assert!(report.max_steps < 1_000, "{report}");
+}
+
+#[test]
 fn one_bad_key_makes_the_history_illegal_and_is_named() {
     let history = [
         put(0, "a", "1", 0, 10),
@@ -257,15 +280,38 @@ fn a_legal_partition_is_explained_by_a_complete_linearization() {
     assert_eq!(part.blocked(), None);
 }
 
-/// Many concurrent appends, then a read that no order of them explains: refuting it means
-/// trying every order. (The read misses the last append, which returned before it was
-/// called: its value is made of appended values, so only the search can refute it.)
+/// Many concurrent appends, then a read that no order of them explains, while a Put called
+/// after them is still in flight: refuting the read means trying every order of the
+/// appends. (The read returns the Put's value followed by all the appended values but the
+/// last, so only the search can refute it; and since the Put may come before the read and
+/// begins the value read, no order of the appends can be ruled out before it is tried.)
 fn hard_history(key: &str, appends: usize) -> Vec<Operation<KvInput, KvOutput>> {
-    let mut history: Vec<_> = (0..appends)
-        .map(|i| append(i, key, &format!("[{i}]"), 0, 1000))
+    hard_history_reading(key, appends, |appended| {
+        appended[..appended.len() - 1].concat()
+    })
+}
+
+/// [`hard_history`], with the read returning the Put's value followed by `tail` of the
+/// appended values.
+fn hard_history_reading(
+    key: &str,
+    appends: usize,
+    tail: impl Fn(&[String]) -> String,
+) -> Vec<Operation<KvInput, KvOutput>> {
+    let appended: Vec<String> = (0..appends).map(|i| format!("[{i}]")).collect();
+    let mut history: Vec<_> = appended
+        .iter()
+        .enumerate()
+        .map(|(i, value)| append(i, key, value, 0, 1000))
         .collect();
-    let missing_last: String = (0..appends - 1).map(|i| format!("[{i}]")).collect();
-    history.push(get(appends, key, &missing_last, 2000, 2010));
+    history.push(put(appends, key, "#", 1500, 3000));
+    history.push(get(
+        appends + 1,
+        key,
+        &format!("#{}", tail(&appended)),
+        2000,
+        2010,
+    ));
     history
 }
 
@@ -422,17 +468,17 @@ fn the_thread_count_never_changes_a_report_under_a_step_budget() {
 fn a_read_of_a_value_never_written_is_illegal_even_when_the_budget_runs_out() {
     // The same concurrent appends, but the read returns a value no order of them can
     // make: once the search runs out of budget, that read settles the verdict.
-    let mut history: Vec<_> = (0..14)
-        .map(|i| append(i, "x", &format!("[{i}]"), 0, 1000))
-        .collect();
-    history.push(get(14, "x", "[0][1]#fresh#", 2000, 2010));
+    let history = hard_history_reading("x", 14, |appended| {
+        format!("{}{}#fresh#", appended[0], appended[1])
+    });
+    let read = history.len() - 1;
     let report = check(&KvModel, &history, Budget::Steps(2_000));
     assert_eq!(report, Verdict::Illegal);
     assert_eq!(report.max_steps, 2_001);
     // The explanation names that read as the one that cannot be placed.
     let (verdict, explanation) = check_verbose(&KvModel, &history, Budget::Steps(2_000));
     assert_eq!(verdict, Verdict::Illegal);
-    assert_eq!(explanation.partitions[0].blocked(), Some(14));
+    assert_eq!(explanation.partitions[0].blocked(), Some(read));
 }
 
 /// A key-value model whose Get on key "boom" panics.

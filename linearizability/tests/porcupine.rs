@@ -34,6 +34,7 @@ const LEGAL_ETCD: [u32; 23] = [
 /// A Jepsen etcd log as a history, as porcupine reads it: the line number is the time; a
 /// read that timed out returns there with an unknown value; a write or compare-and-swap
 /// that timed out (or never returned) may take effect any time after its call, or never.
+/// Fields are separated by tabs, or (etcd_100 to 102) by spaces.
 fn parse_etcd(text: &str) -> Vec<Operation<CasInput, CasOutput>> {
     let mut history: Vec<Operation<CasInput, CasOutput>> = Vec::new();
     let mut in_flight: BTreeMap<usize, usize> = BTreeMap::new();
@@ -43,11 +44,13 @@ fn parse_etcd(text: &str) -> Vec<Operation<CasInput, CasOutput>> {
             .split_once(" - ")
             .unwrap_or_else(|| panic!("not a Jepsen log line: {line:?}"))
             .1
-            .split('\t')
+            .split_whitespace()
             .collect();
-        let [process, kind, f, value] = fields[..] else {
+        let [process, kind, f, ref value @ ..] = fields[..] else {
             panic!("not a Jepsen operation: {line:?}");
         };
+        // A compare-and-swap's value, `[from to]`, holds a space.
+        let value = value.join(" ");
         let client: usize = process.parse().expect("a process number");
         if kind == ":invoke" {
             let input = match f {
@@ -91,8 +94,9 @@ fn parse_etcd(text: &str) -> Vec<Operation<CasInput, CasOutput>> {
                 op.output = CasOutput::Swapped(kind == ":ok");
                 op.ret = time;
             }
-            // A read that timed out: it returns, having seen who knows what.
-            (":info", ":read") => op.ret = time,
+            // A read that timed out (logged as `:info` or `:fail`): it returns, having seen
+            // who knows what.
+            (":info" | ":fail", ":read") => op.ret = time,
             // A write that timed out stays in flight forever.
             (":info", _) => {}
             _ => panic!("unknown response: {line:?}"),
@@ -244,7 +248,11 @@ fn a_jepsen_log_is_read_as_porcupine_reads_it() {
                 INFO  jepsen.util - 2\t:invoke\t:write\t3\n\
                 INFO  jepsen.util - 2\t:info\t:write\t:timed-out\n\
                 INFO  jepsen.util - 3\t:invoke\t:read\tnil\n\
-                INFO  jepsen.util - 3\t:ok\t:read\t3\n";
+                INFO  jepsen.util - 3\t:ok\t:read\t3\n\
+                INFO  jepsen.util - 4   :invoke :cas    [3 0]\n\
+                INFO  jepsen.util - 5   :invoke :read   nil\n\
+                INFO  jepsen.util - 5   :fail   :read   :timed-out\n\
+                INFO  jepsen.util - 4   :ok     :cas    [3 0]\n";
     let history = parse_etcd(text);
     let summary: Vec<(CasInput, CasOutput, u64, u64)> = history
         .iter()
@@ -262,6 +270,13 @@ fn a_jepsen_log_is_read_as_porcupine_reads_it() {
             ),
             (CasInput::Write(3), CasOutput::Unknown, 4, NEVER_RETURNED),
             (CasInput::Read, CasOutput::Value(Some(3)), 6, 7),
+            (
+                CasInput::Cas { from: 3, to: 0 },
+                CasOutput::Swapped(true),
+                8,
+                11
+            ),
+            (CasInput::Read, CasOutput::Unknown, 9, 10),
         ]
     );
     // The read of 3 is explained only by the write that timed out.
