@@ -7,6 +7,7 @@ use labrpc::Instant;
 
 use super::VIOLATED;
 use crate::ends::server_name;
+use crate::raft_harness::hints::{APPLY_ORDER, ENTRY_CHANGED};
 
 /// What one server has applied in its current incarnation.
 #[derive(Clone, Copy, Default)]
@@ -114,7 +115,7 @@ impl ApplyMonitor {
                  index order (Figure 2: lastApplied advances one index at a time, also after \
                  a restart and after a snapshot): {} applied index {index} right after \
                  {after}. After a restart, lastApplied starts from the snapshot (or 0), so \
-                 entries are applied again from there.",
+                 entries are applied again from there. {APPLY_ORDER}",
                 name()
             ));
         }
@@ -123,7 +124,8 @@ impl ApplyMonitor {
                 return Err(format!(
                     "{VIOLATED} at {at}: committed entries never change (State Machine \
                      Safety, §5.4.3, Figure 3): {} applied command {command} at index \
-                     {index}, but {} applied command {first} there at {when}.",
+                     {index}, but {} applied command {first} there at {when}. \
+                     {ENTRY_CHANGED}",
                     name(),
                     server_name(by)
                 ));
@@ -147,7 +149,10 @@ impl ApplyMonitor {
             return Err(format!(
                 "{VIOLATED} at {at}: the service never goes back (Figure 13: a snapshot \
                  older than what the server has applied is discarded, not installed): {} \
-                 was sent a snapshot up to index {index} after it had applied up to {}.",
+                 was sent a snapshot up to index {index} after it had applied up to {}. \
+                 Usually caused by InstallSnapshot installing a late or duplicated snapshot: \
+                 ignore one whose last included index is not past commitIndex, and never \
+                 hand the service a snapshot behind lastApplied.",
                 server_name(i),
                 so_far.index
             ));
@@ -176,6 +181,7 @@ mod tests {
             error.contains("applied index 3 right after nothing"),
             "{error}"
         );
+        assert!(error.contains("Usually caused by: lastApplied"), "{error}");
         m.restarted(0, 2);
         m.command(0, 3, 30, at(4)).unwrap();
     }
@@ -190,6 +196,14 @@ mod tests {
             error.contains("S0 applied command 11 at index 1"),
             "{error}"
         );
+        // The facts first, then the rules whose breach usually causes it.
+        let (facts, causes) = error
+            .split_once("Usually caused by")
+            .expect("the causes follow the facts");
+        assert!(facts.contains("State Machine Safety"), "{error}");
+        for rule in ["§5.4.1", "§5.4.2", "rule 3", "matchIndex", "persisted"] {
+            assert!(causes.contains(rule), "{rule} missing: {error}");
+        }
         m.command(1, 1, 10, at(3)).unwrap();
     }
 

@@ -7,6 +7,7 @@ use labrpc::Instant;
 
 use super::VIOLATED;
 use crate::ends::server_name;
+use crate::raft_harness::hints::{MESSAGE_STORM, TWO_LEADERS};
 
 /// What the state monitor knows of one server.
 #[derive(Default)]
@@ -41,13 +42,23 @@ pub(crate) struct StateMonitor {
     servers: Vec<Watched>,
     /// For each term, the first server seen leading it, and when.
     leaders: BTreeMap<u64, (usize, Instant)>,
+    /// The messages each server sent at the latest virtual instant seen, for
+    /// [`StateMonitor::storm`].
+    instant: (Instant, Vec<u64>),
 }
+
+/// This many messages sent without virtual time moving is a storm: some server answers
+/// every reply with a new request at once, without end. (A correct Raft sends a few per
+/// server at one instant; a livelock, which labrpc reports after ten million polls with
+/// the clock stopped, sends hundreds of thousands.)
+const STORM_MESSAGES: u64 = 10_000;
 
 impl StateMonitor {
     pub(crate) fn new(n: usize) -> StateMonitor {
         StateMonitor {
             servers: (0..n).map(|_| Watched::default()).collect(),
             leaders: BTreeMap::new(),
+            instant: (Instant::START, vec![0; n]),
         }
     }
 
@@ -64,6 +75,28 @@ impl StateMonitor {
         !self.leaders.is_empty()
     }
 
+    /// What to say in front of a failure that comes while the servers send messages
+    /// without virtual time moving (labrpc's livelock, typically): how many, and what
+    /// usually causes it. `None` if they do not.
+    pub(crate) fn storm(&self) -> Option<String> {
+        let (at, sent) = &self.instant;
+        let total: u64 = sent.iter().sum();
+        if total < STORM_MESSAGES {
+            return None;
+        }
+        let by_server: Vec<String> = sent
+            .iter()
+            .enumerate()
+            .filter(|&(_, &n)| n > 0)
+            .map(|(i, n)| format!("{} {n}", server_name(i)))
+            .collect();
+        Some(format!(
+            "The servers sent {total} messages at {at} without virtual time moving ({}). \
+             {MESSAGE_STORM}",
+            by_server.join(", ")
+        ))
+    }
+
     /// Server `i` (its `incarnation`) says it is in `term`, leading or not, at `at`,
     /// having sent `messages_sent` messages so far. Checks every state invariant.
     pub(crate) fn sample(
@@ -77,6 +110,15 @@ impl StateMonitor {
         let watched = &mut self.servers[i];
         if watched.incarnation != incarnation {
             return Ok(()); // an observer of a dead incarnation, dropped soon
+        }
+        // The messages sent since the last sample, counted for the instant they were sent.
+        let (instant, sent) = &mut self.instant;
+        if *instant != at {
+            *instant = at;
+            sent.fill(0);
+        }
+        if let Some(last) = &watched.last {
+            sent[i] += messages_sent.saturating_sub(last.messages_sent);
         }
         // Most samples (this runs after every poll of every server) find the state as it
         // was: then only what the server revealed since can change. Everything else below
@@ -125,7 +167,9 @@ impl StateMonitor {
                     return Err(format!(
                         "{VIOLATED} at {at}: a server's term never decreases (§5.1: \
                          currentTerm increases monotonically): {} was in term {} at {} \
-                         and is in term {term} now.",
+                         and is in term {term} now. Usually caused by setting currentTerm \
+                         from a message without checking that its term is higher (Figure 2, \
+                         Rules for All Servers: only if T > currentTerm).",
                         name(),
                         last.term,
                         last.at
@@ -162,10 +206,7 @@ impl StateMonitor {
                 return Err(format!(
                     "{VIOLATED} at {at}: Election Safety (§5.2, Figure 3: at most one leader \
                      can be elected in a given term): {} and {} both lead term {term} \
-                     ({} was seen leading it at {since}). Either a server voted twice in one \
-                     term (votedFor must hold for the whole term, be reset only when the \
-                     term changes, and be persisted before the vote is sent), or a vote was \
-                     granted or counted for the wrong term.",
+                     ({} was seen leading it at {since}). {TWO_LEADERS}",
                     server_name(first),
                     name(),
                     server_name(first),
@@ -194,6 +235,37 @@ mod tests {
         assert!(error.contains("Election Safety"), "{error}");
         assert!(error.contains("S0 and S2 both lead term 2"), "{error}");
         assert!(error.contains("at 0.040000s"), "{error}");
+        assert!(
+            error.contains("Usually caused by: a server voting twice"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn messages_sent_without_time_moving_are_a_storm() {
+        let mut m = StateMonitor::new(3);
+        for i in 0..3 {
+            m.restarted(i, 1);
+        }
+        m.sample(0, 1, (1, true), 0, at(1)).unwrap();
+        m.sample(2, 1, (1, false), 0, at(1)).unwrap();
+        // Many messages, but spread over time: no storm.
+        for k in 1..=100 {
+            m.sample(0, 1, (1, true), k * 1000, at(1 + k)).unwrap();
+        }
+        assert!(m.storm().is_none());
+        // Then messages back and forth at one instant.
+        for k in 1..=6000 {
+            m.sample(0, 1, (1, true), 100_000 + k, at(200)).unwrap();
+            m.sample(2, 1, (1, false), k, at(200)).unwrap();
+        }
+        let note = m.storm().expect("a storm");
+        assert!(note.contains("12000 messages at 0.200000s"), "{note}");
+        assert!(note.contains("(S0 6000, S2 6000)"), "{note}");
+        assert!(note.contains("AppendEntries rule 3"), "{note}");
+        // Time moves on: the storm is over.
+        m.sample(1, 1, (1, false), 0, at(201)).unwrap();
+        assert!(m.storm().is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use raft::{ApplyMsg, ApplyReceiver};
 
 use super::commands::decode_command;
+use super::hints::{APPLY_ORDER, ENTRY_CHANGED};
 use crate::monitors::ApplyMonitor;
 
 /// The commands one server applied, by index.
@@ -109,7 +110,9 @@ impl Applied {
                 && old != command
             {
                 error = Some(format!(
-                    "commit index={index} server={i} {command} != server={j} {old}"
+                    "commit index={index} server={i} {command} != server={j} {old}: two \
+                     servers applied different commands at one index (State Machine Safety, \
+                     §5.4.3). {ENTRY_CHANGED}"
                 ));
             }
         }
@@ -117,7 +120,11 @@ impl Applied {
         self.logs[i].insert(index, command);
         self.max_index = self.max_index.max(index);
         if index > 1 && !had_previous {
-            return Err(format!("server S{i} apply out of order {index}"));
+            return Err(format!(
+                "server S{i} apply out of order {index}: it had not applied index {} \
+                 (Figure 2: lastApplied advances one index at a time). {APPLY_ORDER}",
+                index - 1
+            ));
         }
         error.map_or(Ok(()), Err)
     }
@@ -151,7 +158,9 @@ impl Applied {
                     && previous != c
                 {
                     return Err(format!(
-                        "committed values do not match: index {index}, {previous}, {c}"
+                        "committed values do not match: index {index}, {previous}, {c}: two \
+                         servers applied different commands at one index (State Machine \
+                         Safety, §5.4.3). {ENTRY_CHANGED}"
                     ));
                 }
                 count += 1;
@@ -182,5 +191,39 @@ pub(super) async fn run_applier(
         if let Err(error) = checked {
             applied.record_error(i, error);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_course_messages_come_first_then_what_usually_causes_them() {
+        let mut applied = Applied::new(2);
+        applied.check_and_record(0, 1, 10).unwrap();
+        let error = applied.check_and_record(1, 1, 11).unwrap_err();
+        assert!(
+            error.starts_with("commit index=1 server=1 11 != server=0 10"),
+            "{error}"
+        );
+        assert!(
+            error.contains("Usually caused by (most likely first): a vote"),
+            "{error}"
+        );
+
+        let error = applied.committed_at(1).unwrap_err();
+        assert!(
+            error.starts_with("committed values do not match: index 1, 10, 11"),
+            "{error}"
+        );
+        assert!(error.contains("§5.4.1"), "{error}");
+
+        let error = applied.check_and_record(0, 3, 30).unwrap_err();
+        assert!(
+            error.starts_with("server S0 apply out of order 3"),
+            "{error}"
+        );
+        assert!(error.contains("Usually caused by: lastApplied"), "{error}");
     }
 }

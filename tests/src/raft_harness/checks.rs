@@ -9,22 +9,13 @@ use std::time::Duration;
 use rand::RngExt;
 
 use super::commands::encode_command;
+use super::hints::{LEADER_WITHOUT_MAJORITY, NO_LEADER, TERMS_DIFFER, TWO_LEADERS, no_agreement};
 use super::{Config, names};
 
-/// Why two servers may claim to lead one term, for the failure message.
-const TWO_LEADERS_HINT: &str = "Either a server voted twice in one term (voted_for must \
-    hold for the whole term, be reset only when the term changes, and be persisted), or a \
-    leader moved to a newer term without stepping down (an RPC or reply with a higher term, \
-    or an AppendEntries or heartbeat of its own term from another leader, must turn a leader \
-    or candidate into a follower).";
-
-/// Why no leader may appear, for the failure message.
-const NO_LEADER_HINT: &str = "Is leader election (2A) working: do followers start an \
+/// What the failure says first when no leader appears, before what usually causes it.
+const NO_LEADER_QUESTION: &str = "Is leader election (2A) working: do followers start an \
     election when they hear no heartbeat, and does a candidate with a majority of votes \
-    become leader? Common causes: an election timer on the wall clock (std::time, \
-    std::thread::sleep) instead of labrpc::now and labrpc::sleep; RequestVotes sent one \
-    after another, each waiting up to 7 s on a cut-off server, instead of concurrently in \
-    tasks spawned with labrpc::spawn.";
+    become leader?";
 
 /// Which connected servers claimed leadership, in which terms, while a check ran.
 #[derive(Default)]
@@ -72,7 +63,7 @@ impl Config {
             for (term, leaders) in &claims.0 {
                 if leaders.len() > 1 {
                     fail!(
-                        "term {term} has {} (>1) leaders: {}. {TWO_LEADERS_HINT}",
+                        "term {term} has {} (>1) leaders: {}. {TWO_LEADERS}",
                         leaders.len(),
                         names(leaders.iter().copied())
                     );
@@ -86,7 +77,7 @@ impl Config {
         }
         fail!(
             "expected one leader, got none (after 10 checks over ~5 s; connected: {}). \
-             {NO_LEADER_HINT}",
+             {NO_LEADER_QUESTION} {NO_LEADER}",
             names(self.connected_servers())
         )
     }
@@ -99,7 +90,10 @@ impl Config {
             match agreed {
                 None => agreed = Some((i, term)),
                 Some((first, t)) if t != term => {
-                    fail!("servers disagree on term: S{first} is in term {t}, S{i} in term {term}")
+                    fail!(
+                        "servers disagree on term: S{first} is in term {t}, S{i} in term \
+                         {term}. {TERMS_DIFFER}"
+                    )
                 }
                 Some(_) => {}
             }
@@ -118,7 +112,7 @@ impl Config {
             if is_leader {
                 fail!(
                     "expected no leader among connected servers, but S{i} claims to be leader \
-                     (term {term})"
+                     (term {term}). {LEADER_WITHOUT_MAJORITY}"
                 );
             }
         }
@@ -169,7 +163,10 @@ impl Config {
         }
         let (count, command) = self.n_committed(index);
         if count < n {
-            fail!("only {count} decided for index {index}; wanted {n}");
+            fail!(
+                "only {count} decided for index {index}; wanted {n}. {}",
+                no_agreement(0)
+            );
         }
         tracing::debug!(target: "tester", "wait({index}): {count} servers applied it");
         command
@@ -262,8 +259,10 @@ impl Config {
                 fail!(
                     "one({command}) failed to reach agreement: a leader accepted it at index \
                      {index}, but {expected_servers} servers had not applied it 2 s later \
-                     ({} had). Connected servers that claimed leadership meanwhile: {claims}.",
-                    self.n_committed(index).0
+                     ({} had). Connected servers that claimed leadership meanwhile: {claims}. \
+                     {}",
+                    self.n_committed(index).0,
+                    no_agreement(claims.0.len())
                 );
             }
         }
@@ -271,14 +270,20 @@ impl Config {
             fail!(
                 "one({command}) failed to reach agreement within 10 s: leaders accepted it, \
                  but {expected_servers} servers never applied it. Connected servers that \
-                 claimed leadership meanwhile: {claims}."
+                 claimed leadership meanwhile: {claims}. {}",
+                no_agreement(claims.0.len())
             )
         }
+        let why = if claims.0.is_empty() {
+            format!("Is there a leader (2A)? {NO_LEADER}")
+        } else {
+            "Does the leader's start() append the command and return Some((index, term))?"
+                .to_owned()
+        };
         fail!(
             "one({command}) failed to reach agreement: for 10 s no connected server accepted \
              the command (start() returned None on every one). Connected servers that claimed \
-             leadership meanwhile: {claims}. Is there a leader (2A), and does the leader's \
-             start() append the command and return Some((index, term))?"
+             leadership meanwhile: {claims}. {why}"
         )
     }
 }

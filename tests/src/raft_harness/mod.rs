@@ -11,6 +11,8 @@
 //! - `checks.rs`: the checks (`check_one_leader`, `n_committed`, `wait`, `one`, ...);
 //! - `report.rs`: the per-test description and summary line, and the counters;
 //! - `commands.rs`: how the tester encodes the commands it submits;
+//! - `hints.rs`: what usually causes the failures that report a consequence (an entry that
+//!   changed, no agreement, no leader): the rules of the paper to look at, most likely first;
 //! - `worst_moments.rs`: the 2X fault plans (crashes right after a reply, with restarts;
 //!   stale duplicate requests).
 //!
@@ -39,6 +41,7 @@ mod apply;
 mod checks;
 mod cluster;
 mod commands;
+pub(crate) mod hints;
 mod report;
 mod snapshots;
 mod worst_moments;
@@ -165,6 +168,11 @@ impl Config {
         for i in 0..n {
             cfg.connect(i);
         }
+        // A livelock (or any failure of labrpc's own) that comes while the servers send
+        // messages without end at one instant says so first, with what usually causes it.
+        // (`try_lock`: a failure may come while the monitor is in use.)
+        let states = cfg.inner.states.clone();
+        labrpc::tester::note_on_failure(move || states.try_lock().and_then(|s| s.storm()));
         cfg
     }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::SNAPSHOT_INTERVAL;
 use super::apply::{Applied, AppliedLog};
 use super::commands::decode_command;
+use super::hints::APPLY_ORDER;
 
 /// The snapshot the snapshot applier makes: the last index, and every command up to it.
 #[derive(Serialize, Deserialize)]
@@ -76,7 +77,9 @@ fn apply_command(
         })
     } else {
         Err(format!(
-            "server S{i} apply out of order, expected index {expected}, got {index}"
+            "server S{i} apply out of order, expected index {expected}, got {index} (Figure 2: \
+             lastApplied advances one index at a time; a snapshot moves it to its last \
+             included index). {APPLY_ORDER}"
         ))
     };
     applied.last_applied[i] = index;
