@@ -105,9 +105,11 @@ impl StoreMonitor {
              ignore a Command at or below the last index applied, also after installing a \
              snapshot); state left out of the snapshot or of the restore (the duplicate \
              table belongs in both); a snapshot labelled with an index other than the last \
-             one applied to it; or apply depending on something besides the state and the \
-             operation (whether this server leads, time, randomness). The stores are \
-             compared through their serde fields (kvraft::Watched).",
+             one applied to it; apply depending on something besides the state and the \
+             operation (whether this server leads, time, randomness); or, on a Raft of \
+             your own, different commands handed up at one index (State Machine Safety: \
+             run Lab 2's tests). The stores are compared through their serde fields \
+             (kvraft::Watched).",
             this = server_name(i),
             how_this = how(restored),
             how_first = how(first.restored),
