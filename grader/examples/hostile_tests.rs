@@ -59,6 +59,22 @@ async fn misbehave(name: &str) {
             #[allow(clippy::empty_loop)]
             loop {}
         }
+        "spins_once" => {
+            // Stands for a machine that distorts one run (memory so short that the thread
+            // pages in the kernel, a paused virtual CPU): the first run of seed 3 under
+            // this grader process spins in one step until the watchdog flags it; any run
+            // after that passes. The mark lives in a file, so this needs an unjailed child.
+            let mark = std::env::temp_dir().join(format!(
+                "grader-spins-once-{}.ran",
+                std::os::unix::process::parent_id()
+            ));
+            if !mark.exists() && std::fs::write(&mark, b"").is_ok() {
+                loop {
+                    // Reading the clock is a call into the runtime: once flagged, it panics.
+                    std::hint::black_box(labrpc::now());
+                }
+            }
+        }
         "not_deterministic" => {
             // A value that survives from one run of the seed to the next, as a global does.
             static RUNS: AtomicU64 = AtomicU64::new(0);

@@ -40,6 +40,26 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         matches!(self, Outcome::Pass { .. })
     }
+
+    /// Whether the seed failed on a limit of the machine's real resources (the CPU time of
+    /// one step or of the whole run) rather than on anything the simulation decided. Such a
+    /// verdict is the one a machine can distort: a thread that pages in the kernel while
+    /// the machine runs out of memory, or whose virtual CPU the host pauses, is charged CPU
+    /// time that its code did not use. The simulation itself is deterministic, so the
+    /// grader runs such a seed again (see `schedule`) before it charges it.
+    pub fn failed_on_real_resources(&self) -> bool {
+        match self {
+            Outcome::Pass { .. } => false,
+            Outcome::Fail { reason, message } => match reason {
+                Reason::Watchdog | Reason::TooSlow => true,
+                // The watchdog's flag makes the stuck code panic at its next runtime call:
+                // the test fails with labrpc's explanation (lab code that prints the same
+                // words only buys itself a rerun that fails again).
+                Reason::TestFailed => message.contains("labrpc watchdog:"),
+                _ => false,
+            },
+        }
+    }
 }
 
 /// Why a seed failed.

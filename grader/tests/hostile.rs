@@ -374,3 +374,58 @@ fn a_seed_that_burns_cpu_without_end_is_stopped_at_its_budget() {
         "{records:?}"
     );
 }
+
+/// A seed that fails on a limit of real resources (here the watchdog, on its first run
+/// only, as when the machine ran short of memory) runs again alone before it is charged:
+/// the simulation is deterministic, so a verdict that does not come back was the machine's.
+/// Code that really spins fails the second run too.
+#[test]
+fn a_failure_on_real_resources_is_confirmed_by_a_second_run() {
+    use grader::progress::Progress;
+    use grader::schedule::{self, Work};
+    let run = |test: &'static str| {
+        let mut settings = settings(test, false);
+        settings.jailed = false; // spins_once keeps a mark in a file
+        // Not the directories of the test that runs `spins` through `child::run` beside
+        // this one.
+        settings.scratch = settings.scratch.with_extension("confirmed");
+        settings.pages = std::sync::Mutex::new(settings.scratch.with_extension("confirmed-pages"));
+        // The watchdog (300 ms), not the CPU budget, ends the spinning.
+        settings.cpu_budget = |_| Duration::from_secs(5);
+        std::fs::create_dir_all(&settings.scratch).expect("a scratch directory");
+        let test: &'static catalogue::Test = Box::leak(Box::new(catalogue::Test {
+            part: "X",
+            name: test,
+            course_name: "",
+            target: "hostile_tests",
+            points: 1,
+            time_limit: Duration::from_secs(10),
+            description: "",
+        }));
+        let work = [Work {
+            test,
+            binary: hostile_binary(),
+            first: 1,
+            count: 5,
+        }];
+        let progress = Progress::new(&[(test.name, 5)], true);
+        let decided = schedule::run(&work, 1, 5, 5, &settings, &progress);
+        let _ = std::fs::remove_dir_all(&settings.scratch);
+        let _ = std::fs::remove_dir_all(settings.scratch.with_extension("confirmed-pages"));
+        decided.records[test.name].clone()
+    };
+    let mark = std::env::temp_dir().join(format!("grader-spins-once-{}.ran", std::process::id()));
+    let records = run("spins_once");
+    assert!(mark.exists(), "seed 3's first run spun");
+    let _ = std::fs::remove_file(&mark);
+    assert_eq!(records.len(), 5, "{records:?}");
+    assert!(records.iter().all(|r| r.outcome.passed()), "{records:?}");
+
+    let records = run("spins");
+    let failed: Vec<u64> = records
+        .iter()
+        .filter(|r| !r.outcome.passed())
+        .map(|r| r.seed)
+        .collect();
+    assert_eq!(failed, [3], "{records:?}");
+}
