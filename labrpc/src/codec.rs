@@ -6,8 +6,8 @@
 
 use std::fmt;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// Whether a value was being encoded or decoded.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -106,6 +106,19 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
 /// Decodes a value from the front of `bytes`, returning it and the bytes after it. For
 /// reading a sequence of values encoded back to back.
 pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), CodecError> {
+    postcard::take_from_bytes(bytes).map_err(|e| CodecError {
+        direction: Direction::Decode,
+        type_name: std::any::type_name::<T>(),
+        method: None,
+        detail: e.to_string(),
+    })
+}
+
+/// [`decode_prefix`] for a value that borrows from `bytes` (a `&[u8]` field with
+/// `#[serde(borrow, with = "serde_bytes")]`, say): reads a value back without copying it.
+pub fn decode_prefix_borrowed<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+) -> Result<(T, &'a [u8]), CodecError> {
     postcard::take_from_bytes(bytes).map_err(|e| CodecError {
         direction: Direction::Decode,
         type_name: std::any::type_name::<T>(),

@@ -51,7 +51,8 @@ impl State {
         // 4. Append any new entries not already in the log.
         // Entries that already match are kept: a delayed, shorter AppendEntries must not
         // cut off entries a longer one added and the leader may already count as stored.
-        let entries = &args.entries[skip..];
+        let received = args.entries.into_decoded();
+        let entries = &received[skip..];
         let last_new = prev + entries.len() as u64;
         let matching = entries
             .iter()
@@ -63,7 +64,7 @@ impl State {
             if self.log.term_at(first_new).is_some() {
                 self.log.truncate_from(first_new); // a real conflict
             }
-            for entry in args.entries.into_iter().skip(skip + matching) {
+            for entry in received.into_iter().skip(skip + matching) {
                 self.log.push(entry);
             }
             // Figure 2: log[] is persistent, "updated on stable storage before responding

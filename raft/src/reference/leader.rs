@@ -4,7 +4,7 @@
 
 use super::log::Entry;
 use super::rpc::{
-    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
+    AppendEntriesArgs, AppendEntriesReply, Entries, InstallSnapshotArgs, InstallSnapshotReply,
 };
 use super::state::{Effects, State};
 
@@ -103,7 +103,13 @@ impl State {
                 .log
                 .term_at(prev_log_index)
                 .expect("next_index is inside the log"),
-            entries: self.log.entries_from(next).to_vec(),
+            entries: {
+                let (count, bytes) = self.log.encoded_from(next);
+                Entries::Encoded {
+                    count,
+                    bytes: bytes.to_vec(),
+                }
+            },
             leader_commit: self.commit_index,
         })
     }

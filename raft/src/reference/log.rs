@@ -114,7 +114,9 @@ impl Log {
         self.position(index).map(|k| &self.entries[k])
     }
 
-    /// The entries from `index` on. `index` must be after the snapshot.
+    /// The entries from `index` on. `index` must be after the snapshot. (The leader sends
+    /// them with [`Log::encoded_from`].)
+    #[cfg(test)]
     pub(crate) fn entries_from(&self, index: u64) -> &[Entry] {
         assert!(
             index > self.snapshot_index,
@@ -122,6 +124,21 @@ impl Log {
         );
         let start = ((index - self.snapshot_index - 1) as usize).min(self.entries.len());
         &self.entries[start..]
+    }
+
+    /// How many entries there are from `index` on, and their encoding, back to back (what
+    /// an AppendEntries sends). `index` must be after the snapshot.
+    pub(crate) fn encoded_from(&self, index: u64) -> (usize, &[u8]) {
+        assert!(
+            index > self.snapshot_index,
+            "encoded_from inside the snapshot"
+        );
+        let start = ((index - self.snapshot_index - 1) as usize).min(self.entries.len());
+        let from = match start {
+            0 => 0,
+            k => self.encoded_ends[k - 1],
+        };
+        (self.entries.len() - start, &self.encoded[from..])
     }
 
     /// Appends one entry; returns its index.

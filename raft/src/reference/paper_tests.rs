@@ -11,7 +11,7 @@ use super::leader::{Message, Replicate};
 use super::log::tests::{entry, log_of};
 use super::persist::{self, Saved};
 use super::rpc::{
-    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
+    AppendEntriesArgs, AppendEntriesReply, Entries, InstallSnapshotArgs, InstallSnapshotReply,
     RequestVoteArgs, RequestVoteReply,
 };
 use super::state::{Role, State};
@@ -87,7 +87,7 @@ fn append(term: u64, prev: (u64, u64), terms: &[u64], leader_commit: u64) -> App
         leader: 1,
         prev_log_index: prev.0,
         prev_log_term: prev.1,
-        entries: terms.iter().map(|&t| entry(t)).collect(),
+        entries: Entries::Decoded(terms.iter().map(|&t| entry(t)).collect()),
         leader_commit,
     }
 }
