@@ -98,6 +98,10 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
     ("lagging_servers_catch_up_within_a_second_2x", 14),
     ("late_vote_replies_do_not_count_2x", 5),
     ("snapshot_keeps_matching_suffix_through_crash_2x", 8),
+    (
+        "rejoining_candidate_delays_next_leader_less_than_a_second_2x",
+        3,
+    ),
     ("basic_rsm", 1),
     ("concurrent_rsm", 4),
     ("leader_failure_rsm", 1),
@@ -300,6 +304,8 @@ macro_rules! strict_suite {
                 "Vote replies arrive up to 2 s late, after their election: no candidate counts them in a later term.";
             snapshot_keeps_matching_suffix_through_crash_2x ""
                 "A stale InstallSnapshot reaches a follower holding later entries, then the leader crashes: none is lost.";
+            rejoining_candidate_delays_next_leader_less_than_a_second_2x ""
+                "A follower cut off for 2 s (its term ahead, its log behind) rejoins: within 1 s a server other than it leads, and it follows.";
         }
         }
     };

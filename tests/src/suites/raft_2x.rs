@@ -608,3 +608,69 @@ pub(crate) async fn snapshot_keeps_matching_suffix_through_crash_2x() {
     cfg.one(random_command(), servers, true).await;
     cfg.end();
 }
+
+/// **A candidate cut off from the others delays the next leader by less than a second once
+/// it is back (§5.2, §5.4.1; Figure 2, Rules for Followers: the election timer restarts
+/// only on "receiving AppendEntries RPC from current leader or granting vote to
+/// candidate").**
+///
+/// Five servers on a reliable network. Five times a follower, F, is cut off for two
+/// seconds while the others commit commands, so its log falls behind; alone, it stands
+/// for election again and again, and its term runs ahead of the cluster's. When it is
+/// back, its first message (a RequestVote, or its refusal of the leader's heartbeat)
+/// carries that term, and the leader steps down (§5.1). Basic Raft cannot avoid this one
+/// disruption (PreVote, §9.6 of Ongaro's dissertation, is what avoids it, and is not part
+/// of this lab). But no server may vote for F, whose log is behind (§5.4.1), and refusing
+/// it must not restart their election timers, so one of them stands for election within
+/// one timeout and wins a term past F's, which F then follows. The test allows
+/// [`RECOVERY_BOUND`] from the reconnection until a server other than F leads with F in
+/// its term; a correct Raft with the course's timeouts needs a heartbeat (F hears of the
+/// leader or deposes it), then one election timeout and one election. A Raft whose
+/// servers restart their timers on every RequestVote (granted or not) lets F's repeated
+/// candidacies hold the others' timers off while F can never win.
+pub(crate) async fn rejoining_candidate_delays_next_leader_less_than_a_second_2x() {
+    let servers = 5;
+    let cfg = Config::new(servers, false, Applier::Plain);
+    cfg.begin("Test (2X): a candidate back from a partition delays the next leader < 1 s");
+
+    cfg.one(random_command(), servers, true).await;
+    for _ in 0..5 {
+        let leader = cfg.check_one_leader().await;
+        let cut_off = (leader + 1 + labrpc::rng().random_range(0..servers - 1)) % servers;
+        cfg.disconnect(cut_off);
+        let others: Vec<usize> = (0..servers).filter(|&i| i != cut_off).collect();
+        for _ in 0..3 {
+            cfg.one_within(&others, random_command(), servers - 1, true)
+                .await;
+        }
+        labrpc::sleep(2 * RECOVERY_BOUND).await;
+        let (cut_off_term, _) = cfg.state(cut_off);
+        cfg.connect(cut_off);
+        let back = labrpc::now();
+        loop {
+            let (term, _) = cfg.state(cut_off);
+            let followed = others
+                .iter()
+                .any(|&i| cfg.state(i) == (term, true) && term >= cut_off_term);
+            if followed {
+                break;
+            }
+            let waited = labrpc::now() - back;
+            if waited > RECOVERY_BOUND {
+                panic!(
+                    "S{cut_off}, cut off for 2 s (its log behind, its term {cut_off_term} \
+                     when it came back), still had no leader to follow {waited:?} after it \
+                     was reconnected to a cluster of five on a reliable network: no server \
+                     may vote for a candidate whose log is behind its own (§5.4.1), and \
+                     refusing a vote must not restart the election timer (Figure 2, Rules \
+                     for Followers: only the current leader's AppendEntries or granting a \
+                     vote does), so that an up-to-date server stands for election within \
+                     one timeout and wins a term past the rejoining candidate's"
+                );
+            }
+            labrpc::sleep(Duration::from_millis(10)).await;
+        }
+        cfg.one(random_command(), servers, true).await;
+    }
+    cfg.end();
+}
