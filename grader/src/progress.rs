@@ -20,6 +20,12 @@ struct State {
     tests: BTreeMap<&'static str, Counts>,
     tests_done: usize,
     failures: u64,
+    /// Seeds decided or skipped, of `total`.
+    seeds_done: u64,
+    total: u64,
+    /// Without a bar: the last tenth of the seeds reported by a line.
+    tenths_said: u64,
+    started: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -61,6 +67,10 @@ impl Progress {
                     .collect(),
                 tests_done: 0,
                 failures: 0,
+                seeds_done: 0,
+                total,
+                tenths_said: 0,
+                started: std::time::Instant::now(),
             }),
         };
         if quiet {
@@ -86,7 +96,8 @@ impl Progress {
     }
 
     fn advance(&self, test: &'static str, done: u64, passed: u64) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *guard;
         state.failures += done - passed;
         let Some(counts) = state.tests.get_mut(test) else {
             return;
@@ -102,13 +113,31 @@ impl Progress {
         if finished.is_some() {
             state.tests_done += 1;
         }
+        state.seeds_done += done;
         let message = format!(
             "{}/{} tests done, {} seeds failed or skipped",
             state.tests_done,
             state.tests.len(),
             state.failures
         );
-        drop(state);
+        // Without a bar, a line at every tenth of the seeds as well, once the run has
+        // lasted 10 s: with the longest batches first, tests finish only near the end of a
+        // long run, which would otherwise print nothing for most of it.
+        let tenths = (state.seeds_done * 10)
+            .checked_div(state.total)
+            .unwrap_or(10)
+            .min(10);
+        let long = state.started.elapsed() >= std::time::Duration::from_secs(10);
+        let tenth_line = (long && tenths > state.tenths_said && tenths < 10).then(|| {
+            format!(
+                "grader: {}/{} seeds decided after {:.0?}, {message}",
+                state.seeds_done,
+                state.total,
+                state.started.elapsed()
+            )
+        });
+        state.tenths_said = state.tenths_said.max(tenths);
+        drop(guard);
         match &self.bar {
             Some(bar) => {
                 bar.inc(done);
@@ -118,6 +147,9 @@ impl Progress {
                 }
             }
             None => {
+                if let Some(line) = tenth_line {
+                    eprintln!("{line}");
+                }
                 if let Some(line) = finished {
                     eprintln!("{line}  ({message})");
                 }
