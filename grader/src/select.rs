@@ -8,7 +8,7 @@ use crate::compile::Implementation;
 /// On the reference Raft (`--raft-reference`) only Lab 3's tests (the `KV` suite: RSM, 3A,
 /// 3B) run any of the student's code: Lab 2's would grade the reference Raft alone, and a
 /// student must not earn Lab 2's points from it. So with no selection they are Lab 3's,
-/// and a selection with any of Lab 2's (2A–2D, 2X) is refused, naming them, rather than
+/// and a selection with any of Lab 2's (2A–2D, 2X, 2E) is refused, naming them, rather than
 /// scored: a grade of 0 for a test the student never ran would look like a verdict on the
 /// student's Raft.
 pub fn for_implementation(

@@ -2,10 +2,12 @@
 
 use futures::channel::mpsc;
 
-/// A message on the apply channel: a committed command, or a snapshot to install.
+/// A message on the apply channel: a committed command, a committed no-op, or a snapshot
+/// to install.
 ///
-/// Raft sends these in log order. Each `Command` has the index right after the previous
-/// one (or after the last `Snapshot`); a `Snapshot` replaces every command up to its index.
+/// Raft sends these in log order. Each `Command` (or `Noop`) has the index right after the
+/// previous one (or after the last `Snapshot`); a `Snapshot` replaces every command up to
+/// its index.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum ApplyMsg {
     /// A log entry that has been committed.
@@ -16,6 +18,16 @@ pub enum ApplyMsg {
         term: u64,
         /// The command, as given to [`start`](crate::Raft::start).
         command: Vec<u8>,
+    },
+    /// The no-op entry a new leader appended (part 2E, with
+    /// [`Options::noop_on_election`](crate::Options::noop_on_election)), now committed. It
+    /// holds no command: the service has nothing to apply, but learns that the index is
+    /// taken (a command it submitted may have lost its place to it).
+    Noop {
+        /// Its log index.
+        index: u64,
+        /// The term of the leader that appended it.
+        term: u64,
     },
     /// A snapshot received from the leader (2D), which the service must install.
     Snapshot {

@@ -32,6 +32,9 @@
 //! - [`Raft::snapshot`]`(index, snapshot)` (2D): the service has a snapshot covering
 //!   every entry up to `index`; Raft may discard them.
 //! - [`Raft::kill`]`()` stops the server.
+//! - Part 2E (beyond the course, `docs/lab-extensions.md`): [`Raft::with_options`] starts a
+//!   server with the [`Options`] of a production Raft (Pre-Vote, CheckQuorum, the leader's
+//!   no-op), and [`Raft::transfer_leadership`]`(to)` hands leadership to another server.
 //! - [`Raft::service`]`()` gives the RPC handlers to register on the server's node.
 //!
 //! Committed commands reach the service in order as [`ApplyMsg`]s on the apply channel.
@@ -42,6 +45,7 @@
 #![forbid(unsafe_code)]
 
 mod apply;
+mod options;
 mod persister;
 
 // instructors: the reference, and the cargo feature that picks it.
@@ -61,6 +65,7 @@ mod skeleton;
 pub use skeleton::Raft;
 
 pub use apply::{ApplyMsg, ApplyReceiver, ApplySender, apply_channel};
+pub use options::Options;
 pub use persister::Persister;
 
 /// Whether this build of the crate is the reference implementation.

@@ -19,7 +19,7 @@ pub struct Lab {
     pub package: &'static str,
 }
 
-/// Lab 2: Raft, the course's parts 2A–2D and the tests beyond the course (2X).
+/// Lab 2: Raft, the course's parts 2A–2D and the tests beyond the course (2X, 2E).
 const RAFT: Lab = Lab {
     name: "Lab 2 (Raft)",
     package: "lab2_raft",
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn every_part_belongs_to_its_lab() {
-        for part in ["2A", "2B", "2C", "2D", "2X"] {
+        for part in ["2A", "2B", "2C", "2D", "2X", "2E"] {
             assert_eq!(lab(part), RAFT, "{part}");
         }
         for part in ["RSM", "3A", "3B"] {

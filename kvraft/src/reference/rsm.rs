@@ -201,6 +201,10 @@ impl<S: StateMachine> Rsm<S> {
                         shared.apply(index, term, &command);
                         self.snapshot_if_too_big(&shared)
                     }
+                    ApplyMsg::Noop { index, .. } => {
+                        shared.skip_noop(index);
+                        None
+                    }
                     ApplyMsg::Snapshot { index, data, .. } => {
                         shared.install(index, &data);
                         None
@@ -256,6 +260,26 @@ impl<S: StateMachine> Shared<S> {
             };
             // The caller may have stopped waiting; then nobody needs the result.
             let _ = waiter.reply.send(outcome);
+        }
+    }
+
+    /// A new leader's no-op committed at `index`: nothing to apply, but the index is
+    /// taken, so an operation submitted there lost its place (its leader lost leadership
+    /// before it committed).
+    fn skip_noop(&mut self, index: u64) {
+        if index <= self.last_applied {
+            return;
+        }
+        assert_eq!(
+            index,
+            self.last_applied + 1,
+            "rsm: Raft applied index {index} right after index {}: committed entries must \
+             reach the service in order, without gaps",
+            self.last_applied
+        );
+        self.last_applied = index;
+        if let Some(waiter) = self.waiters.remove(&index) {
+            let _ = waiter.reply.send(Err(SubmitError::LostLeadership));
         }
     }
 

@@ -22,6 +22,7 @@ impl State {
         }
         // Rules for Followers: heard from the current leader; no election for now.
         effects.reset_election_timer = true;
+        self.leader_contact = Some(self.now);
 
         // 2. Reply false if log doesn't contain an entry at prevLogIndex whose term matches
         //    prevLogTerm (§5.3), with hints for the leader's next try.

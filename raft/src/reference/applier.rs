@@ -2,6 +2,7 @@
 //! lastApplied, apply `log[lastApplied]` to state machine (§5.3)", and an installed
 //! snapshot before that (Figure 13, rule 8).
 
+use super::log::Payload;
 use super::state::State;
 use crate::ApplyMsg;
 
@@ -29,10 +30,16 @@ impl State {
                 .log
                 .entry(index)
                 .expect("committed entries after the snapshot are in the log");
-            batch.push(ApplyMsg::Command {
-                index,
-                term: entry.term,
-                command: entry.command.clone(),
+            batch.push(match &entry.payload {
+                Payload::Command(command) => ApplyMsg::Command {
+                    index,
+                    term: entry.term,
+                    command: command.clone(),
+                },
+                Payload::Noop => ApplyMsg::Noop {
+                    index,
+                    term: entry.term,
+                },
             });
             self.last_applied = index;
         }

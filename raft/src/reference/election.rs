@@ -1,7 +1,8 @@
 //! Figure 2, "RequestVote RPC" and "Rules for Servers" as they concern elections (§5.2,
-//! §5.4.1): the election timeout, granting votes, and counting them.
+//! §5.4.1): the election timeout, granting votes, and counting them; with part 2E's
+//! Pre-Vote (§9.6), leader stickiness (§4.2.3) and CheckQuorum (§6.2).
 
-use super::rpc::{RequestVoteArgs, RequestVoteReply};
+use super::rpc::{PreVoteArgs, RequestVoteArgs, RequestVoteReply};
 use super::state::{Effects, State};
 
 impl State {
@@ -9,20 +10,90 @@ impl State {
     /// receiving AppendEntries RPC from current leader or granting vote to candidate:
     /// convert to candidate"; Rules for Candidates: "If election timeout elapses: start new
     /// election"). A leader has no election timeout; its timer just runs again.
+    ///
+    /// With Pre-Vote, a follower first asks for pre-votes, and stands only once a majority
+    /// granted them. For a leader, the timeout is when it checks that a majority still
+    /// hears it (CheckQuorum), and when a leadership transfer that has not completed gives
+    /// up (§3.10: "if the transfer does not complete within an election timeout").
     pub(crate) fn election_timeout(&mut self) -> Effects {
         let mut effects = Effects {
             reset_election_timer: true,
             ..Effects::default()
         };
-        if !self.is_leader() {
+        if self.is_leader() {
+            effects |= self.leader_timeout();
+        } else if self.options.pre_vote {
+            effects |= self.become_pre_candidate();
+        } else {
             effects |= self.become_candidate();
         }
         effects
     }
 
+    /// A leader's election timer fired: a transfer under way is abandoned, and, with
+    /// CheckQuorum, a leader that did not hear from a majority since the last time steps
+    /// down (§6.2): it may be cut off in a minority, where it would otherwise keep
+    /// accepting commands it can never commit and, in Lab 3, keep clients waiting.
+    fn leader_timeout(&mut self) -> Effects {
+        let (me, majority, term) = (self.me, self.majority(), self.current_term());
+        let check_quorum = self.options.check_quorum;
+        let Some(leader) = self.leader_in(term) else {
+            return Effects::default();
+        };
+        if let Some(transfer) = leader.transfer.take() {
+            labrpc::annotate(
+                "transfer",
+                format_args!(
+                    "leadership transfer to S{} abandoned after an election timeout",
+                    transfer.to
+                ),
+            );
+        }
+        if !check_quorum {
+            return Effects::default();
+        }
+        leader.heard_from[me] = true;
+        let heard = leader.heard_from.iter().filter(|&&h| h).count();
+        leader.heard_from.fill(false);
+        if heard >= majority {
+            return Effects::default();
+        }
+        labrpc::annotate(
+            "role",
+            format_args!(
+                "steps down: heard from {heard} of {} servers in an election timeout \
+                 (CheckQuorum)",
+                self.servers
+            ),
+        );
+        self.become_follower(term)
+    }
+
     /// RequestVote RPC, receiver implementation.
     pub(crate) fn request_vote(&mut self, args: &RequestVoteArgs) -> (RequestVoteReply, Effects) {
         let mut effects = Effects::default();
+        // Leader stickiness (§4.2.3, with CheckQuorum): a server that heard from a live
+        // leader within a minimum election timeout ignores the request altogether, its
+        // term included, unless the leader itself handed over (TimeoutNow). A server cut
+        // off from the leader alone cannot then depose it.
+        if self.options.check_quorum
+            && !args.leadership_transfer
+            && args.term > self.current_term()
+            && self.leader_is_live()
+        {
+            labrpc::annotate(
+                "vote",
+                format_args!(
+                    "ignored S{}'s request for term {}: heard from a live leader",
+                    args.candidate, args.term
+                ),
+            );
+            let reply = RequestVoteReply {
+                term: self.current_term(),
+                vote_granted: false,
+            };
+            return (reply, effects);
+        }
         if args.term > self.current_term() {
             effects |= self.become_follower(args.term); // §5.1
         }
@@ -57,6 +128,53 @@ impl State {
         annotate_vote(args.candidate, term, vote_granted, self.voted_for);
         self.check_invariants();
         (RequestVoteReply { term, vote_granted }, effects)
+    }
+
+    /// PreVote RPC, receiver implementation (§9.6): would this server vote for the
+    /// candidate in `args.term`? Yes if that term is ahead of its own, the candidate's log
+    /// is at least as up-to-date as its own, and it has not heard from a live leader
+    /// within a minimum election timeout. Changes nothing: not the term, not the vote,
+    /// not the timer.
+    pub(crate) fn pre_vote(&self, PreVoteArgs(args): &PreVoteArgs) -> RequestVoteReply {
+        let term = self.current_term();
+        let up_to_date = (args.last_log_term, args.last_log_index)
+            >= (self.log.last_term(), self.log.last_index());
+        let vote_granted = args.term > term && up_to_date && !self.leader_is_live();
+        labrpc::annotate(
+            "pre-vote",
+            format_args!(
+                "{} S{}'s pre-vote for term {}",
+                if vote_granted { "granted" } else { "refused" },
+                args.candidate,
+                args.term
+            ),
+        );
+        RequestVoteReply { term, vote_granted }
+    }
+
+    /// The reply of `voter` to this server's PreVote, sent in `sent_term`. A newer term
+    /// makes it a follower (§5.1); a majority of pre-votes makes it stand for election.
+    pub(crate) fn pre_vote_reply(
+        &mut self,
+        sent_term: u64,
+        voter: usize,
+        reply: &RequestVoteReply,
+    ) -> Effects {
+        if reply.term > self.current_term() {
+            return self.become_follower(reply.term);
+        }
+        let majority = self.majority();
+        if sent_term != self.current_term() || !reply.vote_granted {
+            return Effects::default();
+        }
+        let Some(pre) = self.pre_candidate() else {
+            return Effects::default(); // the pre-vote is over
+        };
+        pre.votes[voter] = true;
+        if pre.votes.iter().filter(|&&v| v).count() >= majority {
+            return self.become_candidate();
+        }
+        Effects::default()
     }
 
     /// The reply of `voter` to this server's RequestVote of `sent_term`. Rules for

@@ -5,8 +5,9 @@
 use super::log::Entry;
 use super::rpc::{
     AppendEntriesArgs, AppendEntriesReply, Entries, InstallSnapshotArgs, InstallSnapshotReply,
+    TimeoutNowArgs, TimeoutNowReply,
 };
-use super::state::{Effects, State};
+use super::state::{Effects, Role, State, Transfer};
 
 /// What a replicator sends next to its follower.
 pub(crate) enum Message {
@@ -28,12 +29,15 @@ impl State {
     /// A command from the service: "append entry to local log" (Rules for Leaders), and
     /// let every replicator know. Returns the entry's index and term, or `None` if this
     /// server is not the leader.
+    ///
+    /// A leader handing leadership over accepts no command (§3.10): its log must stop
+    /// growing for the target to catch up, and a command it accepted would likely be lost.
     pub(crate) fn start(&mut self, command: Vec<u8>) -> Option<(u64, u64, Effects)> {
         let term = self.current_term();
-        if !self.is_leader() {
+        if self.leader_in(term)?.transfer.is_some() {
             return None;
         }
-        let index = self.log.push(Entry { term, command });
+        let index = self.log.push(Entry::command(term, command));
         let me = self.me;
         let leader = self.leader_in(term).expect("checked above");
         leader.match_index[me] = index;
@@ -140,6 +144,7 @@ impl State {
             }
             leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
             effects |= self.advance_commit();
+            effects |= self.continue_transfer();
             self.check_invariants();
             return effects;
         }
@@ -182,6 +187,8 @@ impl State {
         leader.match_index[follower] = leader.match_index[follower].max(matched);
         leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
         leader.wake[follower].notify(); // send the entries after the snapshot
+        let mut effects = effects;
+        effects |= self.continue_transfer();
         self.check_invariants();
         effects
     }
@@ -199,6 +206,10 @@ impl State {
     ) -> (bool, Effects) {
         if let Some(leader) = self.leader_in(sent_term) {
             leader.in_flight[follower] = leader.in_flight[follower].saturating_sub(1);
+            // CheckQuorum: any reply of this term shows the follower hears this leader.
+            if reply_term == Some(sent_term) {
+                leader.heard_from[follower] = true;
+            }
             // A failed RPC is retried with the next heartbeat, not at once: a call on a
             // dead end can fail in no time at all (the course's model allows a 0 ms
             // delay), and resending at once would spin without letting time pass.
@@ -245,5 +256,89 @@ impl State {
             };
         }
         Effects::default()
+    }
+}
+
+impl State {
+    /// Starts handing leadership to server `to` (§3.10): the leader stops accepting
+    /// commands, brings `to`'s log up to date, and then tells it to stand for election at
+    /// once (TimeoutNow). Returns whether the transfer started: only a leader transfers,
+    /// and only to another server. A transfer to another server replaces one under way.
+    /// It is abandoned if it has not completed after an election timeout.
+    pub(crate) fn transfer_leadership(&mut self, to: usize) -> Option<Effects> {
+        let (me, servers, term) = (self.me, self.servers, self.current_term());
+        let leader = self.leader_in(term)?;
+        if to == me || to >= servers {
+            return None;
+        }
+        leader.transfer = Some(Transfer {
+            to,
+            timeout_now_sent: false,
+        });
+        leader.wake[to].notify();
+        labrpc::annotate(
+            "transfer",
+            format_args!("leadership transfer to S{to}: accepting no commands meanwhile"),
+        );
+        let mut effects = Effects {
+            // The transfer is abandoned a whole election timeout from now, not at the
+            // timer's next firing, which may be a moment away.
+            reset_election_timer: true,
+            ..Effects::default()
+        };
+        effects |= self.continue_transfer();
+        Some(effects)
+    }
+
+    /// Sends TimeoutNow to the transfer's target once its log matches the leader's (its
+    /// election can succeed only then, §5.4.1).
+    fn continue_transfer(&mut self) -> Effects {
+        let (term, me, last_index) = (self.current_term(), self.me, self.log.last_index());
+        let Some(leader) = self.leader_in(term) else {
+            return Effects::default();
+        };
+        let Some(transfer) = &mut leader.transfer else {
+            return Effects::default();
+        };
+        if transfer.timeout_now_sent || leader.match_index[transfer.to] < last_index {
+            return Effects::default();
+        }
+        transfer.timeout_now_sent = true;
+        let to = transfer.to;
+        labrpc::annotate(
+            "transfer",
+            format_args!("S{to}'s log matches: TimeoutNow sent to it"),
+        );
+        Effects {
+            timeout_now: Some((to, TimeoutNowArgs { term, leader: me })),
+            ..Effects::default()
+        }
+    }
+
+    /// TimeoutNow RPC, receiver implementation (§3.10): the leader of `args.term` hands
+    /// leadership to this server, whose log it has brought up to date. Stand for election
+    /// at once, without Pre-Vote, and with a RequestVote that voters grant despite leader
+    /// stickiness.
+    pub(crate) fn timeout_now(&mut self, args: &TimeoutNowArgs) -> (TimeoutNowReply, Effects) {
+        let mut effects = Effects::default();
+        if args.term < self.current_term() || self.is_leader() {
+            let reply = TimeoutNowReply {
+                term: self.current_term(),
+            };
+            return (reply, effects);
+        }
+        if args.term > self.current_term() || !matches!(self.role(), Role::Follower) {
+            effects |= self.become_follower(args.term);
+        }
+        labrpc::annotate(
+            "transfer",
+            format_args!("TimeoutNow from S{}: standing for election", args.leader),
+        );
+        effects |= self.stand_for_election(true);
+        effects.reset_election_timer = true;
+        let reply = TimeoutNowReply {
+            term: self.current_term(),
+        };
+        (reply, effects)
     }
 }

@@ -18,13 +18,31 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One log entry: a command and the term in which a leader received it.
+/// One log entry: what it holds, and the term in which a leader appended it.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub(crate) term: u64,
-    /// Encoded as one byte string, not a sequence of numbers: logs are saved often.
-    #[serde(with = "serde_bytes")]
-    pub(crate) command: Vec<u8>,
+    pub(crate) payload: Payload,
+}
+
+/// What a log entry holds.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub(crate) enum Payload {
+    /// A command of the service. Encoded as one byte string, not a sequence of numbers:
+    /// logs are saved often.
+    Command(#[serde(with = "serde_bytes")] Vec<u8>),
+    /// The empty entry a new leader appends (`Options::noop_on_election`).
+    Noop,
+}
+
+impl Entry {
+    /// An entry holding `command`.
+    pub(crate) fn command(term: u64, command: Vec<u8>) -> Entry {
+        Entry {
+            term,
+            payload: Payload::Command(command),
+        }
+    }
 }
 
 /// The log of one server.
@@ -218,10 +236,7 @@ pub(crate) mod tests {
 
     /// An entry of `term` (its command is the term, as one byte).
     pub(crate) fn entry(term: u64) -> Entry {
-        Entry {
-            term,
-            command: vec![term as u8],
-        }
+        Entry::command(term, vec![term as u8])
     }
 
     /// A log holding entries of `terms`, at indices 1, 2, ...

@@ -62,9 +62,11 @@ use std::sync::Arc;
 use labrpc::{ClientEnd, Service};
 
 use self::peer::Peer;
-use self::rpc::{AppendEntriesArgs, InstallSnapshotArgs, RequestVoteArgs};
+use self::rpc::{
+    AppendEntriesArgs, InstallSnapshotArgs, PreVoteArgs, RequestVoteArgs, TimeoutNowArgs,
+};
 use self::state::Role;
-use crate::{ApplySender, Persister};
+use crate::{ApplySender, Options, Persister};
 
 /// One Raft server. Cloning gives another handle to the same server.
 #[derive(Clone)]
@@ -83,12 +85,25 @@ impl Raft {
         persister: Persister,
         apply_tx: ApplySender,
     ) -> Raft {
+        Raft::with_options(peers, me, persister, apply_tx, Options::FIGURE_2)
+    }
+
+    /// [`Raft::new`], running the extensions `options` turns on (part 2E).
+    pub fn with_options(
+        peers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        apply_tx: ApplySender,
+        options: Options,
+    ) -> Raft {
         assert!(
             me < peers.len(),
             "raft: me = {me} but only {} peers",
             peers.len()
         );
         let mut state = persist::restore(&persister, me, peers.len());
+        state.options = options;
+        state.now = labrpc::now();
         state.election_deadline = peer::new_election_deadline();
         let peer = Arc::new(Peer {
             peers,
@@ -106,7 +121,7 @@ impl Raft {
     /// will have if it is ever committed, and the current term. Returns `None` at once
     /// otherwise; never waits for agreement.
     pub fn start(&self, command: Vec<u8>) -> Option<(u64, u64)> {
-        let mut state = self.peer.state.lock();
+        let mut state = self.peer.lock();
         if state.dead {
             return None;
         }
@@ -115,16 +130,34 @@ impl Raft {
         Some((index, term))
     }
 
+    /// Hands leadership to server `to` (part 2E, dissertation §3.10): this server, if it
+    /// leads, stops accepting commands, brings `to`'s log up to date and tells it to stand
+    /// for election at once, which it then wins. Returns whether the transfer started
+    /// (only a leader transfers, and only to another server). If `to` does not lead within
+    /// an election timeout, the transfer is abandoned and this server accepts commands
+    /// again.
+    pub fn transfer_leadership(&self, to: usize) -> bool {
+        let mut state = self.peer.lock();
+        if state.dead {
+            return false;
+        }
+        let Some(effects) = state.transfer_leadership(to) else {
+            return false;
+        };
+        self.peer.carry_out(&mut state, effects);
+        true
+    }
+
     /// The current term, and whether this server believes it is the leader.
     pub fn state(&self) -> (u64, bool) {
-        let state = self.peer.state.lock();
+        let state = self.peer.lock();
         (state.current_term(), state.is_leader() && !state.dead)
     }
 
     /// The service has made `snapshot`, covering every entry up to and including `index`:
     /// discard them from the log (§7) and persist the snapshot with the state.
     pub fn snapshot(&self, index: u64, snapshot: Vec<u8>) {
-        let mut state = self.peer.state.lock();
+        let mut state = self.peer.lock();
         let effects = state.snapshot(index, snapshot);
         self.peer.carry_out(&mut state, effects);
     }
@@ -133,7 +166,7 @@ impl Raft {
     /// the leader. (Its handlers still answer; the tester takes a crashed server off the
     /// network first.)
     pub fn kill(&self) {
-        let mut state = self.peer.state.lock();
+        let mut state = self.peer.lock();
         state.dead = true;
         if let Role::Leader(leader) = state.role() {
             leader.wake_all();
@@ -143,9 +176,11 @@ impl Raft {
     }
 
     /// The RPC handlers (`Raft.RequestVote`, `Raft.AppendEntries`,
-    /// `Raft.InstallSnapshot`), to add to this server's `labrpc::Server`.
+    /// `Raft.InstallSnapshot`, and part 2E's `Raft.PreVote` and `Raft.TimeoutNow`), to add
+    /// to this server's `labrpc::Server`.
     pub fn service(&self) -> Service {
         let (votes, appends, snapshots) = (self.peer.clone(), self.peer.clone(), self.peer.clone());
+        let (pre_votes, timeouts) = (self.peer.clone(), self.peer.clone());
         Service::new("Raft")
             .method(move |args: RequestVoteArgs| {
                 let reply = votes.request_vote(args);
@@ -157,6 +192,14 @@ impl Raft {
             })
             .method(move |args: InstallSnapshotArgs| {
                 let reply = snapshots.install_snapshot(args);
+                async move { reply }
+            })
+            .method(move |args: PreVoteArgs| {
+                let reply = pre_votes.pre_vote(args);
+                async move { reply }
+            })
+            .method(move |args: TimeoutNowArgs| {
+                let reply = timeouts.timeout_now(args);
                 async move { reply }
             })
     }

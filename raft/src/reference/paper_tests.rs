@@ -78,6 +78,7 @@ fn vote_request(
         candidate,
         last_log_index,
         last_log_term,
+        leadership_transfer: false,
     }
 }
 
@@ -745,6 +746,7 @@ fn the_applier_delivers_a_snapshot_then_the_entries_after_it_in_order_7() {
         .map(|m| match m {
             ApplyMsg::Snapshot { index, .. } => ("snapshot", *index),
             ApplyMsg::Command { index, .. } => ("command", *index),
+            ApplyMsg::Noop { index, .. } => ("no-op", *index),
         })
         .collect();
     assert_eq!(indices, [("snapshot", 3), ("command", 4), ("command", 5)]);

@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use futures::future::select;
 use labrpc::{ClientEnd, Instant};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use rand::RngExt;
 
 use super::leader::{Message, Replicate};
 use super::persist;
 use super::rpc::{
-    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
-    RequestVoteArgs, RequestVoteReply,
+    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply, PreVoteArgs,
+    RequestVoteArgs, RequestVoteReply, TimeoutNowArgs,
 };
 use super::signal::Signal;
 use super::state::{ELECTION_TIMEOUT_MS, Effects, HEARTBEAT, Role, State};
@@ -36,6 +36,14 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
+    /// Locks the state for a step taken now: the one way to the state, so that every
+    /// transition sees the current virtual time (`State::now`).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        let mut state = self.state.lock();
+        state.now = labrpc::now();
+        state
+    }
+
     /// Carries out what a transition of `state` asks for, in this order: save first, so
     /// that nothing sent or replied after can reveal a change not yet on stable storage
     /// (Figure 2: persistent state is "updated on stable storage before responding to
@@ -47,6 +55,8 @@ impl Peer {
             wake_applier,
             start_replicators,
             request_votes,
+            pre_votes,
+            timeout_now,
         } = effects;
         if persist {
             persist::save(&self.persister, state);
@@ -63,19 +73,41 @@ impl Peer {
         if let Some(args) = request_votes {
             self.request_votes(args);
         }
+        if let Some(PreVoteArgs(args)) = pre_votes {
+            self.request_pre_votes(args);
+        }
+        if let Some((to, args)) = timeout_now {
+            self.send_timeout_now(to, args);
+        }
     }
 
     /// The RequestVote handler.
     pub(crate) fn request_vote(self: &Arc<Self>, args: RequestVoteArgs) -> RequestVoteReply {
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         let (reply, effects) = state.request_vote(&args);
+        self.carry_out(&mut state, effects);
+        reply
+    }
+
+    /// The PreVote handler.
+    pub(crate) fn pre_vote(self: &Arc<Self>, args: PreVoteArgs) -> RequestVoteReply {
+        self.lock().pre_vote(&args)
+    }
+
+    /// The TimeoutNow handler.
+    pub(crate) fn timeout_now(
+        self: &Arc<Self>,
+        args: TimeoutNowArgs,
+    ) -> super::rpc::TimeoutNowReply {
+        let mut state = self.lock();
+        let (reply, effects) = state.timeout_now(&args);
         self.carry_out(&mut state, effects);
         reply
     }
 
     /// The AppendEntries handler.
     pub(crate) fn append_entries(self: &Arc<Self>, args: AppendEntriesArgs) -> AppendEntriesReply {
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         let (reply, effects) = state.append_entries(args);
         self.carry_out(&mut state, effects);
         reply
@@ -86,7 +118,7 @@ impl Peer {
         self: &Arc<Self>,
         args: InstallSnapshotArgs,
     ) -> InstallSnapshotReply {
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         let (reply, effects) = state.install_snapshot(args);
         self.carry_out(&mut state, effects);
         reply
@@ -97,7 +129,7 @@ impl Peer {
     pub(crate) async fn run_election_timer(self: Arc<Self>) {
         loop {
             let deadline = {
-                let mut state = self.state.lock();
+                let mut state = self.lock();
                 if state.dead {
                     return;
                 }
@@ -121,12 +153,44 @@ impl Peer {
             let term = args.term;
             labrpc::spawn(async move {
                 if let Ok(reply) = call.await {
-                    let mut state = candidate.state.lock();
+                    let mut state = candidate.lock();
                     let effects = state.request_vote_reply(term, voter, &reply);
                     candidate.carry_out(&mut state, effects);
                 }
             });
         }
+    }
+
+    /// Asks every other server for its pre-vote, each in a task of its own.
+    fn request_pre_votes(self: &Arc<Self>, args: RequestVoteArgs) {
+        let sent_term = args.term - 1;
+        let args = PreVoteArgs(args);
+        for voter in (0..self.peers.len()).filter(|&p| p != args.0.candidate) {
+            let call = self.peers[voter].call(&args);
+            let candidate = self.clone();
+            labrpc::spawn(async move {
+                if let Ok(reply) = call.await {
+                    let mut state = candidate.lock();
+                    let effects = state.pre_vote_reply(sent_term, voter, &reply);
+                    candidate.carry_out(&mut state, effects);
+                }
+            });
+        }
+    }
+
+    /// Tells `to` to stand for election at once (a leadership transfer).
+    fn send_timeout_now(self: &Arc<Self>, to: usize, args: TimeoutNowArgs) {
+        let call = self.peers[to].call(&args);
+        let leader = self.clone();
+        labrpc::spawn(async move {
+            if let Ok(reply) = call.await {
+                let mut state = leader.lock();
+                if reply.term > state.current_term() {
+                    let effects = state.become_follower(reply.term);
+                    leader.carry_out(&mut state, effects);
+                }
+            }
+        });
     }
 
     /// Takes office: every follower gets its own replicator task for this term.
@@ -152,7 +216,7 @@ impl Peer {
         loop {
             select(pin!(wake.wait()), labrpc::sleep_until(next_heartbeat)).await;
             let heartbeat_due = labrpc::now() >= next_heartbeat;
-            let step = self.state.lock().replicate(term, follower, heartbeat_due);
+            let step = self.lock().replicate(term, follower, heartbeat_due);
             let message = match step {
                 Replicate::Stop => return,
                 Replicate::Wait => continue,
@@ -165,7 +229,7 @@ impl Peer {
                     let call = self.peers[follower].call(&args);
                     labrpc::spawn(async move {
                         let reply = call.await.ok();
-                        let mut state = peer.state.lock();
+                        let mut state = peer.lock();
                         let effects = state.append_entries_reply(follower, &args, reply);
                         peer.carry_out(&mut state, effects);
                     });
@@ -174,7 +238,7 @@ impl Peer {
                     let call = self.peers[follower].call(&args);
                     labrpc::spawn(async move {
                         let reply = call.await.ok();
-                        let mut state = peer.state.lock();
+                        let mut state = peer.lock();
                         let effects = state.install_snapshot_reply(follower, &args, reply);
                         peer.carry_out(&mut state, effects);
                     });
@@ -193,7 +257,7 @@ impl Peer {
             self.applier.wait().await;
             loop {
                 let batch = {
-                    let mut state = self.state.lock();
+                    let mut state = self.lock();
                     if state.dead {
                         return;
                     }

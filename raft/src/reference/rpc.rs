@@ -1,4 +1,5 @@
-//! The three Raft RPCs (Figure 2, and Figure 13 for InstallSnapshot).
+//! The three Raft RPCs (Figure 2, and Figure 13 for InstallSnapshot), and the two of part
+//! 2E: PreVote (dissertation §9.6) and TimeoutNow (§3.10).
 
 use labrpc::Rpc;
 use serde::ser::SerializeTuple as _;
@@ -15,6 +16,10 @@ pub(crate) struct RequestVoteArgs {
     /// (the election restriction, §5.4.1).
     pub(crate) last_log_index: u64,
     pub(crate) last_log_term: u64,
+    /// The candidate stands because the leader handed leadership to it (TimeoutNow,
+    /// §3.10): voters grant the vote even if they heard from that leader a moment ago
+    /// (leader stickiness, §4.2.3, does not apply).
+    pub(crate) leadership_transfer: bool,
 }
 
 /// RequestVote reply.
@@ -27,6 +32,37 @@ pub(crate) struct RequestVoteReply {
 impl Rpc for RequestVoteArgs {
     type Reply = RequestVoteReply;
     const METHOD: &'static str = "Raft.RequestVote";
+}
+
+/// PreVote arguments (part 2E, dissertation §9.6): "would you vote for me in `term`?",
+/// asked before a server raises its term to stand. The same fields as a RequestVote, with
+/// `term` the term the candidate would stand in; the reply is a RequestVote reply.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub(crate) struct PreVoteArgs(pub(crate) RequestVoteArgs);
+
+impl Rpc for PreVoteArgs {
+    type Reply = RequestVoteReply;
+    const METHOD: &'static str = "Raft.PreVote";
+}
+
+/// TimeoutNow arguments (part 2E, dissertation §3.10): the leader of `term` hands
+/// leadership to the receiver, whose log it has brought up to date: stand for election at
+/// once.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub(crate) struct TimeoutNowArgs {
+    pub(crate) term: u64,
+    pub(crate) leader: usize,
+}
+
+/// TimeoutNow reply.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub(crate) struct TimeoutNowReply {
+    pub(crate) term: u64,
+}
+
+impl Rpc for TimeoutNowArgs {
+    type Reply = TimeoutNowReply;
+    const METHOD: &'static str = "Raft.TimeoutNow";
 }
 
 /// AppendEntries arguments: replicate entries, or just assert leadership (§5.3).
@@ -133,8 +169,16 @@ const COPIED_BYTE_BY_BYTE: usize = 16;
 #[derive(Serialize, Deserialize)]
 struct EntryView<'a> {
     term: u64,
-    #[serde(borrow, with = "serde_bytes")]
-    command: &'a [u8],
+    #[serde(borrow)]
+    payload: PayloadView<'a>,
+}
+
+/// A [`Payload`](super::log::Payload), its command borrowed (the same variants in the same
+/// order, so the same encoding).
+#[derive(Serialize, Deserialize)]
+enum PayloadView<'a> {
+    Command(#[serde(borrow, with = "serde_bytes")] &'a [u8]),
+    Noop,
 }
 
 impl<'de> Deserialize<'de> for Entries {
@@ -197,9 +241,12 @@ mod tests {
 
     fn entries_travel_as_the_same_bytes(longest: u64) {
         let entries: Vec<Entry> = (0..300u64)
-            .map(|i| Entry {
-                term: i / 7 + 1,
-                command: vec![i as u8; (i % longest) as usize],
+            .map(|i| match i % 11 {
+                5 => Entry {
+                    term: i / 7 + 1,
+                    payload: super::super::log::Payload::Noop,
+                },
+                _ => Entry::command(i / 7 + 1, vec![i as u8; (i % longest) as usize]),
             })
             .collect();
         let mut bytes = Vec::new();

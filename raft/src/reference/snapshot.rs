@@ -25,6 +25,7 @@ impl State {
             effects |= self.become_follower(args.term);
         }
         effects.reset_election_timer = true;
+        self.leader_contact = Some(self.now);
         // A snapshot of what we have already committed brings nothing; installing it
         // could even roll the service back.
         if args.last_included_index > self.commit_index {

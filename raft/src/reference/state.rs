@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use labrpc::Instant;
 
-use super::log::Log;
+use super::log::{Entry, Log, Payload};
 use super::persist::Saved;
-use super::rpc::RequestVoteArgs;
+use super::rpc::{PreVoteArgs, RequestVoteArgs, TimeoutNowArgs};
 use super::signal::Signal;
+use crate::Options;
 
 /// Leaders send a heartbeat to each follower this often when idle: at most ten a second,
 /// as the tester requires.
@@ -30,6 +31,10 @@ pub(crate) const ELECTION_TIMEOUT_MS: std::ops::Range<u64> = 300..600;
 /// What a server is doing in its current term (§5.1, Figure 4).
 pub(crate) enum Role {
     Follower,
+    /// A follower whose election timer fired, asking for pre-votes before it stands
+    /// (`Options::pre_vote`, dissertation §9.6): still a follower of its term in every
+    /// other respect. `votes` counts pre-votes.
+    PreCandidate(CandidateState),
     Candidate(CandidateState),
     Leader(LeaderState),
 }
@@ -41,6 +46,14 @@ pub(crate) struct CandidateState {
     ///
     /// Invariant: `votes[me]` (a candidate votes for itself).
     pub(crate) votes: Vec<bool>,
+}
+
+/// A leadership transfer under way (§3.10).
+pub(crate) struct Transfer {
+    /// The server leadership goes to.
+    pub(crate) to: usize,
+    /// Whether TimeoutNow has been sent to it (once its log matched the leader's).
+    pub(crate) timeout_now_sent: bool,
 }
 
 /// Volatile state on leaders, reinitialized after each election (Figure 2).
@@ -65,6 +78,11 @@ pub(crate) struct LeaderState {
     /// For each server, how many RPCs to it are awaiting their outcome. The replicator
     /// sends new entries only when none is, so a slow follower is not flooded.
     pub(crate) in_flight: Vec<u32>,
+    /// CheckQuorum (`Options::check_quorum`, §6.2): `heard_from[i]` if server `i` replied
+    /// in this term since the leader last checked that a majority hears it.
+    pub(crate) heard_from: Vec<bool>,
+    /// The leadership transfer under way, if any: the leader accepts no command meanwhile.
+    pub(crate) transfer: Option<Transfer>,
 }
 
 impl LeaderState {
@@ -93,6 +111,10 @@ pub(crate) struct Effects {
     pub(crate) start_replicators: bool,
     /// Became candidate: send these to every other server.
     pub(crate) request_votes: Option<RequestVoteArgs>,
+    /// Became pre-candidate: send these to every other server.
+    pub(crate) pre_votes: Option<PreVoteArgs>,
+    /// Hands leadership over: send this TimeoutNow to that server.
+    pub(crate) timeout_now: Option<(usize, TimeoutNowArgs)>,
 }
 
 impl BitOrAssign for Effects {
@@ -103,6 +125,12 @@ impl BitOrAssign for Effects {
         self.start_replicators |= later.start_replicators;
         if later.request_votes.is_some() {
             self.request_votes = later.request_votes;
+        }
+        if later.pre_votes.is_some() {
+            self.pre_votes = later.pre_votes;
+        }
+        if later.timeout_now.is_some() {
+            self.timeout_now = later.timeout_now;
         }
     }
 }
@@ -118,6 +146,8 @@ pub(crate) struct State {
     pub(crate) me: usize,
     /// How many servers the cluster has (this one included).
     pub(crate) servers: usize,
+    /// The extensions this server runs (part 2E).
+    pub(crate) options: Options,
 
     // --- Persistent state on all servers (Figure 2) ---
     // "Updated on stable storage before responding to RPCs": every change sets
@@ -165,6 +195,12 @@ pub(crate) struct State {
     /// the peer (it alone reads the clock): a transition asks for a new one with
     /// `Effects::reset_election_timer`.
     pub(crate) election_deadline: Instant,
+    /// The virtual time of the step being taken, which the peer sets before each
+    /// transition (it alone reads the clock). Only leader stickiness and Pre-Vote read it.
+    pub(crate) now: Instant,
+    /// When this server last heard from the leader of its current term (an AppendEntries
+    /// or InstallSnapshot it accepted), for leader stickiness and Pre-Vote.
+    pub(crate) leader_contact: Option<Instant>,
     /// Set by `kill`: the server's tasks end, and it no longer claims to lead.
     pub(crate) dead: bool,
 }
@@ -188,6 +224,9 @@ impl State {
             snapshot,
             snapshot_to_apply: false,
             election_deadline: Instant::START,
+            now: Instant::START,
+            leader_contact: None,
+            options: Options::FIGURE_2,
             dead: false,
         };
         state.check_invariants();
@@ -200,6 +239,14 @@ impl State {
 
     pub(crate) fn role(&self) -> &Role {
         &self.role
+    }
+
+    /// The pre-candidate's state, if this server is asking for pre-votes.
+    pub(crate) fn pre_candidate(&mut self) -> Option<&mut CandidateState> {
+        match &mut self.role {
+            Role::PreCandidate(pre) => Some(pre),
+            _ => None,
+        }
     }
 
     pub(crate) fn is_leader(&self) -> bool {
@@ -222,6 +269,19 @@ impl State {
         }
     }
 
+    /// Whether this server heard from a live leader less than a minimum election timeout
+    /// ago (a leader hears from itself): it then refuses pre-votes and, with CheckQuorum,
+    /// votes (leader stickiness, §4.2.3; Pre-Vote, §9.6). A follower that times out has
+    /// not heard from its leader for at least that long, so it grants them again.
+    pub(crate) fn leader_is_live(&self) -> bool {
+        if self.is_leader() {
+            return true;
+        }
+        let min_timeout = Duration::from_millis(ELECTION_TIMEOUT_MS.start);
+        self.leader_contact
+            .is_some_and(|heard| self.now < heard + min_timeout)
+    }
+
     /// How many servers make a majority, this one included.
     pub(crate) fn majority(&self) -> usize {
         self.servers / 2 + 1
@@ -234,6 +294,7 @@ impl State {
         debug_assert!(term > self.current_term, "terms only increase");
         self.current_term = term;
         self.voted_for = None;
+        self.leader_contact = None; // nobody has led this term yet, as far as we know
         Effects {
             persist: true,
             ..Effects::default()
@@ -270,6 +331,13 @@ impl State {
     /// `current_term`, votes for itself, and asks every other server for its vote. A
     /// cluster of one is its own majority and leads at once.
     pub(crate) fn become_candidate(&mut self) -> Effects {
+        self.stand_for_election(false)
+    }
+
+    /// [`State::become_candidate`]; `leadership_transfer` if the leader handed leadership
+    /// to this server (TimeoutNow), which voters then grant even though they heard from
+    /// that leader a moment ago.
+    pub(crate) fn stand_for_election(&mut self, leadership_transfer: bool) -> Effects {
         debug_assert!(!self.is_leader(), "a leader does not stand for election");
         let mut effects = self.advance_term(self.current_term + 1);
         // Saved with the new term (Figure 2: votedFor is persistent), before any
@@ -299,10 +367,43 @@ impl State {
                 candidate: self.me,
                 last_log_index: self.log.last_index(),
                 last_log_term: self.log.last_term(),
+                leadership_transfer,
             });
         }
         self.check_invariants();
         effects
+    }
+
+    /// Asks every other server whether it would vote for this one in the next term, before
+    /// raising the term (Pre-Vote, §9.6). The term stays as it is: a server that cannot
+    /// win (cut off, or behind) never raises its term, so it cannot depose anyone.
+    pub(crate) fn become_pre_candidate(&mut self) -> Effects {
+        debug_assert!(!self.is_leader(), "a leader does not stand for election");
+        if self.servers == 1 {
+            return self.become_candidate();
+        }
+        let mut votes = vec![false; self.servers];
+        votes[self.me] = true;
+        self.role = Role::PreCandidate(CandidateState { votes });
+        labrpc::annotate(
+            "role",
+            format_args!(
+                "pre-candidate in term {}: asking for pre-votes for term {}",
+                self.current_term,
+                self.current_term + 1
+            ),
+        );
+        self.check_invariants();
+        Effects {
+            pre_votes: Some(PreVoteArgs(RequestVoteArgs {
+                term: self.current_term + 1,
+                candidate: self.me,
+                last_log_index: self.log.last_index(),
+                last_log_term: self.log.last_term(),
+                leadership_transfer: false,
+            })),
+            ..Effects::default()
+        }
     }
 
     /// Takes office in the current term, which this server won (§5.2): `next_index` just
@@ -313,6 +414,16 @@ impl State {
             matches!(self.role, Role::Candidate(_)),
             "only candidates win"
         );
+        let next = self.log.last_index() + 1;
+        if self.options.noop_on_election {
+            // The leader's no-op (§6.4, §8): an entry of its own term, so that the
+            // entries of earlier terms commit with it (§5.4.2) without waiting for a
+            // command. Sent with the first AppendEntries (next_index is before it).
+            self.log.push(Entry {
+                term: self.current_term,
+                payload: Payload::Noop,
+            });
+        }
         let last = self.log.last_index();
         let wake: Vec<Arc<Signal>> = (0..self.servers)
             .map(|_| Arc::new(Signal::default()))
@@ -333,16 +444,25 @@ impl State {
             ),
         );
         self.role = Role::Leader(LeaderState {
-            next_index: vec![last + 1; self.servers],
+            next_index: vec![next; self.servers],
             match_index,
             wake,
             in_flight: vec![0; self.servers],
+            heard_from: vec![false; self.servers],
+            transfer: None,
         });
-        self.check_invariants();
-        Effects {
+        let mut effects = Effects {
             start_replicators: true,
+            // The no-op is persistent, as every entry (Figure 2).
+            persist: self.options.noop_on_election,
+            // CheckQuorum: the first check comes a whole election timeout after taking
+            // office, time enough for every follower to answer a heartbeat.
+            reset_election_timer: self.options.check_quorum,
             ..Effects::default()
-        }
+        };
+        effects |= self.advance_commit(); // a cluster of one commits its no-op at once
+        self.check_invariants();
+        effects
     }
 
     /// Checks the invariants stated on the fields (debug builds only). Cheap: linear in
@@ -373,6 +493,12 @@ impl State {
         );
         match &self.role {
             Role::Follower => {}
+            Role::PreCandidate(candidate) => {
+                assert!(
+                    candidate.votes[self.me],
+                    "a pre-candidate counts its own vote"
+                );
+            }
             Role::Candidate(candidate) => {
                 assert_eq!(
                     self.voted_for,

@@ -10,6 +10,9 @@
 //!   committed commands to the service on the apply channel, in order.
 //! - **2C, persistence**: `persist` and `read_persist` below, called at the right moments.
 //! - **2D, log compaction**: [`Raft::snapshot`] and the InstallSnapshot RPC.
+//! - **2E, beyond the course** (once 2A–2D pass; read `docs/lab-extensions.md`): the
+//!   [`Options`] that [`Raft::with_options`] passes (the leader's no-op, Pre-Vote,
+//!   CheckQuorum) and [`Raft::transfer_leadership`].
 //!
 //! Read `docs/lab-raft.md` first, and keep Figure 2 of the extended Raft paper open: it
 //! is the specification. Add fields, functions and files (`mod election;` next to
@@ -108,7 +111,7 @@ use parking_lot::Mutex;
 use rand::RngExt;
 
 use self::rpc::RequestVoteArgs;
-use crate::{ApplySender, Persister};
+use crate::{ApplySender, Options, Persister};
 
 /// One Raft server (a "peer" in the paper).
 ///
@@ -200,6 +203,33 @@ impl Raft {
         rf
     }
 
+    /// Creates server `me` as [`Raft::new`] does, running the extensions `options` turns
+    /// on (2E). The 2A–2D tests call `new`, which is every option off; the 2E tests call
+    /// this.
+    ///
+    /// Keep `options` in your state and let each switch change what Figure 2 does, so
+    /// that with every switch off your Raft behaves exactly as it did for 2A–2D:
+    ///
+    /// - `noop_on_election`: a new leader appends a no-op entry of its term at once; it
+    ///   commits like any entry and reaches the service as `ApplyMsg::Noop`.
+    /// - `pre_vote`: a follower whose election timer fires first asks the others whether
+    ///   they would vote for it (a PreVote RPC, which changes nothing on the receiver),
+    ///   and raises its term only once a majority says yes.
+    /// - `check_quorum`: a leader that has not heard from a majority for an election
+    ///   timeout steps down; a server that heard from a live leader within a minimum
+    ///   election timeout ignores RequestVotes (unless the leader itself handed over).
+    pub fn with_options(
+        peers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        apply_tx: ApplySender,
+        options: Options,
+    ) -> Raft {
+        // Your code here (2E): pass `options` on to your state.
+        tracing::debug!(?options, "options are ignored until 2E");
+        Raft::new(peers, me, persister, apply_tx)
+    }
+
     /// Asks this server to start agreement on `command`, the next command to be appended
     /// to Raft's log (the service calls this, e.g. a key/value server in Lab 3).
     ///
@@ -216,6 +246,17 @@ impl Raft {
         // (Rename `_command` to `command` once you use it; the underscore only keeps the
         // compiler from warning about an unused argument.)
         None
+    }
+
+    /// Hands leadership to server `to` (2E; dissertation §3.10). If this server leads,
+    /// it stops accepting commands (`start` returns `None`), brings `to`'s log up to date,
+    /// and then tells `to` to stand for election at once (a TimeoutNow RPC), which `to`
+    /// wins. Returns whether the transfer started: `false` if this server does not lead,
+    /// or `to` is itself. If `to` does not lead within an election timeout, give up and
+    /// accept commands again. Must return at once.
+    pub fn transfer_leadership(&self, _to: usize) -> bool {
+        // Your code here (2E).
+        false
     }
 
     /// Returns `(current_term, is_leader)`: the current term, and whether this server

@@ -16,6 +16,9 @@
 //! - 2X (beyond the course): Raft tests that put faults at the worst moments (a crash right
 //!   after a reply, stale duplicate requests, long partitions against compacted logs), listed
 //!   in [`strict_suite!`], 4 points each, on top of Lab 2's 100. They have no course name.
+//! - 2E (beyond the course): the production extensions of Raft that do not disrupt
+//!   elections (the leader's no-op, Pre-Vote, CheckQuorum with leader stickiness,
+//!   leadership transfer), also in [`strict_suite!`], 4 points each: 9 × 4 = 36.
 //! - Lab 3 (KV): RSM 8 × 1 = 8 (the layer the service is built on, which 3A and 3B exercise
 //!   again), 3A 14 × 4 = 56, 3B 9 × 4 = 36.
 //! - 3X (beyond the course): key/value tests with faults at the worst moments (stale
@@ -102,6 +105,19 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
         "rejoining_candidate_delays_next_leader_less_than_a_second_2x",
         3,
     ),
+    // 2E: seeds 1..=1000, 2026-12-07.
+    ("noop_commits_earlier_terms_2e", 2),
+    ("prevote_rejoining_server_does_not_disrupt_2e", 8),
+    ("prevote_terms_stay_put_under_flapping_link_2e", 6),
+    ("check_quorum_cut_off_leader_steps_down_2e", 4),
+    (
+        "stickiness_partially_cut_off_server_cannot_depose_leader_2e",
+        8,
+    ),
+    ("transfer_to_up_to_date_follower_2e", 3),
+    ("transfer_catches_up_lagging_target_2e", 10),
+    ("transfer_to_unreachable_target_is_abandoned_2e", 4),
+    ("transfers_under_faults_unreliable_2e", 9),
     ("basic_rsm", 1),
     ("concurrent_rsm", 4),
     ("leader_failure_rsm", 1),
@@ -268,11 +284,13 @@ macro_rules! raft_suite {
     };
 }
 
-/// Hands the list of Raft tests beyond the course (part 2X) to the macro `callback`, in
-/// the same form as [`raft_suite!`]. Each has `""` for its course name: the course has no
-/// such test. They are Raft tests, for the same student code as 2A–2D, run with faults at
-/// the worst moments; each one's rustdoc (in `tests/src/suites/raft_2x.rs`) says which rule
-/// of the paper it protects.
+/// Hands the list of Raft tests beyond the course (parts 2X and 2E) to the macro
+/// `callback`, in the same form as [`raft_suite!`]. Each has `""` for its course name: the
+/// course has no such test. They are Raft tests, for the same student code as 2A–2D: 2X's
+/// run it with faults at the worst moments, and each one's rustdoc (in
+/// `tests/src/suites/raft_2x.rs`) says which rule of the paper it protects; 2E's run it with
+/// the extensions of `raft::Options` on (`tests/src/suites/raft_2e.rs`, handout
+/// `docs/lab-extensions.md`).
 #[macro_export]
 macro_rules! strict_suite {
     ($($callback:ident)::+) => {
@@ -306,6 +324,29 @@ macro_rules! strict_suite {
                 "A stale InstallSnapshot reaches a follower holding later entries, then the leader crashes: none is lost.";
             rejoining_candidate_delays_next_leader_less_than_a_second_2x ""
                 "A follower cut off for 2 s (its term ahead, its log behind) rejoins: within 1 s a server other than it leads, and it follows.";
+        }
+
+        /// 2E: elections that do not disrupt (the leader's no-op, Pre-Vote, CheckQuorum,
+        /// leadership transfer).
+        part raft_2e "2E", 4 points each {
+            noop_commits_earlier_terms_2e ""
+                "A command committed just before its leader crashed reaches every server through the new leader's no-op, with no new command.";
+            prevote_rejoining_server_does_not_disrupt_2e ""
+                "Pre-Vote: a follower cut off for 5 s keeps its term, and rejoins without deposing the leader.";
+            prevote_terms_stay_put_under_flapping_link_2e ""
+                "Pre-Vote: for 20 s a follower's link flaps; the leader and every term stay as they were.";
+            check_quorum_cut_off_leader_steps_down_2e ""
+                "CheckQuorum: a leader cut off from a majority (alone, or with one follower) steps down within 2 s.";
+            stickiness_partially_cut_off_server_cannot_depose_leader_2e ""
+                "Leader stickiness: a follower cut off from the leader alone cannot raise the others' terms or depose it.";
+            transfer_to_up_to_date_follower_2e ""
+                "Leadership transfer: the target leads within 1 s, and the old leader accepts no command meanwhile.";
+            transfer_catches_up_lagging_target_2e ""
+                "Leadership transfer to a follower 30 entries behind: the leader catches it up first, and it leads within 1 s.";
+            transfer_to_unreachable_target_is_abandoned_2e ""
+                "A transfer to an unreachable server is abandoned within 1 s, and the leader takes commands again.";
+            transfers_under_faults_unreliable_2e ""
+                "Twenty transfers on an unreliable network with crashes: every round commits, nothing committed changes.";
         }
         }
     };

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use parking_lot::Mutex;
-use raft::{ApplyMsg, ApplyReceiver};
+use raft::ApplyReceiver;
 
-use super::commands::decode_command;
+use super::commands::applied_value;
 use super::hints::{APPLY_ORDER, ENTRY_CHANGED};
 use crate::monitors::ApplyMonitor;
 
@@ -177,13 +177,14 @@ pub(super) async fn run_applier(
     i: usize,
     mut apply_rx: ApplyReceiver,
     applied: Arc<Mutex<Applied>>,
+    noop_on_election: bool,
 ) {
     while let Some(msg) = apply_rx.next().await {
-        let ApplyMsg::Command { index, command, .. } = msg else {
+        let Some((index, value)) = applied_value(i, &msg, noop_on_election) else {
             continue;
         };
         let mut applied = applied.lock();
-        let checked = decode_command(i, index, &command).and_then(|command| {
+        let checked = value.and_then(|command| {
             // The monitor first: it fails the test at once, with more to say.
             applied.monitor_command(i, index, command);
             applied.check_and_record(i, index, command)

@@ -88,6 +88,14 @@ impl Config {
         self.on_server(i, |raft| raft.start(command)).flatten()
     }
 
+    /// `transfer_leadership(to)` on server `i` (part 2E): whether it started a transfer;
+    /// `false` if it did not, or is crashed.
+    pub fn transfer_leadership(&self, i: usize, to: usize) -> bool {
+        tracing::info!(target: "tester", "S{i}.transfer_leadership(S{to})");
+        self.on_server(i, |raft| raft.transfer_leadership(to))
+            .unwrap_or(false)
+    }
+
     /// `GetState()` of server `i`: its term, and whether it believes it is the leader.
     ///
     /// # Panics
@@ -207,17 +215,23 @@ impl Config {
         let node = Node::new(server_name(i));
         let applied = self.inner.applied.clone();
         let applier = self.inner.applier;
+        let options = self.inner.options;
+        let noop = options.noop_on_election;
         let (raft, service) = node.enter(|| {
             let (apply_tx, apply_rx) = apply_channel();
-            let raft = Raft::new(ends, i, persister, apply_tx);
+            let raft = if options == raft::Options::FIGURE_2 {
+                Raft::new(ends, i, persister, apply_tx) // the course's call
+            } else {
+                Raft::with_options(ends, i, persister, apply_tx, options)
+            };
             // The applier is a task of the server, so the `snapshot` calls it makes run
             // in the server's context, and it dies with the server.
             let for_applier = raft.clone();
             labrpc::spawn(async move {
                 match applier {
-                    Applier::Plain => run_applier(i, apply_rx, applied).await,
+                    Applier::Plain => run_applier(i, apply_rx, applied, noop).await,
                     Applier::Snapshot => {
-                        run_snapshot_applier(i, apply_rx, applied, for_applier).await
+                        run_snapshot_applier(i, apply_rx, applied, for_applier, noop).await
                     }
                 }
             });

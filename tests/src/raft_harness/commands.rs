@@ -26,6 +26,35 @@ pub fn encode_padded_command(value: u64, padding: Vec<u8>) -> Vec<u8> {
     labrpc::codec::encode(&TestCommand { value, padding }).expect("commands encode")
 }
 
+/// What the appliers record for a no-op entry (part 2E's `Options::noop_on_election`), in
+/// place of a command's value: the tester's values are below 2^63, so it is no command's.
+pub(crate) const NOOP: u64 = u64::MAX;
+
+/// The value an apply message carries for the checks: its command's, or [`NOOP`] for a
+/// no-op, which only a server started with `noop_on_election` may apply. `None` for a
+/// snapshot.
+pub(super) fn applied_value(
+    i: usize,
+    msg: &raft::ApplyMsg,
+    noop_on_election: bool,
+) -> Option<(u64, Result<u64, String>)> {
+    match msg {
+        raft::ApplyMsg::Command { index, command, .. } => {
+            Some((*index, decode_command(i, *index, command)))
+        }
+        raft::ApplyMsg::Noop { index, .. } if noop_on_election => Some((*index, Ok(NOOP))),
+        raft::ApplyMsg::Noop { index, .. } => Some((
+            *index,
+            Err(format!(
+                "server S{i} applied a no-op at index {index}, but this test runs without \
+                 Options::noop_on_election: only part 2E's leaders append no-ops (the \
+                 course's tests expect their commands at the indices start() returned)"
+            )),
+        )),
+        raft::ApplyMsg::Snapshot { .. } => None,
+    }
+}
+
 /// Decodes a command server `i` applied at `index`.
 pub(super) fn decode_command(i: usize, index: u64, bytes: &[u8]) -> Result<u64, String> {
     let command: Result<TestCommand, _> = labrpc::codec::decode(bytes);

@@ -121,6 +121,8 @@ struct Inner {
     n: usize,
     /// Which applier each server gets.
     applier: Applier,
+    /// The extensions every server runs (part 2E; off in the course's tests).
+    options: raft::Options,
     net: Network,
     /// Which servers run, which are connected, and their stable storage.
     servers: Mutex<Servers>,
@@ -140,6 +142,17 @@ impl Config {
     /// unless `unreliable`; long delays are always on, to catch leaders that send RPCs
     /// one after another.
     pub fn new(n: usize, unreliable: bool, applier: Applier) -> Config {
+        Config::with_options(n, unreliable, applier, raft::Options::FIGURE_2)
+    }
+
+    /// [`Config::new`], with every server started by `Raft::with_options(.., options)`
+    /// (part 2E).
+    pub fn with_options(
+        n: usize,
+        unreliable: bool,
+        applier: Applier,
+        options: raft::Options,
+    ) -> Config {
         let net = Network::new();
         net.set_reliable(!unreliable);
         net.set_long_delays(true);
@@ -148,12 +161,14 @@ impl Config {
             servers = n,
             reliable = !unreliable,
             ?applier,
+            ?options,
             "make_config"
         );
         let cfg = Config {
             inner: Arc::new(Inner {
                 n,
                 applier,
+                options,
                 net,
                 servers: Mutex::new(Servers::new(n)),
                 applied: Arc::new(Mutex::new(Applied::new(n))),

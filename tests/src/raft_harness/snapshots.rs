@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SNAPSHOT_INTERVAL;
 use super::apply::{Applied, AppliedLog};
-use super::commands::decode_command;
+use super::commands::applied_value;
 use super::hints::APPLY_ORDER;
 
 /// The snapshot the snapshot applier makes: the last index, and every command up to it.
@@ -32,6 +32,7 @@ pub(super) async fn run_snapshot_applier(
     mut apply_rx: ApplyReceiver,
     applied: Arc<Mutex<Applied>>,
     raft: Raft,
+    noop_on_election: bool,
 ) {
     while let Some(msg) = apply_rx.next().await {
         let outcome = {
@@ -43,8 +44,10 @@ pub(super) async fn run_snapshot_applier(
                     }
                     ingest_snapshot(&mut applied, i, &data, Some(index)).map(|()| None)
                 }
-                ApplyMsg::Command { index, command, .. } => {
-                    apply_command(&mut applied, i, index, &command)
+                msg => {
+                    let (index, value) = applied_value(i, &msg, noop_on_election)
+                        .expect("only snapshots carry no value");
+                    apply_command(&mut applied, i, index, value)
                 }
             };
             if let Err(error) = &outcome {
@@ -67,11 +70,11 @@ fn apply_command(
     applied: &mut Applied,
     i: usize,
     index: u64,
-    command: &[u8],
+    value: Result<u64, String>,
 ) -> Result<Option<TesterSnapshot>, String> {
     let expected = applied.last_applied[i] + 1;
     let checked = if index == expected {
-        decode_command(i, index, command).and_then(|command| {
+        value.and_then(|command| {
             applied.monitor_command(i, index, command);
             applied.check_and_record(i, index, command)
         })

@@ -13,6 +13,7 @@ pub mod raft_2a;
 pub mod raft_2b;
 pub mod raft_2c;
 pub mod raft_2d;
+pub mod raft_2e;
 pub mod raft_2x;
 pub mod rsm;
 
@@ -22,7 +23,7 @@ catalogue::raft_suite!(crate::registry);
 catalogue::strict_suite!(crate::registry);
 catalogue::kv_suite!(crate::registry);
 
-/// Every registered test of every suite: Lab 2, the Raft tests beyond the course (2X),
+/// Every registered test of every suite: Lab 2, the Raft tests beyond the course (2X, 2E),
 /// then Lab 3.
 pub fn all() -> impl Iterator<Item = &'static TestCase> {
     RAFT.iter().chain(STRICT).chain(KV)
