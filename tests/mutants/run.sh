@@ -9,7 +9,8 @@
 #   MUTANT_SEEDS=20        seeds per test (LAB_RUNS); each test stops at its first failing seed
 #   MUTANT_FIRST_SEED=1    the first seed (LAB_SEED)
 #   MUTANT_SUITES="..."    the test targets to run for every patch (default: by the patch's
-#                          prefix, kv-* -> "rsm kv_3a kv_3b kv_3x", raft-* -> "raft_2a .. raft_2x")
+#                          prefix, kv-* -> "rsm kv_3a kv_3b kv_3x", raft-* -> "raft_2a .. raft_2x",
+#                          ext-* -> "raft_2e")
 #   MUTANT_TARGET_DIR=dir  where to build and keep logs (default: target/mutants)
 #   MUTANT_JOBS=n          tests run at once (default: the number of CPUs)
 #   MUTANT_TIMEOUT=600     wall-clock seconds per test, a last resort (the simulation's own
@@ -60,8 +61,9 @@ suites_for() {
     case $name in
     kv-*) echo "rsm kv_3a kv_3b kv_3x" ;;
     raft-*) echo "raft_2a raft_2b raft_2c raft_2d raft_2x" ;;
+    ext-*) echo "raft_2e" ;;
     *)
-        echo "run.sh: no default suites for $name (name it kv-* or raft-*, or set MUTANT_SUITES)" >&2
+        echo "run.sh: no default suites for $name (name it kv-*, raft-* or ext-*, or set MUTANT_SUITES)" >&2
         return 1
         ;;
     esac
