@@ -59,8 +59,9 @@
 //! | `Link` | `link` |
 //!
 //! Known topics (`role`, `term`, `vote`, `commit`, `snapshot`, `apply`, `log`, `tester`,
-//! `node`, `net`, `state`, `rpc`, `client`) have fixed colours; any other topic gets one
-//! from a small palette by a hash of its name, so it keeps its colour from run to run.
+//! `node`, `net`, `state`, `rpc`, `client`, `pre-vote`, `transfer`, `config`) have fixed
+//! colours; any other topic gets one from a small palette by a hash of its name, so it
+//! keeps its colour from run to run.
 //! Crashes, failed checks and `ERROR` logs are bold red, `WARN` logs bold yellow, phases
 //! bold. Colours are ANSI 256-colour escapes; with [`ColumnOptions::colour`] off the
 //! output has no escape codes at all, and otherwise the same characters.
@@ -463,6 +464,11 @@ const KNOWN_COLOURS: &[(&str, u8)] = &[
     ("state", 220),
     ("rpc", 244),
     ("client", 117),
+    // Pre-Vote, leadership transfer and membership changes. Hues no other topic (nor the
+    // palette) has, so they stay apart from "vote" and "role" next to them.
+    ("pre-vote", 45),
+    ("transfer", 213),
+    ("config", 148),
 ];
 
 /// Colours for other topics, picked by a hash of the topic's name. None of them is red, so
@@ -1330,11 +1336,28 @@ labrpc: failed with seed 5
         assert!(text.contains("\x1b[1;33mWARN slow\x1b[0m"));
         assert!(text.contains("\x1b[38;5;208mbecame candidate"));
         assert_eq!(topic_colour("role"), "38;5;208");
+        assert_eq!(topic_colour("pre-vote"), "38;5;45");
+        assert_eq!(topic_colour("transfer"), "38;5;213");
+        assert_eq!(topic_colour("config"), "38;5;148");
         // Unknown topics get a palette colour, the same every time.
         let mystery = topic_colour("mystery");
         assert_eq!(mystery, topic_colour("mystery"));
         assert!(PALETTE.iter().any(|c| mystery == format!("38;5;{c}")));
         assert!(text.contains(&format!("\x1b[{mystery}msomething else")));
+    }
+
+    #[test]
+    fn known_topics_have_colours_of_their_own() {
+        // A known topic must not share its colour with another one, nor with a hashed
+        // topic's, or the two could not be told apart.
+        let mut seen = std::collections::BTreeSet::new();
+        for (topic, colour) in KNOWN_COLOURS {
+            assert!(seen.insert(colour), "{topic} repeats colour {colour}");
+            assert!(
+                !PALETTE.contains(colour),
+                "{topic}'s colour {colour} is in the palette"
+            );
+        }
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!   "lanes": [{ "name": "S0",
 //!               "down": [[from, to, unstarted 0/1], ...],
 //!               "terms": [[from, to, term, leader 0/1], ...],
-//!               "roles": [[from, to, role 0 follower / 1 candidate / 2 leader], ...],
+//!               "roles": [[from, to, role 0 follower / 1 candidate / 2 leader
+//!                          / 3 pre-candidate], ...],
 //!               "cut": [[from, to, group, alone 0/1], ...],
 //!               "marks": MARKS }],
 //!   "tester": { "phases": [[at, text], ...], "checks": [[at, text, passed 0/1], ...],
@@ -131,6 +132,10 @@ pub struct TermSpan {
 }
 
 /// A Raft role.
+///
+/// The discriminants are the numbers the page's JSON carries (and its `ROLES` array
+/// indexes), so a new role takes the next free number rather than its place in Raft's
+/// order: pages and recordings made before it keep their meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Follower.
@@ -139,6 +144,9 @@ pub enum Role {
     Candidate = 1,
     /// Leader.
     Leader = 2,
+    /// Pre-candidate (Pre-Vote, Raft dissertation §9.6): asking whether it could win an
+    /// election before starting one, without raising its term.
+    PreCandidate = 3,
 }
 
 /// A span of one role of one server.
@@ -306,9 +314,16 @@ fn shorten(text: &str) -> String {
 }
 
 /// The role a `role` annotation's text begins with.
+///
+/// Only a text that begins with a role's name changes the role: other `role` texts (such
+/// as a leader's "steps down: ..." under CheckQuorum, which a "follower ..." one follows)
+/// are marks only.
 fn role_of(text: &str) -> Option<Role> {
     let text = text.trim_start().to_ascii_lowercase();
     [
+        // First: "pre-candidate" contains "candidate", so it must win before any
+        // looser match could read a pre-candidate as a candidate.
+        ("pre-candidate", Role::PreCandidate),
         ("follower", Role::Follower),
         ("candidate", Role::Candidate),
         ("leader", Role::Leader),
@@ -1155,6 +1170,104 @@ mod tests {
         // Every annotation is a mark, role ones included.
         assert_eq!(lane.marks.len(), 5);
         assert!(lane.marks.iter().all(|m| model.topic(m) == "role"));
+    }
+
+    #[test]
+    fn roles_go_through_pre_candidate() {
+        let mut rec = Rec::servers(&["S0"]);
+        rec.state(10 * MS, "S0", 4, false)
+            .note(10 * MS, "S0", "role", "follower in term 4")
+            // Pre-Vote: asking for votes for term 5 while still in term 4.
+            .note(
+                20 * MS,
+                "S0",
+                "role",
+                "pre-candidate in term 4: asking for pre-votes for term 5",
+            )
+            .note(
+                25 * MS,
+                "S0",
+                "pre-vote",
+                "granted S2's pre-vote for term 5",
+            )
+            .state(30 * MS, "S0", 5, false)
+            .note(30 * MS, "S0", "role", "candidate in term 5")
+            .state(40 * MS, "S0", 5, true)
+            .note(40 * MS, "S0", "role", "leader in term 5");
+        let model = build(&rec.end(100 * MS));
+        let lane = model.lane("S0").unwrap();
+        assert_eq!(
+            lane.roles,
+            [
+                role(10 * MS, 20 * MS, Role::Follower),
+                role(20 * MS, 30 * MS, Role::PreCandidate),
+                role(30 * MS, 40 * MS, Role::Candidate),
+                role(40 * MS, 100 * MS, Role::Leader),
+            ]
+        );
+        // The pre-candidate span neither leads nor changes the term bands.
+        assert_eq!(
+            lane.terms,
+            [
+                term(10 * MS, 30 * MS, 4, false),
+                term(30 * MS, 40 * MS, 5, false),
+                term(40 * MS, 100 * MS, 5, true),
+            ]
+        );
+        // The page reads roles by number: a pre-candidate is 3.
+        let json = serde_json::to_value(&lane.roles).unwrap();
+        assert_eq!(json[1], serde_json::json!([20_000, 30_000, 3]));
+    }
+
+    #[test]
+    fn steps_down_alone_changes_no_role() {
+        let leader_then_steps_down = || {
+            let mut rec = Rec::servers(&["S0"]);
+            rec.note(10 * MS, "S0", "role", "leader in term 3").note(
+                20 * MS,
+                "S0",
+                "role",
+                "steps down: heard from 1 of 5 servers in an election timeout (CheckQuorum)",
+            );
+            rec
+        };
+        let model = build(&leader_then_steps_down().end(100 * MS));
+        let lane = model.lane("S0").unwrap();
+        assert_eq!(lane.roles, [role(10 * MS, 100 * MS, Role::Leader)]);
+        assert_eq!(lane.marks.len(), 2);
+        // The "follower" annotation that follows is what ends the leadership.
+        let mut rec = leader_then_steps_down();
+        rec.note(30 * MS, "S0", "role", "follower in term 3");
+        let model = build(&rec.end(100 * MS));
+        assert_eq!(
+            model.lane("S0").unwrap().roles,
+            [
+                role(10 * MS, 30 * MS, Role::Leader),
+                role(30 * MS, 100 * MS, Role::Follower),
+            ]
+        );
+    }
+
+    #[test]
+    fn role_texts_match_by_their_first_word() {
+        let cases = [
+            (
+                "pre-candidate in term 4: asking for pre-votes for term 5",
+                Some(Role::PreCandidate),
+            ),
+            ("  Pre-Candidate", Some(Role::PreCandidate)),
+            ("candidate in term 5", Some(Role::Candidate)),
+            ("follower in term 5", Some(Role::Follower)),
+            ("leader in term 5", Some(Role::Leader)),
+            // Role words later in the text do not count.
+            ("steps down: heard from 1 of 5 servers (CheckQuorum)", None),
+            ("not a candidate", None),
+            ("pre-vote for term 5", None),
+            ("precandidate", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(role_of(text), want, "{text:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::rpc::{
     AppendEntriesArgs, AppendEntriesReply, Entries, InstallSnapshotArgs, InstallSnapshotReply,
     TimeoutNowArgs, TimeoutNowReply,
 };
-use super::state::{Effects, Role, State, Transfer};
+use super::state::{Effects, Outgoing, Role, State, Transfer};
 
 /// What a replicator sends next to its follower.
 pub(crate) enum Message {
@@ -310,7 +310,10 @@ impl State {
             format_args!("S{to}'s log matches: TimeoutNow sent to it"),
         );
         Effects {
-            timeout_now: Some((to, TimeoutNowArgs { term, leader: me })),
+            send: Some(Outgoing::TimeoutNow(
+                to,
+                TimeoutNowArgs { term, leader: me },
+            )),
             ..Effects::default()
         }
     }

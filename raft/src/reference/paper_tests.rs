@@ -14,7 +14,7 @@ use super::rpc::{
     AppendEntriesArgs, AppendEntriesReply, Entries, InstallSnapshotArgs, InstallSnapshotReply,
     RequestVoteArgs, RequestVoteReply,
 };
-use super::state::{Role, State};
+use super::state::{Outgoing, Role, State};
 use crate::ApplyMsg;
 
 // --- Building servers and messages ---
@@ -260,19 +260,21 @@ fn an_election_timeout_starts_an_election_5_2() {
     assert!(matches!(state.role(), Role::Candidate(_)));
     assert_eq!((state.current_term(), state.voted_for), (4, Some(0)));
     assert!(effects.persist && effects.reset_election_timer);
-    let args = effects.request_votes.expect("asks for votes");
+    let Some(Outgoing::RequestVotes(args)) = effects.send else {
+        panic!("asks for votes")
+    };
     assert_eq!((args.term, args.candidate), (4, 0));
     assert_eq!((args.last_log_index, args.last_log_term), (2, 3));
 
     // A candidate whose election timed out starts another, in the next term.
     let effects = state.election_timeout();
     assert_eq!(state.current_term(), 5);
-    assert_eq!(effects.request_votes.map(|a| a.term), Some(5));
+    assert!(matches!(effects.send, Some(Outgoing::RequestVotes(a)) if a.term == 5));
 
     let mut state = leader(3, 2, &[1]);
     let effects = state.election_timeout();
     assert!(state.is_leader() && state.current_term() == 2);
-    assert!(effects.request_votes.is_none() && !effects.persist);
+    assert!(effects.send.is_none() && !effects.persist);
 
     // A cluster of one is its own majority.
     let mut state = follower(0, 1, 0, &[]);

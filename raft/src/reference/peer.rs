@@ -21,7 +21,7 @@ use super::rpc::{
     RequestVoteArgs, RequestVoteReply, TimeoutNowArgs,
 };
 use super::signal::Signal;
-use super::state::{ELECTION_TIMEOUT_MS, Effects, HEARTBEAT, Role, State};
+use super::state::{ELECTION_TIMEOUT_MS, Effects, HEARTBEAT, Outgoing, Role, State};
 use crate::{ApplySender, Persister};
 
 /// One Raft server: how it reaches the others, where it saves its state, and that state
@@ -40,7 +40,10 @@ impl Peer {
     /// transition sees the current virtual time (`State::now`).
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         let mut state = self.state.lock();
-        state.now = labrpc::now();
+        // Only the options' rules read the time: Figure 2's servers spare the clock.
+        if state.options.pre_vote || state.options.check_quorum {
+            state.now = labrpc::now();
+        }
         state
     }
 
@@ -54,9 +57,7 @@ impl Peer {
             reset_election_timer,
             wake_applier,
             start_replicators,
-            request_votes,
-            pre_votes,
-            timeout_now,
+            send,
         } = effects;
         if persist {
             persist::save(&self.persister, state);
@@ -70,14 +71,11 @@ impl Peer {
         if start_replicators {
             self.start_replicators(state);
         }
-        if let Some(args) = request_votes {
-            self.request_votes(args);
-        }
-        if let Some(PreVoteArgs(args)) = pre_votes {
-            self.request_pre_votes(args);
-        }
-        if let Some((to, args)) = timeout_now {
-            self.send_timeout_now(to, args);
+        match send {
+            None => {}
+            Some(Outgoing::RequestVotes(args)) => self.request_votes(args),
+            Some(Outgoing::PreVotes(PreVoteArgs(args))) => self.request_pre_votes(args),
+            Some(Outgoing::TimeoutNow(to, args)) => self.send_timeout_now(to, args),
         }
     }
 

@@ -109,12 +109,19 @@ pub(crate) struct Effects {
     pub(crate) wake_applier: bool,
     /// Became leader: start one replicator per follower for the current term.
     pub(crate) start_replicators: bool,
-    /// Became candidate: send these to every other server.
-    pub(crate) request_votes: Option<RequestVoteArgs>,
-    /// Became pre-candidate: send these to every other server.
-    pub(crate) pre_votes: Option<PreVoteArgs>,
-    /// Hands leadership over: send this TimeoutNow to that server.
-    pub(crate) timeout_now: Option<(usize, TimeoutNowArgs)>,
+    /// Messages to send: a transition sends at most one kind.
+    pub(crate) send: Option<Outgoing>,
+}
+
+/// The messages a transition asks the peer to send (besides what the replicators send).
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// Became candidate: this RequestVote to every other server.
+    RequestVotes(RequestVoteArgs),
+    /// Became pre-candidate: this PreVote to every other server.
+    PreVotes(PreVoteArgs),
+    /// Hands leadership over: this TimeoutNow to that server.
+    TimeoutNow(usize, TimeoutNowArgs),
 }
 
 impl BitOrAssign for Effects {
@@ -123,14 +130,8 @@ impl BitOrAssign for Effects {
         self.reset_election_timer |= later.reset_election_timer;
         self.wake_applier |= later.wake_applier;
         self.start_replicators |= later.start_replicators;
-        if later.request_votes.is_some() {
-            self.request_votes = later.request_votes;
-        }
-        if later.pre_votes.is_some() {
-            self.pre_votes = later.pre_votes;
-        }
-        if later.timeout_now.is_some() {
-            self.timeout_now = later.timeout_now;
+        if later.send.is_some() {
+            self.send = later.send;
         }
     }
 }
@@ -196,7 +197,8 @@ pub(crate) struct State {
     /// `Effects::reset_election_timer`.
     pub(crate) election_deadline: Instant,
     /// The virtual time of the step being taken, which the peer sets before each
-    /// transition (it alone reads the clock). Only leader stickiness and Pre-Vote read it.
+    /// transition (it alone reads the clock) when Pre-Vote or CheckQuorum is on: only
+    /// their rules read it.
     pub(crate) now: Instant,
     /// When this server last heard from the leader of its current term (an AppendEntries
     /// or InstallSnapshot it accepted), for leader stickiness and Pre-Vote.
@@ -362,13 +364,13 @@ impl State {
         if self.servers == 1 {
             effects |= self.become_leader();
         } else {
-            effects.request_votes = Some(RequestVoteArgs {
+            effects.send = Some(Outgoing::RequestVotes(RequestVoteArgs {
                 term: self.current_term,
                 candidate: self.me,
                 last_log_index: self.log.last_index(),
                 last_log_term: self.log.last_term(),
                 leadership_transfer,
-            });
+            }));
         }
         self.check_invariants();
         effects
@@ -395,13 +397,13 @@ impl State {
         );
         self.check_invariants();
         Effects {
-            pre_votes: Some(PreVoteArgs(RequestVoteArgs {
+            send: Some(Outgoing::PreVotes(PreVoteArgs(RequestVoteArgs {
                 term: self.current_term + 1,
                 candidate: self.me,
                 last_log_index: self.log.last_index(),
                 last_log_term: self.log.last_term(),
                 leadership_transfer: false,
-            })),
+            }))),
             ..Effects::default()
         }
     }

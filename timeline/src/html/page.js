@@ -37,8 +37,12 @@ window.onerror = function (message, source, line, column) {
   const MARK_Y = 38;
   const MARK_H = 10;
 
-  const ROLES = ["follower", "candidate", "leader"];
-  const ROLE_COLORS = ["#a8b8cc", "#f59e0b", "#1e4f91"];
+  // Indexed by the model's role numbers (timeline::model::Role), so pre-candidate, added
+  // last, comes last; the legend lists them in Raft's order (ROLE_ORDER) instead.
+  const ROLES = ["follower", "candidate", "leader", "pre-candidate"];
+  // A pre-candidate is a lighter candidate: it is asking, not yet standing, for election.
+  const ROLE_COLORS = ["#a8b8cc", "#f59e0b", "#1e4f91", "#fbc56b"];
+  const ROLE_ORDER = [0, 3, 1, 2];
   const TERM_SHADES = ["#e6ecf4", "#d3deeb"];
   const LEADER_TERM = "#2f6db5";
   const GROUP_COLORS = ["#14b8a6", "#f59e0b", "#a855f7", "#ec4899", "#84cc16", "#0ea5e9", "#f97316"];
@@ -54,6 +58,9 @@ window.onerror = function (message, source, line, column) {
     snapshot: "#0891b2",
     persist: "#a16207",
     log: "#64748b",
+    "pre-vote": "#06b6d4",
+    transfer: "#e879f9",
+    config: "#84cc16",
     "failed check": "#dc2626",
   };
   const PALETTE = ["#db2777", "#2563eb", "#ca8a04", "#9333ea", "#0d9488", "#b45309", "#4f46e5", "#be123c"];
@@ -257,7 +264,10 @@ window.onerror = function (message, source, line, column) {
       [{ color: TERM_SHADES[1] }, "next term"],
       [{ color: LEADER_TERM }, "term as leader"],
     ];
-    ROLES.forEach((role, i) => laneItems.push([{ color: ROLE_COLORS[i] }, role]));
+    // Pre-candidate only when some server was one: a Raft without Pre-Vote never is.
+    const roleSeen = new Set();
+    for (const l of lanes) for (const r of l.roles) roleSeen.add(r[2]);
+    for (const i of ROLE_ORDER) if (i < 3 || roleSeen.has(i)) laneItems.push([{ color: ROLE_COLORS[i] }, ROLES[i]]);
     if (anyDown) laneItems.push([{ className: "hatch" }, "down"]);
     if (anyUnstarted) laneItems.push([{ className: "unstarted" }, "not started"]);
     if (lanes.length) group("Servers", laneItems);
