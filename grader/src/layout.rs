@@ -55,6 +55,7 @@ pub const MARKED_FILES: &[&str] = &[
     ".ci/run",
     "README.md",
     "docs/fault-model.md",
+    "docs/lab-extensions.md",
     "docs/lab-kvraft.md",
     "docs/lab-raft.md",
     "grader/README.md",

@@ -133,9 +133,9 @@ impl Raft {
     /// Hands leadership to server `to` (part 2E, dissertation §3.10): this server, if it
     /// leads, stops accepting commands, brings `to`'s log up to date and tells it to stand
     /// for election at once, which it then wins. Returns whether the transfer started
-    /// (only a leader transfers, and only to another server). If `to` does not lead within
-    /// an election timeout, the transfer is abandoned and this server accepts commands
-    /// again.
+    /// (only a live leader transfers, and only to another server of the cluster); a
+    /// transfer replaces one under way. If `to` does not lead within an election timeout,
+    /// the transfer is abandoned and this server accepts commands again.
     pub fn transfer_leadership(&self, to: usize) -> bool {
         let mut state = self.peer.lock();
         if state.dead {

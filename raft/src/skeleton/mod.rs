@@ -217,7 +217,8 @@ impl Raft {
     ///   and raises its term only once a majority says yes.
     /// - `check_quorum`: a leader that has not heard from a majority for an election
     ///   timeout steps down; a server that heard from a live leader within a minimum
-    ///   election timeout ignores RequestVotes (unless the leader itself handed over).
+    ///   election timeout ignores RequestVotes for a newer term, keeping its own term and
+    ///   vote (unless the leader itself handed over).
     pub fn with_options(
         peers: Vec<ClientEnd>,
         me: usize,
@@ -251,9 +252,10 @@ impl Raft {
     /// Hands leadership to server `to` (2E; dissertation §3.10). If this server leads,
     /// it stops accepting commands (`start` returns `None`), brings `to`'s log up to date,
     /// and then tells `to` to stand for election at once (a TimeoutNow RPC), which `to`
-    /// wins. Returns whether the transfer started: `false` if this server does not lead,
-    /// or `to` is itself. If `to` does not lead within an election timeout, give up and
-    /// accept commands again. Must return at once.
+    /// wins. Returns whether the transfer started: `false` if this server does not lead
+    /// (or was killed), or `to` is not another server of the cluster. A transfer to
+    /// another server replaces one under way. If `to` does not lead within an election
+    /// timeout, give up and accept commands again. Must return at once.
     pub fn transfer_leadership(&self, _to: usize) -> bool {
         // Your code here (2E).
         false

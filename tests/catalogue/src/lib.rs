@@ -504,8 +504,8 @@ pub fn find(name: &str) -> Option<&'static Test> {
     all().find(|test| test.name == name)
 }
 
-/// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D", "2X", "RSM",
-/// "3A", "3B"]`).
+/// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D", "2X", "2E",
+/// "RSM", "3A", "3B", "3X"]`).
 pub fn parts() -> Vec<&'static str> {
     let mut parts: Vec<&'static str> = Vec::new();
     for test in all() {

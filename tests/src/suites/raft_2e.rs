@@ -65,7 +65,9 @@ fn highest_term(cfg: &Config) -> u64 {
 /// election (the other's log is behind). A leader commits entries of earlier terms only
 /// through one of its own term (Figure 2, Rules for Leaders), and no command comes: only
 /// the no-op can commit X. The test wants X applied on both servers within a second of
-/// the new leader's election; the reference needs one heartbeat round trip. Five rounds.
+/// seeing the new leader (`check_one_leader`, which looks 450–550 ms after the crash, then
+/// every 450–550 ms: so within about 1.5 s of the election); the reference needs one
+/// heartbeat round trip. Five rounds.
 ///
 /// With `noop_on_election` off, X stays unapplied on both servers, and the test fails at
 /// once in the first round.
