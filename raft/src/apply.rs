@@ -2,12 +2,12 @@
 
 use futures::channel::mpsc;
 
-/// A message on the apply channel: a committed command, a committed no-op, or a snapshot
-/// to install.
+/// A message on the apply channel: a committed command, a committed no-op or configuration
+/// entry, or a snapshot to install.
 ///
-/// Raft sends these in log order. Each `Command` (or `Noop`) has the index right after the
-/// previous one (or after the last `Snapshot`); a `Snapshot` replaces every command up to
-/// its index.
+/// Raft sends these in log order. Each `Command` (or `Noop`, or `Configuration`) has the
+/// index right after the previous one (or after the last `Snapshot`); a `Snapshot` replaces
+/// every command up to its index.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum ApplyMsg {
     /// A log entry that has been committed.
@@ -28,6 +28,16 @@ pub enum ApplyMsg {
         index: u64,
         /// The term of the leader that appended it.
         term: u64,
+    },
+    /// A configuration entry (part 2F: `add_server`, `remove_server`), now committed: from
+    /// this index on, `servers` are the cluster. Like a no-op, it holds no command.
+    Configuration {
+        /// Its log index.
+        index: u64,
+        /// The term of the leader that appended it.
+        term: u64,
+        /// The servers of the new configuration, in increasing order.
+        servers: Vec<usize>,
     },
     /// A snapshot received from the leader (2D), which the service must install.
     Snapshot {

@@ -6,7 +6,8 @@
 /// [`Raft::new`](crate::Raft::new) starts a server with every switch off, as the course's
 /// tests want; [`Raft::with_options`](crate::Raft::with_options) turns them on. The other
 /// extensions (leadership transfer, membership changes, ReadIndex) are calls, not
-/// switches: a server does them only when asked.
+/// switches: a server does them only when asked. `joining` is not an extension either, but
+/// how a server added to a running cluster (part 2F) starts.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Options {
     /// Pre-Vote (dissertation §9.6): before it raises its term to stand for election, a
@@ -24,6 +25,13 @@ pub struct Options {
     /// without waiting for a new command. The no-op reaches the service as
     /// [`ApplyMsg::Noop`](crate::ApplyMsg::Noop).
     pub noop_on_election: bool,
+    /// Part 2F: this server joins a running cluster, which will add it with
+    /// [`Raft::add_server`](crate::Raft::add_server). With nothing saved it starts with no
+    /// configuration (instead of one holding every server), so it neither stands for
+    /// election nor counts anyone's vote until it learns the cluster's configuration from
+    /// the leader. (A server that has saved a configuration, in its log or snapshot, uses
+    /// that one either way.)
+    pub joining: bool,
 }
 
 impl Options {
@@ -32,6 +40,7 @@ impl Options {
         pre_vote: false,
         check_quorum: false,
         noop_on_election: false,
+        joining: false,
     };
 
     /// Every switch on: what a production Raft runs.
@@ -39,5 +48,6 @@ impl Options {
         pre_vote: true,
         check_quorum: true,
         noop_on_election: true,
+        joining: false,
     };
 }

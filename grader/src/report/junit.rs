@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn every_part_belongs_to_its_lab() {
-        for part in ["2A", "2B", "2C", "2D", "2X", "2E"] {
+        for part in ["2A", "2B", "2C", "2D", "2X", "2E", "2F"] {
             assert_eq!(lab(part), RAFT, "{part}");
         }
         for part in ["RSM", "3A", "3B"] {

@@ -201,8 +201,8 @@ impl<S: StateMachine> Rsm<S> {
                         shared.apply(index, term, &command);
                         self.snapshot_if_too_big(&shared)
                     }
-                    ApplyMsg::Noop { index, .. } => {
-                        shared.skip_noop(index);
+                    ApplyMsg::Noop { index, .. } | ApplyMsg::Configuration { index, .. } => {
+                        shared.skip_entry(index);
                         None
                     }
                     ApplyMsg::Snapshot { index, data, .. } => {
@@ -263,10 +263,10 @@ impl<S: StateMachine> Shared<S> {
         }
     }
 
-    /// A new leader's no-op committed at `index`: nothing to apply, but the index is
-    /// taken, so an operation submitted there lost its place (its leader lost leadership
-    /// before it committed).
-    fn skip_noop(&mut self, index: u64) {
+    /// A new leader's no-op, or a configuration, committed at `index`: nothing to apply,
+    /// but the index is taken, so an operation submitted there lost its place (its leader
+    /// lost leadership before it committed).
+    fn skip_entry(&mut self, index: u64) {
         if index <= self.last_applied {
             return;
         }

@@ -119,10 +119,11 @@ impl<S: StateMachine> Rsm<S> {
                     // Your code here: decode the operation (`labrpc::codec::decode`),
                     // apply it, and wake its submitter if it is waiting on this server.
                 }
-                ApplyMsg::Noop { .. } => {
-                    // Only with part 2E's `Options::noop_on_election`, which the 3A/3B
-                    // tests leave off: nothing to apply, but the index is taken (the
-                    // operation submitted there, if any, lost its place).
+                ApplyMsg::Noop { .. } | ApplyMsg::Configuration { .. } => {
+                    // Only with part 2E's `Options::noop_on_election` or part 2F's
+                    // membership changes, which the 3A/3B tests do not use: nothing to
+                    // apply, but the index is taken (the operation submitted there, if
+                    // any, lost its place).
                 }
                 ApplyMsg::Snapshot { .. } => {
                     // Your code here (3B).

@@ -62,11 +62,18 @@ impl State {
             .count();
         if matching < entries.len() {
             let first_new = prev + 1 + matching as u64;
+            let mut configuration_changed = false;
             if self.log.term_at(first_new).is_some() {
                 self.log.truncate_from(first_new); // a real conflict
+                // It may have held the configuration in force: fall back (§4.1).
+                configuration_changed = self.configuration().1 >= first_new;
             }
             for entry in received.into_iter().skip(skip + matching) {
+                configuration_changed |= entry.configuration().is_some();
                 self.log.push(entry);
+            }
+            if configuration_changed {
+                self.refresh_configuration(); // in force at once, committed or not (§4.1)
             }
             // Figure 2: log[] is persistent, "updated on stable storage before responding
             // to RPCs": the leader counts this copy toward a majority once we say success.

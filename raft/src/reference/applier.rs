@@ -40,6 +40,11 @@ impl State {
                     index,
                     term: entry.term,
                 },
+                Payload::Configuration(config) => ApplyMsg::Configuration {
+                    index,
+                    term: entry.term,
+                    servers: config.members().to_vec(),
+                },
             });
             self.last_applied = index;
         }

@@ -22,6 +22,9 @@ impl State {
         };
         if self.is_leader() {
             effects |= self.leader_timeout();
+        } else if !self.is_member() {
+            // Not in its configuration (removed, or not yet added): it may not stand, and
+            // waits to hear from a leader (§4.2.2, §4.2.3).
         } else if self.options.pre_vote {
             effects |= self.become_pre_candidate();
         } else {
@@ -35,7 +38,7 @@ impl State {
     /// down (§6.2): it may be cut off in a minority, where it would otherwise keep
     /// accepting commands it can never commit and, in Lab 3, keep clients waiting.
     fn leader_timeout(&mut self) -> Effects {
-        let (me, majority, term) = (self.me, self.majority(), self.current_term());
+        let (me, term) = (self.me, self.current_term());
         let check_quorum = self.options.check_quorum;
         let Some(leader) = self.leader_in(term) else {
             return Effects::default();
@@ -49,13 +52,16 @@ impl State {
                 ),
             );
         }
+        self.catch_up_timeout();
         if !check_quorum {
             return Effects::default();
         }
+        let servers = self.servers;
+        let leader = self.leader_in(term).expect("still leading");
         leader.heard_from[me] = true;
-        let heard = leader.heard_from.iter().filter(|&&h| h).count();
-        leader.heard_from.fill(false);
-        if heard >= majority {
+        let heard_from = std::mem::replace(&mut leader.heard_from, vec![false; servers]);
+        let heard = heard_from.iter().filter(|&&h| h).count();
+        if self.is_quorum(|s| heard_from[s]) {
             return Effects::default();
         }
         labrpc::annotate(
@@ -163,7 +169,6 @@ impl State {
         if reply.term > self.current_term() {
             return self.become_follower(reply.term);
         }
-        let majority = self.majority();
         if sent_term != self.current_term() || !reply.vote_granted {
             return Effects::default();
         }
@@ -171,7 +176,7 @@ impl State {
             return Effects::default(); // the pre-vote is over
         };
         pre.votes[voter] = true;
-        if pre.votes.iter().filter(|&&v| v).count() >= majority {
+        if self.votes_are_quorum() {
             return self.become_candidate();
         }
         Effects::default()
@@ -188,7 +193,6 @@ impl State {
         if reply.term > self.current_term() {
             return self.become_follower(reply.term); // §5.1
         }
-        let majority = self.majority();
         let Some(candidate) = self.candidate_in(sent_term) else {
             return Effects::default(); // a reply to an election already over
         };
@@ -196,7 +200,7 @@ impl State {
             return Effects::default();
         }
         candidate.votes[voter] = true;
-        if candidate.votes.iter().filter(|&&v| v).count() >= majority {
+        if self.votes_are_quorum() {
             return self.become_leader();
         }
         Effects::default()

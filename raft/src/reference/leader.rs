@@ -23,6 +23,8 @@ pub(crate) enum Replicate {
     Wait,
     /// Send this, and count it in flight until its outcome is handled.
     Send(Message),
+    /// The follower is not in the configuration: nothing to send for a heartbeat interval.
+    Idle,
 }
 
 impl State {
@@ -70,9 +72,15 @@ impl State {
             return Replicate::Stop;
         }
         let last_index = self.log.last_index();
+        // Only the members and a server being added hear from the leader (§4.2.1): a
+        // removed server is left alone.
+        let member = self.configuration().0.contains(follower);
         let Some(leader) = self.leader_in(term) else {
             return Replicate::Stop;
         };
+        if !member && leader.learner.as_ref().is_none_or(|l| l.server != follower) {
+            return Replicate::Idle;
+        }
         let lacks_entries = leader.next_index[follower] <= last_index;
         if !heartbeat_due && (leader.in_flight[follower] > 0 || !lacks_entries) {
             return Replicate::Wait;
@@ -95,6 +103,7 @@ impl State {
                 leader: self.me,
                 last_included_index: self.log.snapshot_index(),
                 last_included_term: self.log.snapshot_term(),
+                config: self.configuration_at_snapshot(),
                 data: self.snapshot.clone(),
             });
         }
@@ -145,6 +154,7 @@ impl State {
             leader.next_index[follower] = leader.next_index[follower].max(matched + 1);
             effects |= self.advance_commit();
             effects |= self.continue_transfer();
+            effects |= self.continue_catch_up();
             self.check_invariants();
             return effects;
         }
@@ -189,6 +199,7 @@ impl State {
         leader.wake[follower].notify(); // send the entries after the snapshot
         let mut effects = effects;
         effects |= self.continue_transfer();
+        effects |= self.continue_catch_up();
         self.check_invariants();
         effects
     }
@@ -230,16 +241,19 @@ impl State {
     /// `matchIndex[i] ≥ N`, and `log[N].term == currentTerm`: set commitIndex = N (§5.3,
     /// §5.4)". Entries of earlier terms are never committed by counting their replicas,
     /// only along with a later entry of the current term (§5.4.2, Figure 8).
+    ///
+    /// The majority is of the configuration in force (§4.1): a leader that is not in it
+    /// (being removed) does not count its own copy.
     pub(crate) fn advance_commit(&mut self) -> Effects {
-        let majority = self.majority();
         let term = self.current_term();
-        let Some(leader) = self.leader_in(term) else {
+        let Role::Leader(leader) = self.role() else {
             return Effects::default();
         };
-        let mut matched = leader.match_index.clone();
-        matched.sort_unstable_by(|a, b| b.cmp(a));
         // The highest index stored on a majority.
-        let n = matched[majority - 1];
+        let n = self
+            .configuration()
+            .0
+            .quorum_value(|s| leader.match_index[s]);
         if n > self.commit_index && self.log.term_at(n) == Some(term) {
             // Followers learn the new commit index with the next AppendEntries.
             labrpc::annotate(
@@ -250,10 +264,20 @@ impl State {
                 ),
             );
             self.commit_index = n;
-            return Effects {
+            let mut effects = Effects {
                 wake_applier: true,
                 ..Effects::default()
             };
+            // §4.2.2: a leader removed from the configuration steps down once the
+            // configuration without it is committed.
+            if !self.is_member() && self.configuration().1 <= n {
+                labrpc::annotate(
+                    "role",
+                    format_args!("steps down: its removal from the configuration committed"),
+                );
+                effects |= self.become_follower(term);
+            }
+            return effects;
         }
         Effects::default()
     }
@@ -267,8 +291,9 @@ impl State {
     /// It is abandoned if it has not completed after an election timeout.
     pub(crate) fn transfer_leadership(&mut self, to: usize) -> Option<Effects> {
         let (me, servers, term) = (self.me, self.servers, self.current_term());
+        let member = self.configuration().0.contains(to);
         let leader = self.leader_in(term)?;
-        if to == me || to >= servers {
+        if to == me || to >= servers || !member {
             return None;
         }
         leader.transfer = Some(Transfer {
@@ -324,7 +349,7 @@ impl State {
     /// stickiness.
     pub(crate) fn timeout_now(&mut self, args: &TimeoutNowArgs) -> (TimeoutNowReply, Effects) {
         let mut effects = Effects::default();
-        if args.term < self.current_term() || self.is_leader() {
+        if args.term < self.current_term() || self.is_leader() || !self.is_member() {
             let reply = TimeoutNowReply {
                 term: self.current_term(),
             };

@@ -18,6 +18,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::config::Configuration;
+
 /// One log entry: what it holds, and the term in which a leader appended it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub(crate) struct Entry {
@@ -32,6 +34,8 @@ pub(crate) enum Payload {
     Command(Vec<u8>),
     /// The empty entry a new leader appends (`Options::noop_on_election`).
     Noop,
+    /// A new configuration (part 2F), in force from the moment a server has the entry.
+    Configuration(Configuration),
 }
 
 impl Entry {
@@ -69,8 +73,9 @@ struct OwnedWireEntry {
 
 /// The payload of an entry that holds no command, encoded as its byte string.
 #[derive(Serialize, Deserialize)]
-enum Special {
+enum Special<C> {
     Noop,
+    Configuration(C),
 }
 
 impl Serialize for Entry {
@@ -81,15 +86,33 @@ impl Serialize for Entry {
                 body: command,
             }
             .serialize(serializer),
-            Payload::Noop => {
-                let body =
-                    labrpc::codec::encode(&Special::Noop).map_err(serde::ser::Error::custom)?;
-                WireEntry {
-                    code: self.term << 1 | 1,
-                    body: &body,
-                }
-                .serialize(serializer)
+            Payload::Noop => self.serialize_special(Special::Noop, serializer),
+            Payload::Configuration(config) => {
+                self.serialize_special(Special::Configuration(config), serializer)
             }
+        }
+    }
+}
+
+impl Entry {
+    fn serialize_special<S: serde::Serializer>(
+        &self,
+        special: Special<&Configuration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let body = labrpc::codec::encode(&special).map_err(serde::ser::Error::custom)?;
+        WireEntry {
+            code: self.term << 1 | 1,
+            body: &body,
+        }
+        .serialize(serializer)
+    }
+
+    /// The configuration this entry holds, if it holds one.
+    pub(crate) fn configuration(&self) -> Option<&Configuration> {
+        match &self.payload {
+            Payload::Configuration(config) => Some(config),
+            _ => None,
         }
     }
 }
@@ -101,9 +124,11 @@ impl<'de> Deserialize<'de> for Entry {
         if code & 1 == 0 {
             return Ok(Entry::command(term, body));
         }
-        let special: Special = labrpc::codec::decode(&body).map_err(serde::de::Error::custom)?;
+        let special: Special<Configuration> =
+            labrpc::codec::decode(&body).map_err(serde::de::Error::custom)?;
         let payload = match special {
             Special::Noop => Payload::Noop,
+            Special::Configuration(config) => Payload::Configuration(config),
         };
         Ok(Entry { term, payload })
     }
@@ -125,13 +150,17 @@ pub(crate) struct Log {
     encoded: Vec<u8>,
     /// Where each entry's encoding ends in `encoded`.
     encoded_ends: Vec<usize>,
+    /// The configuration in force at `snapshot_index`, if an entry up to there held one
+    /// (part 2F): compacting the entry must not lose it.
+    snapshot_config: Option<Configuration>,
 }
 
-/// The log as saved: the snapshot boundary and the encoded entries.
+/// The log as saved: the snapshot boundary, its configuration, and the encoded entries.
 #[derive(Serialize, Deserialize)]
-struct SavedLog<B> {
+struct SavedLog<B, C> {
     snapshot_index: u64,
     snapshot_term: u64,
+    snapshot_config: Option<C>,
     entries: B,
 }
 
@@ -140,6 +169,7 @@ impl Serialize for Log {
         SavedLog {
             snapshot_index: self.snapshot_index,
             snapshot_term: self.snapshot_term,
+            snapshot_config: self.snapshot_config.as_ref(),
             entries: serde_bytes::Bytes::new(&self.encoded),
         }
         .serialize(serializer)
@@ -148,10 +178,11 @@ impl Serialize for Log {
 
 impl<'de> Deserialize<'de> for Log {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Log, D::Error> {
-        let saved = SavedLog::<serde_bytes::ByteBuf>::deserialize(deserializer)?;
+        let saved = SavedLog::<serde_bytes::ByteBuf, Configuration>::deserialize(deserializer)?;
         let mut log = Log {
             snapshot_index: saved.snapshot_index,
             snapshot_term: saved.snapshot_term,
+            snapshot_config: saved.snapshot_config,
             ..Log::default()
         };
         let mut rest = &saved.entries[..];
@@ -255,6 +286,13 @@ impl Log {
         }
         if self.term_at(index) == Some(term) {
             let dropped = (index - self.snapshot_index) as usize;
+            if let Some(config) = self.entries[..dropped]
+                .iter()
+                .rev()
+                .find_map(Entry::configuration)
+            {
+                self.snapshot_config = Some(config.clone());
+            }
             let dropped_bytes = self.encoded_ends[dropped - 1];
             self.entries.drain(..dropped);
             self.encoded.drain(..dropped_bytes);
@@ -266,9 +304,41 @@ impl Log {
             self.entries.clear();
             self.encoded.clear();
             self.encoded_ends.clear();
+            // Unknown: the snapshot's sender says (`set_snapshot_configuration`).
+            self.snapshot_config = None;
         }
         self.snapshot_index = index;
         self.snapshot_term = term;
+    }
+
+    /// The configuration in force at the snapshot's last index, as its sender knew it.
+    pub(crate) fn set_snapshot_configuration(&mut self, config: Option<Configuration>) {
+        self.snapshot_config = config;
+    }
+
+    /// The configuration in force at the snapshot's last index, if any entry held one.
+    pub(crate) fn snapshot_configuration(&self) -> Option<&Configuration> {
+        self.snapshot_config.as_ref()
+    }
+
+    /// The latest configuration in the log, committed or not, and its index; else the
+    /// snapshot's (at the snapshot's index); `None` if neither holds one (the cluster's
+    /// initial configuration is in force).
+    pub(crate) fn latest_configuration(&self) -> Option<(u64, &Configuration)> {
+        match self
+            .entries
+            .iter()
+            .rposition(|e| e.configuration().is_some())
+        {
+            Some(k) => {
+                let config = self.entries[k].configuration().expect("found above");
+                Some((self.snapshot_index + 1 + k as u64, config))
+            }
+            None => self
+                .snapshot_config
+                .as_ref()
+                .map(|config| (self.snapshot_index, config)),
+        }
     }
 
     /// The first index of the run of entries with `term` that ends at `index`.

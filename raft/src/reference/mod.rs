@@ -44,9 +44,11 @@
 
 mod append_entries;
 mod applier;
+mod config;
 mod election;
 mod leader;
 mod log;
+mod membership;
 mod peer;
 mod persist;
 mod rpc;
@@ -103,6 +105,9 @@ impl Raft {
         );
         let mut state = persist::restore(&persister, me, peers.len());
         state.options = options;
+        if options.joining {
+            state.set_initial_configuration(config::Configuration::default());
+        }
         state.now = labrpc::now();
         state.election_deadline = peer::new_election_deadline();
         let peer = Arc::new(Peer {
@@ -146,6 +151,48 @@ impl Raft {
         };
         self.peer.carry_out(&mut state, effects);
         true
+    }
+
+    /// Starts adding server `server` to the cluster (part 2F, dissertation §4.2.1): this
+    /// server, if it leads, first brings `server`'s log up to date while it neither votes
+    /// nor counts, then appends the configuration with it; the change is done when that
+    /// entry commits (`ApplyMsg::Configuration`). Returns whether the change started:
+    /// `false` if this server does not lead, another change is under way (one at a time),
+    /// nothing of its own term has committed yet, a leadership transfer is under way, or
+    /// `server` is already a member (or no server of the cluster). A server that does not
+    /// catch up within ten election timeouts is not added.
+    pub fn add_server(&self, server: usize) -> bool {
+        self.change_membership(|state| state.add_server(server))
+    }
+
+    /// Removes server `server` from the cluster (part 2F, dissertation §4.2): this server,
+    /// if it leads, appends the configuration without it, in force at once; the change is
+    /// done when that entry commits. A leader that removes itself steps down then.
+    /// Returns whether the change started: `false` for the same reasons as
+    /// [`Raft::add_server`], or if `server` is not a member, or the last one.
+    pub fn remove_server(&self, server: usize) -> bool {
+        self.change_membership(|state| state.remove_server(server))
+    }
+
+    fn change_membership(
+        &self,
+        change: impl FnOnce(&mut state::State) -> Option<state::Effects>,
+    ) -> bool {
+        let mut state = self.peer.lock();
+        if state.dead {
+            return false;
+        }
+        let Some(effects) = change(&mut state) else {
+            return false;
+        };
+        self.peer.carry_out(&mut state, effects);
+        true
+    }
+
+    /// The configuration this server uses (part 2F): the servers of the latest
+    /// configuration in its log, committed or not (dissertation §4.1).
+    pub fn members(&self) -> Vec<usize> {
+        self.peer.lock().configuration().0.members().to_vec()
     }
 
     /// The current term, and whether this server believes it is the leader.

@@ -7,6 +7,7 @@
 //! Every transition also checks the invariants stated on `State`'s fields (debug builds),
 //! so these tests check those too.
 
+use super::config::Configuration;
 use super::leader::{Message, Replicate};
 use super::log::tests::{entry, log_of};
 use super::persist::{self, Saved};
@@ -38,7 +39,7 @@ fn leader(servers: usize, term: u64, terms: &[u64]) -> State {
         term,
         vote_granted: true,
     };
-    for voter in 1..state.majority() {
+    for voter in 1..servers / 2 + 1 {
         let _ = state.request_vote_reply(term, voter, &granted);
     }
     assert!(state.is_leader() && state.current_term() == term);
@@ -99,6 +100,7 @@ fn install(term: u64, last_included_index: u64, last_included_term: u64) -> Inst
         leader: 1,
         last_included_index,
         last_included_term,
+        config: Configuration::all(3),
         data: vec![9; 4],
     }
 }
@@ -749,6 +751,7 @@ fn the_applier_delivers_a_snapshot_then_the_entries_after_it_in_order_7() {
             ApplyMsg::Snapshot { index, .. } => ("snapshot", *index),
             ApplyMsg::Command { index, .. } => ("command", *index),
             ApplyMsg::Noop { index, .. } => ("no-op", *index),
+            ApplyMsg::Configuration { index, .. } => ("configuration", *index),
         })
         .collect();
     assert_eq!(indices, [("snapshot", 3), ("command", 4), ("command", 5)]);

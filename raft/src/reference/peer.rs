@@ -218,6 +218,10 @@ impl Peer {
             let message = match step {
                 Replicate::Stop => return,
                 Replicate::Wait => continue,
+                Replicate::Idle => {
+                    next_heartbeat = labrpc::now() + HEARTBEAT;
+                    continue;
+                }
                 Replicate::Send(message) => message,
             };
             next_heartbeat = labrpc::now() + HEARTBEAT;

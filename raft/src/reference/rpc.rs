@@ -5,6 +5,7 @@ use labrpc::Rpc;
 use serde::ser::SerializeTuple as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::config::Configuration;
 use super::log::{Entry, WireEntry};
 
 /// RequestVote arguments: a candidate asks for a vote (§5.2).
@@ -196,6 +197,9 @@ pub(crate) struct InstallSnapshotArgs {
     pub(crate) leader: usize,
     pub(crate) last_included_index: u64,
     pub(crate) last_included_term: u64,
+    /// The configuration in force at `last_included_index` (part 2F): the receiver may
+    /// discard the entry that held it.
+    pub(crate) config: Configuration,
     #[serde(with = "serde_bytes")]
     pub(crate) data: Vec<u8>,
 }

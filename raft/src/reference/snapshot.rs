@@ -41,6 +41,9 @@ impl State {
             );
             self.log
                 .compact_to(args.last_included_index, args.last_included_term);
+            // The leader's word on the configuration at that index (part 2F).
+            self.log.set_snapshot_configuration(Some(args.config));
+            self.refresh_configuration();
             // 8. Reset state machine using snapshot contents: the applier hands it to the
             //    service, before any entry after it.
             self.snapshot = args.data;

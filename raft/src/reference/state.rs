@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use labrpc::Instant;
 
+use super::config::Configuration;
 use super::log::{Entry, Log, Payload};
 use super::persist::Saved;
 use super::rpc::{PreVoteArgs, RequestVoteArgs, TimeoutNowArgs};
@@ -46,6 +47,14 @@ pub(crate) struct CandidateState {
     ///
     /// Invariant: `votes[me]` (a candidate votes for itself).
     pub(crate) votes: Vec<bool>,
+}
+
+/// A server being added, which the leader catches up before it counts (§4.2.1).
+pub(crate) struct Learner {
+    /// The server being added.
+    pub(crate) server: usize,
+    /// How many more of the leader's election timeouts it has to catch up.
+    pub(crate) timeouts_left: u32,
 }
 
 /// A leadership transfer under way (§3.10).
@@ -83,6 +92,8 @@ pub(crate) struct LeaderState {
     pub(crate) heard_from: Vec<bool>,
     /// The leadership transfer under way, if any: the leader accepts no command meanwhile.
     pub(crate) transfer: Option<Transfer>,
+    /// The server being added, if any (part 2F).
+    pub(crate) learner: Option<Learner>,
 }
 
 impl LeaderState {
@@ -149,6 +160,15 @@ pub(crate) struct State {
     pub(crate) servers: usize,
     /// The extensions this server runs (part 2E).
     pub(crate) options: Options,
+    /// The configuration in force before the log's first configuration entry: every
+    /// server, or none for a server that joins a running cluster (`Options::joining`).
+    initial_config: Configuration,
+    /// The configuration this server uses (part 2F): the latest in its log, committed or
+    /// not, else its snapshot's, else the initial one (§4.1). Kept by
+    /// [`State::refresh_configuration`] whenever the log's configurations may change.
+    config: Configuration,
+    /// The index of the entry that holds `config` (0 for the initial configuration).
+    config_index: u64,
 
     // --- Persistent state on all servers (Figure 2) ---
     // "Updated on stable storage before responding to RPCs": every change sets
@@ -214,7 +234,7 @@ impl State {
         // Everything in the snapshot was committed and applied before it was taken; the
         // service restores it from the snapshot itself.
         let snapshot_index = saved.log.snapshot_index();
-        let state = State {
+        let mut state = State {
             me,
             servers,
             current_term: saved.current_term,
@@ -229,10 +249,78 @@ impl State {
             now: Instant::START,
             leader_contact: None,
             options: Options::FIGURE_2,
+            initial_config: Configuration::all(servers),
+            config: Configuration::all(servers),
+            config_index: 0,
             dead: false,
         };
+        state.refresh_configuration();
         state.check_invariants();
         state
+    }
+
+    /// Sets the configuration in force before any in the log (a server that joins a
+    /// running cluster starts with none).
+    pub(crate) fn set_initial_configuration(&mut self, config: Configuration) {
+        self.initial_config = config;
+        self.refresh_configuration();
+    }
+
+    /// The configuration this server uses, and the index of the entry holding it.
+    pub(crate) fn configuration(&self) -> (&Configuration, u64) {
+        (&self.config, self.config_index)
+    }
+
+    /// Takes the latest configuration of the log (or the snapshot's, or the initial one):
+    /// after entries were appended, cut off or compacted by a snapshot from the leader.
+    pub(crate) fn refresh_configuration(&mut self) {
+        let (index, config) = match self.log.latest_configuration() {
+            Some((index, config)) => (index, config.clone()),
+            None => (0, self.initial_config.clone()),
+        };
+        if config != self.config {
+            labrpc::annotate(
+                "config",
+                format_args!(
+                    "configuration {config} (index {index}{})",
+                    if index <= self.commit_index {
+                        ""
+                    } else {
+                        ", uncommitted"
+                    }
+                ),
+            );
+        }
+        self.config = config;
+        self.config_index = index;
+    }
+
+    /// Whether the servers for which `has` holds are a majority of the configuration in
+    /// force (§4.1: a server counts only the members of its latest configuration).
+    pub(crate) fn is_quorum(&self, has: impl Fn(usize) -> bool) -> bool {
+        self.config.is_quorum(has)
+    }
+
+    /// Whether the (pre-)votes this (pre-)candidate has are a majority of its
+    /// configuration: only the votes of its members count (§4.1).
+    pub(crate) fn votes_are_quorum(&self) -> bool {
+        match &self.role {
+            Role::PreCandidate(c) | Role::Candidate(c) => self.config.is_quorum(|s| c.votes[s]),
+            _ => false,
+        }
+    }
+
+    /// The configuration in force at the snapshot's last index.
+    pub(crate) fn configuration_at_snapshot(&self) -> Configuration {
+        self.log
+            .snapshot_configuration()
+            .unwrap_or(&self.initial_config)
+            .clone()
+    }
+
+    /// Whether this server is a member of the configuration it uses.
+    pub(crate) fn is_member(&self) -> bool {
+        self.config.contains(self.me)
     }
 
     pub(crate) fn current_term(&self) -> u64 {
@@ -282,11 +370,6 @@ impl State {
         let min_timeout = Duration::from_millis(ELECTION_TIMEOUT_MS.start);
         self.leader_contact
             .is_some_and(|heard| self.now < heard + min_timeout)
-    }
-
-    /// How many servers make a majority, this one included.
-    pub(crate) fn majority(&self) -> usize {
-        self.servers / 2 + 1
     }
 
     /// The only assignment of `current_term`: a new term starts with no vote cast in it,
@@ -352,6 +435,7 @@ impl State {
             term = self.current_term,
             "election timeout: asking for votes"
         );
+        let me = self.me;
         labrpc::annotate(
             "role",
             format_args!(
@@ -361,8 +445,8 @@ impl State {
                 self.log.last_term()
             ),
         );
-        if self.servers == 1 {
-            effects |= self.become_leader();
+        if self.is_quorum(|s| s == me) {
+            effects |= self.become_leader(); // a configuration of one
         } else {
             effects.send = Some(Outgoing::RequestVotes(RequestVoteArgs {
                 term: self.current_term,
@@ -381,8 +465,9 @@ impl State {
     /// win (cut off, or behind) never raises its term, so it cannot depose anyone.
     pub(crate) fn become_pre_candidate(&mut self) -> Effects {
         debug_assert!(!self.is_leader(), "a leader does not stand for election");
-        if self.servers == 1 {
-            return self.become_candidate();
+        let me = self.me;
+        if self.is_quorum(|s| s == me) {
+            return self.become_candidate(); // a configuration of one needs no pre-votes
         }
         let mut votes = vec![false; self.servers];
         votes[self.me] = true;
@@ -452,6 +537,7 @@ impl State {
             in_flight: vec![0; self.servers],
             heard_from: vec![false; self.servers],
             transfer: None,
+            learner: None,
         });
         let mut effects = Effects {
             start_replicators: true,

@@ -261,6 +261,37 @@ impl Raft {
         false
     }
 
+    /// Starts adding server `server` to the cluster (2F; dissertation §4.2.1). If this
+    /// server leads, it first brings `server`'s log up to date (entries, or its snapshot)
+    /// while `server` neither votes nor counts, then appends a configuration entry with it;
+    /// the change is done when that entry commits and reaches the service as
+    /// `ApplyMsg::Configuration`. Returns whether the change started: `false` if this
+    /// server does not lead, another change is under way (one at a time), nothing of this
+    /// leader's term has committed yet, a leadership transfer is under way, or `server` is
+    /// already a member. Must return at once.
+    pub fn add_server(&self, _server: usize) -> bool {
+        // Your code here (2F).
+        false
+    }
+
+    /// Removes server `server` from the cluster (2F; dissertation §4.2): if this server
+    /// leads, it appends the configuration without `server`, which is in force at once
+    /// (every server uses the latest configuration in its log, committed or not). A leader
+    /// that removes itself steps down once that entry commits. Returns whether the change
+    /// started (`false` for the reasons of [`Raft::add_server`], or if `server` is not a
+    /// member, or the last one). Must return at once.
+    pub fn remove_server(&self, _server: usize) -> bool {
+        // Your code here (2F).
+        false
+    }
+
+    /// The servers of the configuration this server uses now (2F): the latest in its log,
+    /// committed or not. Until 2F, every server of the cluster.
+    pub fn members(&self) -> Vec<usize> {
+        // Your code here (2F).
+        (0..self.peers.len()).collect()
+    }
+
     /// Returns `(current_term, is_leader)`: the current term, and whether this server
     /// believes it is the leader.
     pub fn state(&self) -> (u64, bool) {

@@ -19,6 +19,9 @@
 //! - 2E (beyond the course): the production extensions of Raft that do not disrupt
 //!   elections (the leader's no-op, Pre-Vote, CheckQuorum with leader stickiness,
 //!   leadership transfer), also in [`strict_suite!`], 4 points each: 9 × 4 = 36.
+//! - 2F (beyond the course): single-server membership changes (adding a server once it has
+//!   caught up, removing a follower or the leader, one change at a time, removed servers
+//!   that cannot disrupt), also in [`strict_suite!`], 4 points each: 8 × 4 = 32.
 //! - Lab 3 (KV): RSM 8 × 1 = 8 (the layer the service is built on, which 3A and 3B exercise
 //!   again), 3A 14 × 4 = 56, 3B 9 × 4 = 36.
 //! - 3X (beyond the course): key/value tests with faults at the worst moments (stale
@@ -118,6 +121,15 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
     ("transfer_catches_up_lagging_target_2e", 10),
     ("transfer_to_unreachable_target_is_abandoned_2e", 4),
     ("transfers_under_faults_unreliable_2e", 9),
+    // 2F: seeds 1..=1000, 2026-12-07.
+    ("add_server_catches_up_then_counts_2f", 15),
+    ("removed_follower_does_not_count_2f", 7),
+    ("removed_leader_steps_down_2f", 4),
+    ("one_change_at_a_time_2f", 5),
+    ("uncommitted_configuration_is_used_and_dropped_2f", 3),
+    ("configuration_survives_restart_and_snapshot_2f", 5),
+    ("removed_servers_cannot_disrupt_2f", 4),
+    ("membership_changes_under_faults_unreliable_2f", 14),
     ("basic_rsm", 1),
     ("concurrent_rsm", 4),
     ("leader_failure_rsm", 1),
@@ -284,13 +296,13 @@ macro_rules! raft_suite {
     };
 }
 
-/// Hands the list of Raft tests beyond the course (parts 2X and 2E) to the macro
+/// Hands the list of Raft tests beyond the course (parts 2X, 2E and 2F) to the macro
 /// `callback`, in the same form as [`raft_suite!`]. Each has `""` for its course name: the
 /// course has no such test. They are Raft tests, for the same student code as 2A–2D: 2X's
 /// run it with faults at the worst moments, and each one's rustdoc (in
-/// `tests/src/suites/raft_2x.rs`) says which rule of the paper it protects; 2E's run it with
-/// the extensions of `raft::Options` on (`tests/src/suites/raft_2e.rs`, handout
-/// `docs/lab-extensions.md`).
+/// `tests/src/suites/raft_2x.rs`) says which rule of the paper it protects; 2E's and 2F's
+/// run it with the extensions of `raft::Options` on (`tests/src/suites/raft_2e.rs` and
+/// `raft_2f.rs`, handout `docs/lab-extensions.md`).
 #[macro_export]
 macro_rules! strict_suite {
     ($($callback:ident)::+) => {
@@ -347,6 +359,26 @@ macro_rules! strict_suite {
                 "A transfer to an unreachable server is abandoned within 1 s, and the leader takes commands again.";
             transfers_under_faults_unreliable_2e ""
                 "Twenty transfers on an unreliable network with crashes: every round commits, nothing committed changes.";
+        }
+
+        /// 2F: single-server membership changes.
+        part raft_2f "2F", 4 points each {
+            add_server_catches_up_then_counts_2f ""
+                "A fresh server far behind catches up by snapshot, then joins; one cut off while being added is not counted.";
+            removed_follower_does_not_count_2f ""
+                "After a follower is removed, the leader, it and one member cannot commit: it counts toward no majority.";
+            removed_leader_steps_down_2f ""
+                "A leader that removes itself steps down once the change commits, and never leads or disrupts again.";
+            one_change_at_a_time_2f ""
+                "A second change is refused while the first is uncommitted.";
+            uncommitted_configuration_is_used_and_dropped_2f ""
+                "An uncommitted configuration is in force at once, and dropped with its entry when a new leader cuts it off.";
+            configuration_survives_restart_and_snapshot_2f ""
+                "After two removals, snapshots and a restart of every server, the members use the three-server configuration.";
+            removed_servers_cannot_disrupt_2f ""
+                "Two removed servers left running, unaware of their removal, cannot disrupt the three members for 5 s.";
+            membership_changes_under_faults_unreliable_2f ""
+                "Thirty rounds of removals and additions with crashes on an unreliable network: every round commits.";
         }
         }
     };
@@ -505,7 +537,7 @@ pub fn find(name: &str) -> Option<&'static Test> {
 }
 
 /// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D", "2X", "2E",
-/// "RSM", "3A", "3B", "3X"]`).
+/// "2F", "RSM", "3A", "3B", "3X"]`).
 pub fn parts() -> Vec<&'static str> {
     let mut parts: Vec<&'static str> = Vec::new();
     for test in all() {

@@ -23,6 +23,7 @@
 //! committed entry that changes, which the apply monitor catches.
 
 mod apply;
+mod membership;
 mod state;
 mod store;
 
@@ -33,6 +34,7 @@ use parking_lot::Mutex;
 use raft::Raft;
 
 pub(crate) use self::apply::ApplyMonitor;
+pub(crate) use self::membership::MembershipMonitor;
 pub(crate) use self::state::StateMonitor;
 pub(crate) use self::store::StoreMonitor;
 

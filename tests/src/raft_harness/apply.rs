@@ -7,9 +7,9 @@ use futures::StreamExt;
 use parking_lot::Mutex;
 use raft::ApplyReceiver;
 
-use super::commands::applied_value;
+use super::commands::{CONFIGURATION, NOOP, applied_value};
 use super::hints::{APPLY_ORDER, ENTRY_CHANGED};
-use crate::monitors::ApplyMonitor;
+use crate::monitors::{ApplyMonitor, MembershipMonitor};
 
 /// The commands one server applied, by index.
 ///
@@ -77,6 +77,8 @@ pub(super) struct Applied {
     pub(super) max_index: u64,
     /// The apply monitor: stricter than the course's checks, and fails at once.
     pub(super) monitor: ApplyMonitor,
+    /// The membership monitor (part 2F): configurations change one server at a time.
+    membership: MembershipMonitor,
 }
 
 impl Applied {
@@ -87,6 +89,7 @@ impl Applied {
             errors: vec![None; n],
             max_index: 0,
             monitor: ApplyMonitor::new(n),
+            membership: MembershipMonitor::new((0..n).collect()),
         }
     }
 
@@ -134,6 +137,12 @@ impl Applied {
     pub(super) fn monitor_command(&mut self, i: usize, index: u64, command: u64) {
         if let Err(violation) = self.monitor.command(i, index, command, labrpc::now()) {
             fail!("{violation}");
+        }
+        if command & CONFIGURATION != 0 && command != NOOP {
+            let servers: Vec<usize> = (0..62).filter(|s| command & 1 << s != 0).collect();
+            if let Err(violation) = self.membership.applied(i, index, &servers, labrpc::now()) {
+                fail!("{violation}");
+            }
         }
     }
 

@@ -30,6 +30,9 @@ pub(super) struct Servers {
     /// For each server crashed by a fault plan (and not crashed or started by the test
     /// since), the token of its pending restart.
     pending_restart: Vec<Option<u64>>,
+    /// Whether server `i` is a spare, started as a fresh machine that joins the running
+    /// cluster (part 2F): it is restarted with `Options::joining` too.
+    pub(super) joining: Vec<bool>,
 }
 
 /// A running server: the node it runs on, and its Raft.
@@ -49,6 +52,7 @@ impl Servers {
             links: LinkMap::new(n),
             incarnations: 0,
             pending_restart: vec![None; n],
+            joining: vec![false; n],
         }
     }
 
@@ -94,6 +98,32 @@ impl Config {
         tracing::info!(target: "tester", "S{i}.transfer_leadership(S{to})");
         self.on_server(i, |raft| raft.transfer_leadership(to))
             .unwrap_or(false)
+    }
+
+    /// `add_server(server)` on server `i` (part 2F): whether it started the change;
+    /// `false` if it did not, or is crashed.
+    pub fn add_server(&self, i: usize, server: usize) -> bool {
+        tracing::info!(target: "tester", "S{i}.add_server(S{server})");
+        self.on_server(i, |raft| raft.add_server(server))
+            .unwrap_or(false)
+    }
+
+    /// `remove_server(server)` on server `i` (part 2F): whether it started the change;
+    /// `false` if it did not, or is crashed.
+    pub fn remove_server(&self, i: usize, server: usize) -> bool {
+        tracing::info!(target: "tester", "S{i}.remove_server(S{server})");
+        self.on_server(i, |raft| raft.remove_server(server))
+            .unwrap_or(false)
+    }
+
+    /// The configuration server `i` uses (part 2F).
+    ///
+    /// # Panics
+    ///
+    /// If server `i` is crashed (a tester bug: check [`Config::is_up`] first).
+    pub fn members(&self, i: usize) -> Vec<usize> {
+        self.on_server(i, Raft::members)
+            .unwrap_or_else(|| panic!("tester bug: members() of S{i}, which is crashed"))
     }
 
     /// `GetState()` of server `i`: its term, and whether it believes it is the leader.
@@ -215,7 +245,10 @@ impl Config {
         let node = Node::new(server_name(i));
         let applied = self.inner.applied.clone();
         let applier = self.inner.applier;
-        let options = self.inner.options;
+        let options = raft::Options {
+            joining: self.inner.servers.lock().joining[i],
+            ..self.inner.options
+        };
         let noop = options.noop_on_election;
         let (raft, service) = node.enter(|| {
             let (apply_tx, apply_rx) = apply_channel();

@@ -30,6 +30,17 @@ pub fn encode_padded_command(value: u64, padding: Vec<u8>) -> Vec<u8> {
 /// place of a command's value: the tester's values are below 2^63, so it is no command's.
 pub(crate) const NOOP: u64 = u64::MAX;
 
+/// What the appliers record for a configuration entry (part 2F) in place of a command's
+/// value: this bit, with bit `i` set for each member `i` (below 2^62, so never [`NOOP`]).
+pub(crate) const CONFIGURATION: u64 = 1 << 63;
+
+/// The value recorded for a configuration of `servers`.
+pub(crate) fn configuration_value(servers: &[usize]) -> u64 {
+    servers
+        .iter()
+        .fold(CONFIGURATION, |value, &s| value | 1 << s.min(61))
+}
+
 /// The value an apply message carries for the checks: its command's, or [`NOOP`] for a
 /// no-op, which only a server started with `noop_on_election` may apply. `None` for a
 /// snapshot.
@@ -51,6 +62,9 @@ pub(super) fn applied_value(
                  course's tests expect their commands at the indices start() returned)"
             )),
         )),
+        raft::ApplyMsg::Configuration { index, servers, .. } => {
+            Some((*index, Ok(configuration_value(servers))))
+        }
         raft::ApplyMsg::Snapshot { .. } => None,
     }
 }

@@ -153,6 +153,25 @@ impl Config {
         applier: Applier,
         options: raft::Options,
     ) -> Config {
+        Config::with_spares(n, unreliable, applier, options, &[])
+    }
+
+    /// [`Config::with_options`], with the servers `spares` started as fresh machines that
+    /// will join the cluster (part 2F: `Options::joining`, so with no configuration) and
+    /// left disconnected: they have never voted nor stored anything when a test connects
+    /// them and adds them. (A spare is in the other servers' initial configuration, which
+    /// holds every server: a test removes it first.)
+    ///
+    /// Only a server that has never taken part can join with empty storage: one that voted
+    /// or acknowledged entries and lost them could make a majority of a configuration that
+    /// a server left behind still counts, and elect a leader without committed entries.
+    pub fn with_spares(
+        n: usize,
+        unreliable: bool,
+        applier: Applier,
+        options: raft::Options,
+        spares: &[usize],
+    ) -> Config {
         let net = Network::new();
         net.set_reliable(!unreliable);
         net.set_long_delays(true);
@@ -177,10 +196,13 @@ impl Config {
                 worst: Mutex::new(WorstMoments::default()),
             }),
         };
+        for &i in spares {
+            cfg.inner.servers.lock().joining[i] = true;
+        }
         for i in 0..n {
             cfg.start1(i);
         }
-        for i in 0..n {
+        for i in (0..n).filter(|i| !spares.contains(i)) {
             cfg.connect(i);
         }
         // A livelock (or any failure of labrpc's own) that comes while the servers send

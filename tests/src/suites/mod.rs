@@ -14,6 +14,7 @@ pub mod raft_2b;
 pub mod raft_2c;
 pub mod raft_2d;
 pub mod raft_2e;
+pub mod raft_2f;
 pub mod raft_2x;
 pub mod rsm;
 
