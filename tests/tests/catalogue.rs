@@ -37,10 +37,10 @@ fn raft_catalogue_lists_the_course_tests_once_each_in_order() {
 }
 
 #[test]
-fn the_raft_tests_beyond_the_course_are_parts_2x_and_2e_without_course_names() {
+fn the_raft_tests_beyond_the_course_are_parts_2x_2e_and_2f_without_course_names() {
     assert!(!STRICT.is_empty());
     for case in STRICT {
-        assert!(["2X", "2E"].contains(&case.part), "{}", case.name);
+        assert!(["2X", "2E", "2F"].contains(&case.part), "{}", case.name);
         assert_eq!(case.course_name, "", "{}: not a course test", case.name);
         let suffix = format!("_{}", case.part.to_lowercase());
         assert!(case.name.ends_with(&suffix), "{}", case.name);
