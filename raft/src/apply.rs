@@ -7,7 +7,8 @@ use futures::channel::mpsc;
 ///
 /// Raft sends these in log order. Each `Command` (or `Noop`, or `Configuration`) has the
 /// index right after the previous one (or after the last `Snapshot`); a `Snapshot` replaces
-/// every command up to its index.
+/// every command up to its index. A `ReadReady` takes no index: it comes after the entries
+/// its read must see.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum ApplyMsg {
     /// A log entry that has been committed.
@@ -38,6 +39,14 @@ pub enum ApplyMsg {
         term: u64,
         /// The servers of the new configuration, in increasing order.
         servers: Vec<usize>,
+    },
+    /// A read-only query started with `read_index` (part 3C, dissertation §6.4) may be
+    /// served now: this server led its term after the query came, and every entry up to
+    /// the commit index of that moment has come on this channel before this message.
+    /// Holds no index: it takes none in the log.
+    ReadReady {
+        /// The id `read_index` returned.
+        id: u64,
     },
     /// A snapshot received from the leader (2D), which the service must install.
     Snapshot {

@@ -54,6 +54,9 @@ struct Shared<S: StateMachine> {
     /// Invariant: every key is above `last_applied` (a waiter is answered, or failed, as
     /// soon as its index is applied or skipped by a snapshot).
     waiters: BTreeMap<u64, Waiter<S::Output>>,
+    /// The callers of [`Rsm::read`] waiting for their read to be ready, by its id (part
+    /// 3C).
+    readers: BTreeMap<u64, oneshot::Sender<()>>,
     /// Set by [`Rsm::kill`].
     dead: bool,
 }
@@ -88,7 +91,27 @@ impl<S: StateMachine> Rsm<S> {
         me: usize,
         persister: Persister,
         maxraftstate: Option<usize>,
+        machine: S,
+    ) -> Rsm<S> {
+        Rsm::with_options(
+            servers,
+            me,
+            persister,
+            maxraftstate,
+            machine,
+            raft::Options::FIGURE_2,
+        )
+    }
+
+    /// [`Rsm::new`], with a Raft started by `Raft::with_options(.., options)` (parts
+    /// 2E–3C).
+    pub fn with_options(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        maxraftstate: Option<usize>,
         mut machine: S,
+        options: raft::Options,
     ) -> Rsm<S> {
         let mut last_applied = 0;
         let saved = persister.read_snapshot();
@@ -98,7 +121,7 @@ impl<S: StateMachine> Rsm<S> {
             last_applied = snapshot.index;
         }
         let (apply_tx, apply_rx) = raft::apply_channel();
-        let raft = Raft::new(servers, me, persister.clone(), apply_tx);
+        let raft = Raft::with_options(servers, me, persister.clone(), apply_tx, options);
         let rsm = Rsm {
             inner: Arc::new(Inner {
                 raft,
@@ -108,6 +131,7 @@ impl<S: StateMachine> Rsm<S> {
                     machine,
                     last_applied,
                     waiters: BTreeMap::new(),
+                    readers: BTreeMap::new(),
                     dead: false,
                 }),
             }),
@@ -151,9 +175,52 @@ impl<S: StateMachine> Rsm<S> {
             index,
             term,
         };
+        self.wait_as_leader_of(term, &mut result).await?
+    }
+
+    /// Runs the read-only `query` on the state machine without writing the log (part 3C,
+    /// dissertation §6.4): once Raft's `read_index` says this server led its term after
+    /// the call came and the state machine has applied every entry committed before it.
+    ///
+    /// Fails as [`Rsm::submit`] does: at once if this server does not lead, as soon as it
+    /// no longer leads the term it started the read in, or when it is killed. Needs a Raft
+    /// whose leaders append a no-op (`Options::noop_on_election`), or a read may wait until
+    /// the next write commits.
+    pub async fn read<R>(&self, query: impl FnOnce(&S) -> R) -> Result<R, SubmitError> {
+        let (ready, mut ready_rx) = oneshot::channel();
+        let (id, term) = {
+            let mut shared = self.inner.shared.lock();
+            if shared.dead {
+                return Err(SubmitError::Shutdown);
+            }
+            // Under the lock, so the reader cannot see the read ready before it is in.
+            let (id, term) = self
+                .inner
+                .raft
+                .read_index()
+                .ok_or(SubmitError::WrongLeader)?;
+            shared.readers.insert(id, ready);
+            (id, term)
+        };
+        let _forget_on_drop = ForgetReader { rsm: self, id };
+        self.wait_as_leader_of(term, &mut ready_rx).await?;
+        let shared = self.inner.shared.lock();
+        if shared.dead {
+            return Err(SubmitError::Shutdown);
+        }
+        Ok(query(&shared.machine))
+    }
+
+    /// Waits for `outcome` while this server leads `term`: the error of a caller that
+    /// stopped leading, or was killed.
+    async fn wait_as_leader_of<T>(
+        &self,
+        term: u64,
+        outcome: &mut oneshot::Receiver<T>,
+    ) -> Result<T, SubmitError> {
         loop {
-            match labrpc::timeout(LEADERSHIP_CHECK, &mut result).await {
-                Ok(Ok(outcome)) => return outcome,
+            match labrpc::timeout(LEADERSHIP_CHECK, &mut *outcome).await {
+                Ok(Ok(value)) => return Ok(value),
                 Ok(Err(oneshot::Canceled)) => {
                     return Err(if self.inner.shared.lock().dead {
                         SubmitError::Shutdown
@@ -171,13 +238,14 @@ impl<S: StateMachine> Rsm<S> {
         }
     }
 
-    /// Stops the server: its Raft, and every pending [`submit`](Rsm::submit), which
-    /// returns [`SubmitError::Shutdown`].
+    /// Stops the server: its Raft, and every pending [`submit`](Rsm::submit) and
+    /// [`read`](Rsm::read), which return [`SubmitError::Shutdown`].
     pub fn kill(&self) {
         {
             let mut shared = self.inner.shared.lock();
             shared.dead = true;
             shared.waiters.clear();
+            shared.readers.clear();
         }
         self.inner.raft.kill();
     }
@@ -207,6 +275,13 @@ impl<S: StateMachine> Rsm<S> {
                     }
                     ApplyMsg::Snapshot { index, data, .. } => {
                         shared.install(index, &data);
+                        None
+                    }
+                    ApplyMsg::ReadReady { id } => {
+                        // The reader may have stopped waiting; then nobody needs it.
+                        if let Some(ready) = shared.readers.remove(&id) {
+                            let _ = ready.send(());
+                        }
                         None
                     }
                 }
@@ -344,6 +419,18 @@ impl<S: StateMachine> Drop for ForgetWaiter<'_, S> {
         {
             shared.waiters.remove(&self.index);
         }
+    }
+}
+
+/// Removes a reader's entry when it stops waiting (answered, timed out, or dropped).
+struct ForgetReader<'a, S: StateMachine> {
+    rsm: &'a Rsm<S>,
+    id: u64,
+}
+
+impl<S: StateMachine> Drop for ForgetReader<'_, S> {
+    fn drop(&mut self) {
+        self.rsm.inner.shared.lock().readers.remove(&self.id);
     }
 }
 

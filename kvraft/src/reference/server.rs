@@ -20,6 +20,8 @@ const SUBMIT_TIMEOUT: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 pub struct KvServer {
     rsm: Rsm<Watched<Store>>,
+    /// Gets are served by ReadIndex, without an entry in the log (part 3C).
+    read_index: bool,
 }
 
 impl KvServer {
@@ -33,14 +35,35 @@ impl KvServer {
         persister: Persister,
         maxraftstate: Option<usize>,
     ) -> KvServer {
+        KvServer::with_options(
+            servers,
+            me,
+            persister,
+            maxraftstate,
+            raft::Options::FIGURE_2,
+        )
+    }
+
+    /// [`KvServer::new`], with a Raft started by `Raft::with_options(.., options)` (part
+    /// 3C). With `options.noop_on_election`, which ReadIndex needs (dissertation §6.4),
+    /// Gets are served by ReadIndex (`Rsm::read`) instead of through the log.
+    pub fn with_options(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        maxraftstate: Option<usize>,
+        options: raft::Options,
+    ) -> KvServer {
         KvServer {
-            rsm: Rsm::new(
+            rsm: Rsm::with_options(
                 servers,
                 me,
                 persister,
                 maxraftstate,
                 Watched::new(Store::default()),
+                options,
             ),
+            read_index: options.noop_on_election,
         }
     }
 
@@ -71,7 +94,18 @@ impl KvServer {
     }
 
     async fn get(&self, args: GetArgs) -> GetReply {
-        let result = self.submit(Op::Get { key: args.key }).await;
+        let result = if self.read_index {
+            let read = self.rsm.read(|store| store.inner().get(&args.key));
+            match labrpc::timeout(SUBMIT_TIMEOUT, read).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) | Err(labrpc::Elapsed) => OpResult {
+                    status: Status::ErrWrongLeader,
+                    value: String::new(),
+                },
+            }
+        } else {
+            self.submit(Op::Get { key: args.key }).await
+        };
         GetReply {
             status: result.status,
             value: result.value,

@@ -48,22 +48,29 @@ pub(crate) struct Store {
     last_write: BTreeMap<u64, u64>,
 }
 
+impl Store {
+    /// The value of `key`: a Get, applied from the log or served by a read (part 3C).
+    pub(crate) fn get(&self, key: &str) -> OpResult {
+        match self.data.get(key) {
+            Some(value) => OpResult {
+                status: Status::Ok,
+                value: value.clone(),
+            },
+            None => OpResult {
+                status: Status::ErrNoKey,
+                value: String::new(),
+            },
+        }
+    }
+}
+
 impl StateMachine for Store {
     type Op = Op;
     type Output = OpResult;
 
     fn apply(&mut self, op: Op) -> OpResult {
         match op {
-            Op::Get { key } => match self.data.get(&key) {
-                Some(value) => OpResult {
-                    status: Status::Ok,
-                    value: value.clone(),
-                },
-                None => OpResult {
-                    status: Status::ErrNoKey,
-                    value: String::new(),
-                },
-            },
+            Op::Get { key } => self.get(&key),
             Op::Write {
                 key,
                 value,

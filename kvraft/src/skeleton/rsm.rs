@@ -65,8 +65,28 @@ impl<S: StateMachine> Rsm<S> {
         maxraftstate: Option<usize>,
         machine: S,
     ) -> Rsm<S> {
+        Rsm::with_options(
+            servers,
+            me,
+            persister,
+            maxraftstate,
+            machine,
+            raft::Options::FIGURE_2,
+        )
+    }
+
+    /// [`Rsm::new`], with the Raft started by `Raft::with_options(.., options)` (part 3C,
+    /// docs/lab-extensions.md).
+    pub fn with_options(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        maxraftstate: Option<usize>,
+        machine: S,
+        options: raft::Options,
+    ) -> Rsm<S> {
         let (apply_tx, apply_rx) = raft::apply_channel();
-        let raft = Raft::new(servers, me, persister.clone(), apply_tx);
+        let raft = Raft::with_options(servers, me, persister.clone(), apply_tx, options);
         let rsm = Rsm {
             raft,
             persister,
@@ -101,6 +121,16 @@ impl<S: StateMachine> Rsm<S> {
         Err(SubmitError::WrongLeader)
     }
 
+    /// Runs the read-only `query` on the state machine without writing the log (part 3C;
+    /// dissertation §6.4): ask Raft for a read (`self.raft.read_index()`), wait for its
+    /// `ApplyMsg::ReadReady` in the reader, then run `query` on the state machine. Fail as
+    /// [`Rsm::submit`] does: at once if Raft refuses (not the leader), as soon as this
+    /// server no longer leads the term the read started in, or once it is killed.
+    pub async fn read<R>(&self, _query: impl FnOnce(&S) -> R) -> Result<R, SubmitError> {
+        // Your code here (3C).
+        Err(SubmitError::WrongLeader)
+    }
+
     /// Stops the server: its Raft, and every pending [`submit`](Rsm::submit), which must
     /// return [`SubmitError::Shutdown`] promptly.
     pub fn kill(&self) {
@@ -127,6 +157,10 @@ impl<S: StateMachine> Rsm<S> {
                 }
                 ApplyMsg::Snapshot { .. } => {
                     // Your code here (3B).
+                }
+                ApplyMsg::ReadReady { .. } => {
+                    // Only for part 3C's reads (`Raft::read_index`), which the 3A/3B
+                    // servers do not make.
                 }
             }
         }

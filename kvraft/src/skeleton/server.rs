@@ -62,16 +62,36 @@ impl KvServer {
         persister: Persister,
         maxraftstate: Option<usize>,
     ) -> KvServer {
+        KvServer::with_options(
+            servers,
+            me,
+            persister,
+            maxraftstate,
+            raft::Options::FIGURE_2,
+        )
+    }
+
+    /// [`KvServer::new`], with the Raft started by `Raft::with_options(.., options)` (part
+    /// 3C, docs/lab-extensions.md). With `options.noop_on_election`, which ReadIndex needs,
+    /// serve Gets with [`Rsm::read`] instead of through the log (3C).
+    pub fn with_options(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        maxraftstate: Option<usize>,
+        options: raft::Options,
+    ) -> KvServer {
         // You may need initialization code here.
         KvServer {
             // `Watched` passes everything through to the store; it lets the tester compare
             // the stores of servers that applied the same operations. Keep it.
-            rsm: Rsm::new(
+            rsm: Rsm::with_options(
                 servers,
                 me,
                 persister,
                 maxraftstate,
                 Watched::new(Store::default()),
+                options,
             ),
         }
     }

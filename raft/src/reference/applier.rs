@@ -48,6 +48,14 @@ impl State {
             });
             self.last_applied = index;
         }
+        // Part 3C: a confirmed read once everything up to its read index is delivered.
+        while let Some(&(index, id)) = self.ready_reads.front() {
+            if index > self.last_applied {
+                break;
+            }
+            self.ready_reads.pop_front();
+            batch.push(ApplyMsg::ReadReady { id });
+        }
         self.check_invariants();
         batch
     }

@@ -21,8 +21,9 @@ pub(crate) enum Replicate {
     Stop,
     /// Nothing to send yet.
     Wait,
-    /// Send this, and count it in flight until its outcome is handled.
-    Send(Message),
+    /// Send this, and count it in flight until its outcome is handled; the number is the
+    /// heartbeat round it leaves in (part 3C), which its reply acknowledges.
+    Send(Message, u64),
     /// The follower is not in the configuration: nothing to send for a heartbeat interval.
     Idle,
 }
@@ -82,11 +83,15 @@ impl State {
             return Replicate::Idle;
         }
         let lacks_entries = leader.next_index[follower] <= last_index;
-        if !heartbeat_due && (leader.in_flight[follower] > 0 || !lacks_entries) {
+        // A read waits for a message of its round (part 3C): one in flight left before.
+        let read_due = leader.reads.sent[follower] < leader.reads.round;
+        if !heartbeat_due && !read_due && (leader.in_flight[follower] > 0 || !lacks_entries) {
             return Replicate::Wait;
         }
         leader.in_flight[follower] += 1;
-        Replicate::Send(self.next_message(follower))
+        let round = leader.reads.round;
+        leader.reads.sent[follower] = round;
+        Replicate::Send(self.next_message(follower), round)
     }
 
     /// Rules for Leaders: "If last log index ≥ nextIndex for a follower: send
@@ -132,10 +137,11 @@ impl State {
         &mut self,
         follower: usize,
         args: &AppendEntriesArgs,
+        round: u64,
         reply: Option<AppendEntriesReply>,
     ) -> Effects {
         let (matters, mut effects) =
-            self.reply_arrived(args.term, follower, reply.as_ref().map(|r| r.term));
+            self.reply_arrived(args.term, follower, round, reply.as_ref().map(|r| r.term));
         let (true, Some(reply)) = (matters, reply) else {
             return effects;
         };
@@ -185,9 +191,11 @@ impl State {
         &mut self,
         follower: usize,
         args: &InstallSnapshotArgs,
+        round: u64,
         reply: Option<InstallSnapshotReply>,
     ) -> Effects {
-        let (matters, effects) = self.reply_arrived(args.term, follower, reply.map(|r| r.term));
+        let (matters, effects) =
+            self.reply_arrived(args.term, follower, round, reply.map(|r| r.term));
         if !matters {
             return effects;
         }
@@ -213,8 +221,10 @@ impl State {
         &mut self,
         sent_term: u64,
         follower: usize,
+        round: u64,
         reply_term: Option<u64>,
     ) -> (bool, Effects) {
+        let mut effects = Effects::default();
         if let Some(leader) = self.leader_in(sent_term) {
             leader.in_flight[follower] = leader.in_flight[follower].saturating_sub(1);
             // CheckQuorum: any reply of this term shows the follower hears this leader.
@@ -227,14 +237,19 @@ impl State {
             if reply_term.is_some() {
                 leader.wake[follower].notify();
             }
+            // ReadIndex: a reply of this term acknowledges this leader after the read
+            // that started the message's round came (part 3C).
+            if reply_term == Some(sent_term) {
+                effects |= self.read_round_acked(follower, round);
+            }
         }
         let Some(reply_term) = reply_term else {
-            return (false, Effects::default());
+            return (false, effects);
         };
         if reply_term > self.current_term() {
             return (false, self.become_follower(reply_term));
         }
-        (self.leader_in(sent_term).is_some(), Effects::default())
+        (self.leader_in(sent_term).is_some(), effects)
     }
 
     /// Rules for Leaders: "If there exists an N such that N > commitIndex, a majority of
@@ -268,6 +283,8 @@ impl State {
                 wake_applier: true,
                 ..Effects::default()
             };
+            // Reads that came before an entry of this term committed get their index.
+            effects |= self.reads_learn_commit();
             // §4.2.2: a leader removed from the configuration steps down once the
             // configuration without it is committed.
             if !self.is_member() && self.configuration().1 <= n {

@@ -51,6 +51,7 @@ mod log;
 mod membership;
 mod peer;
 mod persist;
+mod read_index;
 mod rpc;
 mod signal;
 mod snapshot;
@@ -187,6 +188,24 @@ impl Raft {
         };
         self.peer.carry_out(&mut state, effects);
         true
+    }
+
+    /// Starts a read-only query (part 3C, dissertation §6.4, ReadIndex), without writing
+    /// the log: this server, if it leads, notes its commit index (once an entry of its term
+    /// has committed: with `Options::noop_on_election`, a round trip after its election),
+    /// confirms with a round of heartbeats that a majority still follows it, and then
+    /// sends `ApplyMsg::ReadReady { id }` on the apply channel after every entry up to
+    /// that commit index. Returns the read's `id` and this leader's term, or `None` if
+    /// this server does not lead. If it loses its term first, the read never becomes
+    /// ready.
+    pub fn read_index(&self) -> Option<(u64, u64)> {
+        let mut state = self.peer.lock();
+        if state.dead {
+            return None;
+        }
+        let (id, term, effects) = state.read_index()?;
+        self.peer.carry_out(&mut state, effects);
+        Some((id, term))
     }
 
     /// The configuration this server uses (part 2F): the servers of the latest

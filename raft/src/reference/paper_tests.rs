@@ -203,7 +203,7 @@ fn a_reply_with_a_higher_term_makes_a_follower_of_it_5_1() {
 
     let mut state = leader(3, 2, &[1]);
     let args = append(2, (1, 1), &[], 0);
-    let effects = state.append_entries_reply(1, &args, Some(rejection(4, None, 0)));
+    let effects = state.append_entries_reply(1, &args, 0, Some(rejection(4, None, 0)));
     assert!(is_follower(&state) && state.current_term() == 4 && state.voted_for.is_none());
     assert!(effects.persist);
 
@@ -214,7 +214,7 @@ fn a_reply_with_a_higher_term_makes_a_follower_of_it_5_1() {
     let wake = old.wake[2].clone();
     wake.take(); // the first heartbeat's
     let reply = InstallSnapshotReply { term: 4 };
-    let effects = state.install_snapshot_reply(1, &install(2, 1, 1), Some(reply));
+    let effects = state.install_snapshot_reply(1, &install(2, 1, 1), 0, Some(reply));
     assert!(is_follower(&state) && state.current_term() == 4 && state.voted_for.is_none());
     assert!(effects.persist);
     assert!(wake.take(), "the old term's replicators are told to stop");
@@ -545,17 +545,21 @@ fn the_leader_backs_up_next_index_with_the_conflict_hints_5_3() {
         let mut state = leader(3, 5, &terms);
         assert_eq!(next_index(&state, 1), 7);
         replicator_woken(&state, 1); // the first heartbeat's
-        let _ =
-            state.append_entries_reply(1, &args, Some(rejection(5, conflict_term, conflict_index)));
+        let _ = state.append_entries_reply(
+            1,
+            &args,
+            0,
+            Some(rejection(5, conflict_term, conflict_index)),
+        );
         assert_eq!(next_index(&state, 1), next, "{case}");
         assert!(replicator_woken(&state, 1), "{case}");
     }
 
     // After a success up to index 4, a late rejection can't send nextIndex below 5.
     let mut state = leader(3, 5, &terms);
-    let _ = state.append_entries_reply(1, &append(5, (3, 2), &[2], 0), Some(success(5)));
+    let _ = state.append_entries_reply(1, &append(5, (3, 2), &[2], 0), 0, Some(success(5)));
     assert_eq!((match_index(&state, 1), next_index(&state, 1)), (4, 7));
-    let _ = state.append_entries_reply(1, &args, Some(rejection(5, None, 2)));
+    let _ = state.append_entries_reply(1, &args, 0, Some(rejection(5, None, 2)));
     assert_eq!(next_index(&state, 1), 5);
 }
 
@@ -568,9 +572,9 @@ fn the_leader_updates_match_index_to_what_the_append_carried_5_3() {
     let long = append(2, (0, 0), &[1, 1], 0);
     let short = append(2, (0, 0), &[1], 0);
     let _ = state.start(vec![7]); // index 3, not in either message
-    let _ = state.append_entries_reply(1, &long, Some(success(2)));
+    let _ = state.append_entries_reply(1, &long, 0, Some(success(2)));
     assert_eq!((match_index(&state, 1), next_index(&state, 1)), (2, 3));
-    let _ = state.append_entries_reply(1, &short, Some(success(2)));
+    let _ = state.append_entries_reply(1, &short, 0, Some(success(2)));
     assert_eq!((match_index(&state, 1), next_index(&state, 1)), (2, 3));
 }
 
@@ -585,7 +589,7 @@ fn a_replicator_sends_news_when_idle_and_heartbeats_when_due_5_3() {
         "nothing new"
     );
     let (index, _, _) = state.start(vec![1]).unwrap();
-    let Replicate::Send(Message::Append(args)) = state.replicate(2, 1, false) else {
+    let Replicate::Send(Message::Append(args), _) = state.replicate(2, 1, false) else {
         panic!("news for an idle follower goes out at once");
     };
     assert_eq!((args.prev_log_index, args.entries.len()), (index - 1, 1));
@@ -595,7 +599,7 @@ fn a_replicator_sends_news_when_idle_and_heartbeats_when_due_5_3() {
         "one in flight"
     );
     assert!(
-        matches!(state.replicate(2, 1, true), Replicate::Send(_)),
+        matches!(state.replicate(2, 1, true), Replicate::Send(..)),
         "heartbeat due"
     );
     assert!(
@@ -618,10 +622,10 @@ fn the_leader_commits_an_entry_of_its_term_once_a_majority_stores_it_5_4_2() {
         "the leader saves its new entry before sending it"
     );
     let args = append(2, (1, 1), &[2], 0);
-    let effects = state.append_entries_reply(1, &args, Some(success(2)));
+    let effects = state.append_entries_reply(1, &args, 0, Some(success(2)));
     assert_eq!(state.commit_index, 0, "2 of 5");
     assert!(!effects.wake_applier);
-    let effects = state.append_entries_reply(2, &args, Some(success(2)));
+    let effects = state.append_entries_reply(2, &args, 0, Some(success(2)));
     assert_eq!(state.commit_index, 2, "3 of 5");
     assert!(effects.wake_applier);
 }
@@ -632,8 +636,8 @@ fn the_leader_commits_an_entry_of_its_term_once_a_majority_stores_it_5_4_2() {
 fn the_leader_never_commits_earlier_terms_by_counting_replicas_5_4_2() {
     let mut state = leader(5, 4, &[1, 2]);
     let old = append(4, (0, 0), &[1, 2], 0);
-    let _ = state.append_entries_reply(1, &old, Some(success(4)));
-    let _ = state.append_entries_reply(2, &old, Some(success(4)));
+    let _ = state.append_entries_reply(1, &old, 0, Some(success(4)));
+    let _ = state.append_entries_reply(2, &old, 0, Some(success(4)));
     assert_eq!(match_index(&state, 2), 2);
     assert_eq!(
         state.commit_index, 0,
@@ -642,8 +646,8 @@ fn the_leader_never_commits_earlier_terms_by_counting_replicas_5_4_2() {
 
     let _ = state.start(vec![4]);
     let new = append(4, (2, 2), &[4], 0);
-    let _ = state.append_entries_reply(1, &new, Some(success(4)));
-    let effects = state.append_entries_reply(2, &new, Some(success(4)));
+    let _ = state.append_entries_reply(1, &new, 0, Some(success(4)));
+    let effects = state.append_entries_reply(2, &new, 0, Some(success(4)));
     assert_eq!(
         state.commit_index, 3,
         "index 3 (term 4) commits, and 1 and 2 with it"
@@ -752,6 +756,7 @@ fn the_applier_delivers_a_snapshot_then_the_entries_after_it_in_order_7() {
             ApplyMsg::Command { index, .. } => ("command", *index),
             ApplyMsg::Noop { index, .. } => ("no-op", *index),
             ApplyMsg::Configuration { index, .. } => ("configuration", *index),
+            ApplyMsg::ReadReady { id } => ("read", *id),
         })
         .collect();
     assert_eq!(indices, [("snapshot", 3), ("command", 4), ("command", 5)]);
@@ -790,13 +795,18 @@ fn the_leader_sends_its_snapshot_to_a_follower_that_needs_compacted_entries_7() 
     state.commit_index = 3;
     state.last_applied = 3;
     let _ = state.snapshot(3, vec![3]);
-    let _ = state.append_entries_reply(1, &append(2, (3, 1), &[], 0), Some(rejection(2, None, 1)));
-    let Replicate::Send(Message::Snapshot(args)) = state.replicate(2, 1, true) else {
+    let _ = state.append_entries_reply(
+        1,
+        &append(2, (3, 1), &[], 0),
+        0,
+        Some(rejection(2, None, 1)),
+    );
+    let Replicate::Send(Message::Snapshot(args), _) = state.replicate(2, 1, true) else {
         panic!("expected a snapshot");
     };
     assert_eq!((args.last_included_index, args.last_included_term), (3, 1));
     assert_eq!(args.data, [3]);
-    let _ = state.install_snapshot_reply(1, &args, Some(InstallSnapshotReply { term: 2 }));
+    let _ = state.install_snapshot_reply(1, &args, 0, Some(InstallSnapshotReply { term: 2 }));
     assert_eq!((match_index(&state, 1), next_index(&state, 1)), (3, 4));
 }
 

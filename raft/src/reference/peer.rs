@@ -215,14 +215,14 @@ impl Peer {
             select(pin!(wake.wait()), labrpc::sleep_until(next_heartbeat)).await;
             let heartbeat_due = labrpc::now() >= next_heartbeat;
             let step = self.lock().replicate(term, follower, heartbeat_due);
-            let message = match step {
+            let (message, round) = match step {
                 Replicate::Stop => return,
                 Replicate::Wait => continue,
                 Replicate::Idle => {
                     next_heartbeat = labrpc::now() + HEARTBEAT;
                     continue;
                 }
-                Replicate::Send(message) => message,
+                Replicate::Send(message, round) => (message, round),
             };
             next_heartbeat = labrpc::now() + HEARTBEAT;
             let peer = self.clone();
@@ -232,7 +232,7 @@ impl Peer {
                     labrpc::spawn(async move {
                         let reply = call.await.ok();
                         let mut state = peer.lock();
-                        let effects = state.append_entries_reply(follower, &args, reply);
+                        let effects = state.append_entries_reply(follower, &args, round, reply);
                         peer.carry_out(&mut state, effects);
                     });
                 }
@@ -241,7 +241,7 @@ impl Peer {
                     labrpc::spawn(async move {
                         let reply = call.await.ok();
                         let mut state = peer.lock();
-                        let effects = state.install_snapshot_reply(follower, &args, reply);
+                        let effects = state.install_snapshot_reply(follower, &args, round, reply);
                         peer.carry_out(&mut state, effects);
                     });
                 }

@@ -6,6 +6,7 @@
 //! the peer ([`super::peer`]) carries them out. That is what lets the unit tests in
 //! `paper_tests.rs` drive a server without a simulation.
 
+use std::collections::VecDeque;
 use std::ops::BitOrAssign;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use labrpc::Instant;
 use super::config::Configuration;
 use super::log::{Entry, Log, Payload};
 use super::persist::Saved;
+use super::read_index::{Reads, ReadyReads};
 use super::rpc::{PreVoteArgs, RequestVoteArgs, TimeoutNowArgs};
 use super::signal::Signal;
 use crate::Options;
@@ -94,6 +96,8 @@ pub(crate) struct LeaderState {
     pub(crate) transfer: Option<Transfer>,
     /// The server being added, if any (part 2F).
     pub(crate) learner: Option<Learner>,
+    /// The heartbeat rounds and the reads that wait for them (part 3C).
+    pub(crate) reads: Box<Reads>,
 }
 
 impl LeaderState {
@@ -225,6 +229,11 @@ pub(crate) struct State {
     pub(crate) leader_contact: Option<Instant>,
     /// Set by `kill`: the server's tasks end, and it no longer claims to lead.
     pub(crate) dead: bool,
+    /// The id the next read (part 3C) gets.
+    pub(crate) next_read_id: u64,
+    /// Reads whose leadership check passed, with their read index, in order: the applier
+    /// delivers each once every entry up to its index has been delivered (part 3C).
+    pub(crate) ready_reads: ReadyReads,
 }
 
 impl State {
@@ -253,6 +262,8 @@ impl State {
             config: Configuration::all(servers),
             config_index: 0,
             dead: false,
+            next_read_id: 0,
+            ready_reads: VecDeque::new(),
         };
         state.refresh_configuration();
         state.check_invariants();
@@ -316,6 +327,15 @@ impl State {
             .snapshot_configuration()
             .unwrap_or(&self.initial_config)
             .clone()
+    }
+
+    /// A leader's reads (part 3C), with the configuration that confirms them and the
+    /// queue the confirmed ones go to, borrowed together.
+    pub(crate) fn leader_reads(&mut self) -> Option<(&mut Reads, &Configuration, &mut ReadyReads)> {
+        match &mut self.role {
+            Role::Leader(leader) => Some((&mut leader.reads, &self.config, &mut self.ready_reads)),
+            _ => None,
+        }
     }
 
     /// Whether this server is a member of the configuration it uses.
@@ -538,6 +558,7 @@ impl State {
             heard_from: vec![false; self.servers],
             transfer: None,
             learner: None,
+            reads: Box::new(Reads::new(self.servers)),
         });
         let mut effects = Effects {
             start_replicators: true,

@@ -285,6 +285,18 @@ impl Raft {
         false
     }
 
+    /// Starts a read-only query without writing the log (3C; dissertation §6.4, ReadIndex).
+    /// If this server leads, it notes its commit index (once an entry of its own term has
+    /// committed: its no-op), confirms with a round of heartbeats answered by a majority
+    /// that it still leads, and then sends `ApplyMsg::ReadReady { id }` on the apply
+    /// channel, after every entry up to the commit index it noted. Returns `Some((id,
+    /// term))`, the read's id and this leader's term, or `None` if this server does not
+    /// lead. A read whose leader loses its term never becomes ready. Must return at once.
+    pub fn read_index(&self) -> Option<(u64, u64)> {
+        // Your code here (3C).
+        None
+    }
+
     /// The servers of the configuration this server uses now (2F): the latest in its log,
     /// committed or not. Until 2F, every server of the cluster.
     pub fn members(&self) -> Vec<usize> {

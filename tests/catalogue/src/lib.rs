@@ -364,7 +364,7 @@ macro_rules! strict_suite {
         /// 2F: single-server membership changes.
         part raft_2f "2F", 4 points each {
             add_server_catches_up_then_counts_2f ""
-                "A fresh server far behind catches up by snapshot, then joins; one cut off while being added is not counted.";
+                "A fresh server far behind catches up by snapshot, then joins; one cut off while being added is not counted, and is given up if it never returns.";
             removed_follower_does_not_count_2f ""
                 "After a follower is removed, the leader, it and one member cannot commit: it counts toward no majority.";
             removed_leader_steps_down_2f ""
@@ -480,6 +480,21 @@ macro_rules! kv_suite {
                 "Every server restarts every second while clerks retry lost replies: a retry is recognised from the restored snapshot.";
             deposed_leader_releases_clerks_3x ""
                 "A leader cut off from the servers but not the clerks is replaced: every operation waiting on it completes within 1 s.";
+        }
+
+        /// 3C (beyond the course): the key/value service on the Raft of 2E and 2F: Gets by
+        /// ReadIndex, and a cluster that changes its members.
+        part kv_3c "3C", 4 points each {
+            reads_do_not_grow_the_log_3c ""
+                "500 Gets and no write: the saved Raft state grows by at most 100 bytes (Gets by ReadIndex write no log entry).";
+            deposed_leader_serves_no_stale_read_3c ""
+                "A leader cut off after a new one committed a Put answers no Get for 2 s: never the stale value.";
+            reads_under_partitions_linearizable_3c ""
+                "Five clients on random keys, unreliable network, random partitions, Gets by ReadIndex: the history must be linearizable.";
+            reads_with_restarts_and_snapshots_linearizable_3c ""
+                "As the partitions test, with snapshots and all servers restarting after each round: linearizable.";
+            membership_changes_while_clients_run_3c ""
+                "Ten additions, removals and replacements of servers while five clients run: every change in force within 5 s, linearizable.";
         }
         }
     };

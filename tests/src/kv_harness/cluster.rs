@@ -23,12 +23,14 @@ mod worst_moments;
 
 /// A server the group can run: what the tester needs of a key/value server.
 pub trait Replica: Clone + Send + Sync + 'static {
-    /// Starts server `me` (`StartKVServer`), in its node's context.
+    /// Starts server `me` (`StartKVServer`), in its node's context, its Raft running
+    /// `options` (`Options::FIGURE_2` in the course's tests).
     fn start(
         servers: Vec<ClientEnd>,
         me: usize,
         persister: Persister,
         maxraftstate: Option<usize>,
+        options: raft::Options,
     ) -> Self;
     /// Its RPC services (its own and its Raft's).
     fn services(&self) -> Vec<Service>;
@@ -44,8 +46,13 @@ impl Replica for kvraft::KvServer {
         me: usize,
         persister: Persister,
         maxraftstate: Option<usize>,
+        options: raft::Options,
     ) -> Self {
-        kvraft::KvServer::new(servers, me, persister, maxraftstate)
+        if options == raft::Options::FIGURE_2 {
+            kvraft::KvServer::new(servers, me, persister, maxraftstate)
+        } else {
+            kvraft::KvServer::with_options(servers, me, persister, maxraftstate, options)
+        }
     }
 
     fn services(&self) -> Vec<Service> {
@@ -78,6 +85,8 @@ struct Inner<S: Replica> {
     n: usize,
     net: Network,
     maxraftstate: Option<usize>,
+    /// What every server's Raft runs (part 3C; `FIGURE_2` in the course's tests).
+    options: raft::Options,
     state: Mutex<State<S>>,
     /// The state monitor over the servers' Rafts (see `crate::monitors`).
     states: Arc<Mutex<StateMonitor>>,
@@ -98,6 +107,9 @@ struct State<S> {
     links: LinkMap,
     /// How many server incarnations and clients have been made, for fresh end names.
     made: u64,
+    /// Server `i` is a spare: a fresh machine the cluster will add (part 3C), started with
+    /// `Options::joining`.
+    joining: Vec<bool>,
 }
 
 /// A client's ends, one per server, by server: the tester enables and disables them.
@@ -121,6 +133,20 @@ impl<S: Replica> Cluster<S> {
     /// reliable unless `unreliable`, with [`NETWORK_LATENCY`](super::NETWORK_LATENCY) on
     /// every message. There are no long delays in the KV tests (as in the course).
     pub fn new(n: usize, unreliable: bool, maxraftstate: Option<usize>) -> Cluster<S> {
+        Cluster::with_spares(n, unreliable, maxraftstate, raft::Options::FIGURE_2, &[])
+    }
+
+    /// [`Cluster::new`], with every server's Raft running `options`, and the servers
+    /// `spares` started as fresh machines that the cluster will add (`Options::joining`)
+    /// and left disconnected from everyone (part 3C). A spare is in the initial
+    /// configuration, which holds every server: a test removes it first.
+    pub fn with_spares(
+        n: usize,
+        unreliable: bool,
+        maxraftstate: Option<usize>,
+        options: raft::Options,
+        spares: &[usize],
+    ) -> Cluster<S> {
         tracing::info!(
             target: "tester",
             servers = n,
@@ -133,12 +159,14 @@ impl<S: Replica> Cluster<S> {
                 n,
                 net: Network::new(),
                 maxraftstate,
+                options,
                 state: Mutex::new(State {
                     running: (0..n).map(|_| None).collect(),
                     saved: (0..n).map(|_| Persister::new()).collect(),
                     end_names: vec![Vec::new(); n],
                     links: LinkMap::new(n),
                     made: 0,
+                    joining: (0..n).map(|i| spares.contains(&i)).collect(),
                 }),
                 states: Arc::new(Mutex::new(StateMonitor::new(n))),
                 stores: Arc::new(Mutex::new(StoreMonitor::new(n))),
@@ -153,6 +181,9 @@ impl<S: Replica> Cluster<S> {
             cluster.start_server(i);
         }
         cluster.connect_all();
+        for &spare in spares {
+            cluster.disconnect(spare, &cluster.all());
+        }
         cluster.inner.net.set_reliable(!unreliable);
         cluster.inner.net.set_latency(super::NETWORK_LATENCY);
         let states = cluster.inner.states.clone();
@@ -199,7 +230,7 @@ impl<S: Replica> Cluster<S> {
         self.cancel_pending_restart(i);
         let n = self.inner.n;
         let net = &self.inner.net;
-        let (ends, persister, incarnation) = {
+        let (ends, persister, incarnation, options) = {
             let mut state = self.inner.state.lock();
             assert!(
                 state.running[i].is_none(),
@@ -211,14 +242,18 @@ impl<S: Replica> Cluster<S> {
             let ends = make_ends(net, &state.end_names[i]);
             state.links.fresh_ends(i);
             state.saved[i] = state.saved[i].copy();
-            (ends, state.saved[i].clone(), made)
+            let options = raft::Options {
+                joining: state.joining[i],
+                ..self.inner.options
+            };
+            (ends, state.saved[i].clone(), made, options)
         };
         tracing::info!(target: "tester", "start S{i}");
         let node = Node::new(server_name(i));
         self.inner.stores.lock().starting(node, i, incarnation);
         let maxraftstate = self.inner.maxraftstate;
         let (server, services) = node.enter(|| {
-            let server = S::start(ends, i, persister, maxraftstate);
+            let server = S::start(ends, i, persister, maxraftstate, options);
             let services = server.services();
             (server, services)
         });

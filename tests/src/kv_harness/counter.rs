@@ -92,6 +92,7 @@ impl Replica for CounterServer {
         me: usize,
         persister: Persister,
         maxraftstate: Option<usize>,
+        options: raft::Options,
     ) -> Self {
         let value = Arc::new(Mutex::new(0));
         let restores = Arc::new(AtomicU64::new(0));
@@ -100,7 +101,18 @@ impl Replica for CounterServer {
             restores: restores.clone(),
         };
         CounterServer {
-            rsm: Rsm::new(servers, me, persister, maxraftstate, Watched::new(counter)),
+            rsm: if options == raft::Options::FIGURE_2 {
+                Rsm::new(servers, me, persister, maxraftstate, Watched::new(counter))
+            } else {
+                Rsm::with_options(
+                    servers,
+                    me,
+                    persister,
+                    maxraftstate,
+                    Watched::new(counter),
+                    options,
+                )
+            },
             value,
             restores,
         }

@@ -35,6 +35,9 @@ pub struct Generic {
     /// Beyond the course (3X): the faults at the worst moments of [`WorstMoments`], while
     /// the clients run.
     pub worst: WorstMoments,
+    /// Beyond the course (3C): what the servers' Rafts run; with the leader's no-op on,
+    /// the servers serve Gets by ReadIndex.
+    pub options: raft::Options,
 }
 
 /// Faults beyond the course's model, for part 3X. All off in every parity test, where
@@ -72,6 +75,7 @@ impl Generic {
                 crash_after_reply: false,
                 restarts_in_rounds: false,
             },
+            options: raft::Options::FIGURE_2,
         }
     }
 
@@ -116,7 +120,13 @@ impl Generic {
     /// that the whole history is linearizable.
     pub async fn run(self) {
         let maxraftstate = self.snapshots.then_some(MAXRAFTSTATE);
-        let cfg = KvConfig::new(self.servers, self.unreliable, maxraftstate);
+        let cfg = KvConfig::with_spares(
+            self.servers,
+            self.unreliable,
+            maxraftstate,
+            self.options,
+            &[],
+        );
         cfg.begin(&self.title());
         let all = cfg.cluster().all();
         let mut ck = cfg.make_client(&all, Some(0));

@@ -27,8 +27,21 @@ pub struct KvConfig {
 impl KvConfig {
     /// `make_config(n, unreliable, maxraftstate)`.
     pub fn new(n: usize, unreliable: bool, maxraftstate: Option<usize>) -> KvConfig {
+        KvConfig::with_spares(n, unreliable, maxraftstate, raft::Options::FIGURE_2, &[])
+    }
+
+    /// [`KvConfig::new`], with every server started by `KvServer::with_options(..,
+    /// options)`, and the servers `spares` started as fresh machines to be added (part
+    /// 3C; see [`Cluster::with_spares`]).
+    pub fn with_spares(
+        n: usize,
+        unreliable: bool,
+        maxraftstate: Option<usize>,
+        options: raft::Options,
+        spares: &[usize],
+    ) -> KvConfig {
         KvConfig {
-            cluster: Cluster::new(n, unreliable, maxraftstate),
+            cluster: Cluster::with_spares(n, unreliable, maxraftstate, options, spares),
             history: History::default(),
             ops: Arc::default(),
             report: Arc::default(),

@@ -24,6 +24,7 @@ macro_rules! fail {
         panic!("{message}")
     }};
 }
+pub(crate) use fail;
 
 pub mod cluster;
 pub mod counter;

@@ -65,7 +65,7 @@ pub(super) fn applied_value(
         raft::ApplyMsg::Configuration { index, servers, .. } => {
             Some((*index, Ok(configuration_value(servers))))
         }
-        raft::ApplyMsg::Snapshot { .. } => None,
+        raft::ApplyMsg::Snapshot { .. } | raft::ApplyMsg::ReadReady { .. } => None,
     }
 }
 

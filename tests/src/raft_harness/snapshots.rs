@@ -44,9 +44,11 @@ pub(super) async fn run_snapshot_applier(
                     }
                     ingest_snapshot(&mut applied, i, &data, Some(index)).map(|()| None)
                 }
+                // Reads (part 3C) take no index; the Raft tests make none.
+                ApplyMsg::ReadReady { .. } => Ok(None),
                 msg => {
                     let (index, value) = applied_value(i, &msg, noop_on_election)
-                        .expect("only snapshots carry no value");
+                        .expect("only snapshots and reads carry no value");
                     apply_command(&mut applied, i, index, value)
                 }
             };

@@ -8,6 +8,7 @@
 
 pub mod kv_3a;
 pub mod kv_3b;
+pub mod kv_3c;
 pub mod kv_3x;
 pub mod raft_2a;
 pub mod raft_2b;

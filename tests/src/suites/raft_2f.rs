@@ -112,10 +112,12 @@ async fn settle(cfg: &Config, config: &[usize]) {
 /// uses the configuration with S4, and a command commits on all five. Then the same with
 /// S1, crashed while removed and restarted far behind with what it had stored; then a
 /// server cut off during its addition: the change waits, and completes once it returns.
+/// Last, a server cut off for good during its addition: within 10 s the leader gives the
+/// addition up, and accepts the removal of another server.
 ///
 /// With `add_server` refused (the skeleton's `false`), the test fails at once; with a new
-/// server that counts before it has caught up, a majority may hold less than every
-/// committed entry, which the monitors catch when a leader without them is elected.
+/// server that counts before it has caught up, the cut-off server is in the configuration
+/// 1 s after its addition; with a catch-up never given up, the last removal is refused.
 pub(crate) async fn add_server_catches_up_then_counts_2f() {
     let servers = 5;
     let fresh = 4;
@@ -161,8 +163,40 @@ pub(crate) async fn add_server_catches_up_then_counts_2f() {
     cfg.connect(joiner);
     let all: Vec<usize> = (0..servers).collect();
     settle(&cfg, &all).await;
+    // A server that never catches up is given up: another change is accepted.
+    let leader = cfg.check_one_leader().await;
+    let joiner = (leader + 1) % servers;
+    remove(&cfg, joiner).await;
+    cfg.disconnect(joiner);
+    let leader = cfg.check_one_leader().await;
+    if !cfg.add_server(leader, joiner) {
+        panic!("S{leader}.add_server(S{joiner}) returned false");
+    }
+    let other = (joiner + 1..joiner + servers)
+        .map(|i| i % servers)
+        .find(|&i| i != leader)
+        .expect("five servers");
+    let given_up = eventually(GIVE_UP_WITHIN, || cfg.remove_server(leader, other)).await;
+    if !given_up {
+        panic!(
+            "S{leader} was asked to add S{joiner}, which cannot be reached, and \
+             {GIVE_UP_WITHIN:?} later it still refuses to remove S{other}: a leader gives up a \
+             server that does not catch up (dissertation §4.2.1), or a dead new server holds \
+             every later change up"
+        );
+    }
+    let config: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| i != joiner && i != other)
+        .collect();
+    settle(&cfg, &config).await;
     cfg.end();
 }
+
+/// How long a leader may try to catch up a server it cannot reach before it gives the
+/// addition up (and accepts another change).
+const GIVE_UP_WITHIN: Duration = Duration::from_secs(10);
 
 /// **Removing a follower: it no longer counts (dissertation §4.2).**
 ///
