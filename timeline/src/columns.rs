@@ -464,11 +464,13 @@ const KNOWN_COLOURS: &[(&str, u8)] = &[
     ("state", 220),
     ("rpc", 244),
     ("client", 117),
-    // Pre-Vote, leadership transfer and membership changes. Hues no other topic (nor the
-    // palette) has, so they stay apart from "vote" and "role" next to them.
+    // Pre-Vote, leadership transfer, membership changes and ReadIndex reads. Hues no
+    // other topic (nor the palette) has, so they stay apart from "vote" and "role" next
+    // to them.
     ("pre-vote", 45),
     ("transfer", 213),
     ("config", 148),
+    ("read", 178),
 ];
 
 /// Colours for other topics, picked by a hash of the topic's name. None of them is red, so

@@ -207,7 +207,9 @@ const GIVE_UP_WITHIN: Duration = Duration::from_secs(10);
 /// each time (added back in between, with its log as it was).
 ///
 /// With a leader that counts every server it knows (Figure 2's majority of the whole
-/// cluster), the command commits with F's copy: the test fails.
+/// cluster) and still sends F the entries, the command commits with F's copy: the test
+/// fails. (A leader that counts every server but sends nothing to removed ones commits
+/// nothing here; the faults test catches that one, as a cluster that cannot commit.)
 pub(crate) async fn removed_follower_does_not_count_2f() {
     let servers = 5;
     let cfg = Config::with_options(servers, false, Applier::Plain, Options::ALL);

@@ -61,6 +61,7 @@ window.onerror = function (message, source, line, column) {
     "pre-vote": "#06b6d4",
     transfer: "#e879f9",
     config: "#84cc16",
+    read: "#f59e0b",
     "failed check": "#dc2626",
   };
   const PALETTE = ["#db2777", "#2563eb", "#ca8a04", "#9333ea", "#0d9488", "#b45309", "#4f46e5", "#be123c"];
