@@ -13,7 +13,7 @@ const COURSE_PARTS: [(&str, usize); 4] = [("2A", 3), ("2B", 10), ("2C", 8), ("2D
 
 /// Lab 3's parts (the rsm layer's, from the 2025 course, then 3A and 3B, then 3X beyond
 /// the course) and their counts.
-const KV_PARTS: [(&str, usize); 4] = [("RSM", 8), ("3A", 14), ("3B", 9), ("3X", 4)];
+const KV_PARTS: [(&str, usize); 5] = [("RSM", 8), ("3A", 14), ("3B", 9), ("3X", 4), ("3C", 5)];
 
 #[test]
 fn raft_catalogue_lists_the_course_tests_once_each_in_order() {
@@ -62,19 +62,24 @@ fn kv_catalogue_lists_the_course_tests_once_each_in_order() {
         parts, expected,
         "the parts, in order, with their test counts"
     );
-    let total: u32 = KV.iter().filter(|c| c.part != "3X").map(|c| c.points).sum();
-    assert_eq!(total, 100, "Lab 3 is worth 100 points, 3X beyond it");
+    let total: u32 = KV
+        .iter()
+        .filter(|c| !["3X", "3C"].contains(&c.part))
+        .map(|c| c.points)
+        .sum();
+    assert_eq!(total, 100, "Lab 3 is worth 100 points, 3X and 3C beyond it");
 }
 
 #[test]
-fn the_kv_tests_beyond_the_course_are_part_3x_without_course_names() {
+fn the_kv_tests_beyond_the_course_are_parts_3x_and_3c_without_course_names() {
     let beyond: Vec<&TestCase> = KV.iter().filter(|c| c.course_name.is_empty()).collect();
     assert!(!beyond.is_empty());
     for case in beyond {
-        assert_eq!(case.part, "3X", "{}", case.name);
-        assert!(case.name.ends_with("_3x"), "{}", case.name);
+        assert!(["3X", "3C"].contains(&case.part), "{}", case.name);
+        let suffix = format!("_{}", case.part.to_lowercase());
+        assert!(case.name.ends_with(&suffix), "{}", case.name);
     }
-    for case in KV.iter().filter(|c| c.part == "3X") {
+    for case in KV.iter().filter(|c| ["3X", "3C"].contains(&c.part)) {
         assert_eq!(case.course_name, "", "{}: not a course test", case.name);
     }
 }
