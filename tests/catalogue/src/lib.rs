@@ -21,7 +21,7 @@
 //!   leadership transfer), also in [`strict_suite!`], 4 points each: 9 × 4 = 36.
 //! - 2F (beyond the course): single-server membership changes (adding a server once it has
 //!   caught up, removing a follower or the leader, one change at a time, removed servers
-//!   that cannot disrupt), also in [`strict_suite!`], 4 points each: 8 × 4 = 32.
+//!   that cannot disrupt), also in [`strict_suite!`], 4 points each: 9 × 4 = 36.
 //! - Lab 3 (KV): RSM 8 × 1 = 8 (the layer the service is built on, which 3A and 3B exercise
 //!   again), 3A 14 × 4 = 56, 3B 9 × 4 = 36.
 //! - 3X (beyond the course): key/value tests with faults at the worst moments (stale
@@ -379,6 +379,8 @@ macro_rules! strict_suite {
                 "A leader that removes itself steps down once the change commits, and never leads or disrupts again.";
             one_change_at_a_time_2f ""
                 "A second change is refused while the first is uncommitted.";
+            no_change_before_an_entry_of_the_leaders_term_commits_2f ""
+                "A new leader cut off before its no-op commits refuses a configuration change (the errata's rule).";
             uncommitted_configuration_is_used_and_dropped_2f ""
                 "An uncommitted configuration is in force at once, and dropped with its entry when a new leader cuts it off.";
             configuration_survives_restart_and_snapshot_2f ""

@@ -2,6 +2,8 @@
 //! network's settings, and the calls the tester makes on a server (each in the server's
 //! node context). Every action is logged under the target `tester`.
 
+use std::time::Duration;
+
 use labrpc::tester::{Node, Server};
 use raft::{Persister, Raft, apply_channel};
 
@@ -375,5 +377,13 @@ impl Config {
     pub fn set_long_reordering(&self, on: bool) {
         tracing::info!(target: "tester", on, "set long reordering");
         self.inner.net.set_long_reordering(on);
+    }
+
+    /// Makes every message take `latency` on the wire (none in the course's Raft tests,
+    /// whose reliable network delivers at once): a test that must act between a message
+    /// and its reply has the time to.
+    pub fn set_latency(&self, latency: Duration) {
+        tracing::info!(target: "tester", ?latency, "set network latency");
+        self.inner.net.set_latency(latency);
     }
 }

@@ -340,6 +340,70 @@ pub(crate) async fn one_change_at_a_time_2f() {
     cfg.end();
 }
 
+/// **A new leader changes nothing until an entry of its own term has committed (the
+/// errata of the dissertation's §4.1).**
+///
+/// Five servers. Ten rounds: a command commits on all five (at index `M`); the leader is
+/// cut off; the tester watches every millisecond for the new leader among the four others,
+/// and cuts it off the moment it sees it, before its no-op (at `M + 1`) can have gone a
+/// round trip. 100 ms later, if no server has applied index `M + 1` (the no-op is not
+/// committed), the new leader must refuse to remove a server. A round in which the no-op
+/// had already committed proves nothing and is skipped (every message takes 5 ms on the
+/// wire here, and every round of seeds 1..=100 was checked). Then everyone is reconnected
+/// and a command commits.
+///
+/// Without the errata's rule, a leader that inherits a configuration entry an earlier
+/// leader never committed can start a change of its own before its no-op commits, and two
+/// configurations two servers apart can elect two leaders in one term (handout, section
+/// 14). A leader that accepts the change here fails the test.
+pub(crate) async fn no_change_before_an_entry_of_the_leaders_term_commits_2f() {
+    let servers = 5;
+    let cfg = Config::with_options(servers, false, Applier::Plain, Options::ALL);
+    // A round trip takes 10 ms: the tester sees the new leader before its no-op commits.
+    cfg.set_latency(Duration::from_millis(5));
+    cfg.begin("Test (2F): a new leader changes nothing before an entry of its term commits");
+
+    for _ in 0..10 {
+        let last = cfg.one(random_command(), servers, true).await;
+        let old = cfg.check_one_leader().await;
+        let (old_term, _) = cfg.state(old);
+        cfg.disconnect(old);
+        let others: Vec<usize> = (0..servers).filter(|&i| i != old).collect();
+        let deadline = labrpc::now() + Duration::from_secs(5);
+        let leader = loop {
+            if let Some(&i) = others.iter().find(|&&i| {
+                let (term, leads) = cfg.state(i);
+                leads && term > old_term
+            }) {
+                break i;
+            }
+            if labrpc::now() >= deadline {
+                panic!("no server led within 5 s of cutting off the leader S{old}");
+            }
+            labrpc::sleep(Duration::from_millis(1)).await;
+        };
+        cfg.disconnect(leader);
+        labrpc::sleep(Duration::from_millis(100)).await;
+        let (noop_applied, _) = cfg.n_committed(last + 1);
+        if noop_applied == 0 && cfg.state(leader).1 {
+            let target = *others.iter().find(|&&i| i != leader).expect("four others");
+            if cfg.remove_server(leader, target) {
+                panic!(
+                    "S{leader}, leader for 100 ms and cut off before anything of its term could \
+                     commit, accepted to remove S{target}: a leader starts no configuration \
+                     change until an entry of its own term has committed (the dissertation's \
+                     errata to §4.1; the leader's no-op makes that happen a round trip after \
+                     the election)"
+                );
+            }
+        }
+        cfg.connect(old);
+        cfg.connect(leader);
+        cfg.one(random_command(), servers, true).await;
+    }
+    cfg.end();
+}
+
 /// **The latest configuration is in force before it commits, and a server falls back when
 /// it is cut off (dissertation §4.1).**
 ///
