@@ -128,6 +128,10 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
     ("removed_follower_does_not_count_2f", 6),
     ("removed_leader_steps_down_2f", 4),
     ("one_change_at_a_time_2f", 5),
+    (
+        "no_change_before_an_entry_of_the_leaders_term_commits_2f",
+        20,
+    ),
     ("uncommitted_configuration_is_used_and_dropped_2f", 4),
     ("configuration_survives_restart_and_snapshot_2f", 5),
     ("removed_servers_cannot_disrupt_2f", 9),
