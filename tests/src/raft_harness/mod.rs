@@ -242,6 +242,21 @@ impl Drop for Inner {
     }
 }
 
+/// Polls every 10 ms of virtual time, for at most `within`, until `done` holds; returns
+/// whether it did (the 2E and 2F tests' bounded waits).
+pub async fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = labrpc::now() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if labrpc::now() >= deadline {
+            return false;
+        }
+        labrpc::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// `S0, S2, S3`, or `none`.
 fn names(ids: impl IntoIterator<Item = usize>) -> String {
     let list: Vec<String> = ids.into_iter().map(server_name).collect();

@@ -14,7 +14,7 @@ use std::time::Duration;
 use raft::Options;
 use rand::RngExt;
 
-use crate::raft_harness::{Applier, Config, ELECTION_TIMEOUT};
+use crate::raft_harness::{Applier, Config, ELECTION_TIMEOUT, eventually};
 
 /// A random command value.
 fn random_command() -> u64 {
@@ -31,20 +31,6 @@ fn leader_now(cfg: &Config) -> Option<(usize, u64)> {
             _ => None,
         })
         .max_by_key(|&(_, term)| term)
-}
-
-/// Polls every 10 ms, for at most `within`, until `done` holds; returns whether it did.
-async fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = labrpc::now() + within;
-    loop {
-        if done() {
-            return true;
-        }
-        if labrpc::now() >= deadline {
-            return false;
-        }
-        labrpc::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// The highest term any running server is in.

@@ -15,25 +15,11 @@ use std::time::Duration;
 use raft::Options;
 use rand::RngExt;
 
-use crate::raft_harness::{Applier, Config, ELECTION_TIMEOUT};
+use crate::raft_harness::{Applier, Config, ELECTION_TIMEOUT, eventually};
 
 /// A random command value.
 fn random_command() -> u64 {
     labrpc::rng().random_range(0..1u64 << 63)
-}
-
-/// Polls every 10 ms, for at most `within`, until `done` holds; returns whether it did.
-async fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = labrpc::now() + within;
-    loop {
-        if done() {
-            return true;
-        }
-        if labrpc::now() >= deadline {
-            return false;
-        }
-        labrpc::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Asks the leader to remove `server` and waits until the change is committed: every
