@@ -110,7 +110,7 @@ pub mod runtime;
 pub mod tester;
 
 // The guest API: what lab code may use. The tester's controls are in [`tester`].
-pub use net::{ClientEnd, Rpc, RpcError, Service};
+pub use net::{ClientEnd, Dialer, Rpc, RpcError, Service};
 pub use runtime::{
     Elapsed, Instant, JoinError, JoinHandle, SimRng, Sleep, YieldNow, annotate, in_simulation, now,
     rng, seed, sleep, sleep_until, spawn, timeout, yield_now,

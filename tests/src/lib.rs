@@ -8,7 +8,8 @@
 //!
 //! Cargo features choose what the tests run against: by default the student's code; with
 //! `raft-reference` the reference Raft; with `kvraft-reference` the reference rsm and KV
-//! service; with `reference` every reference implementation.
+//! service; with `shardkv-reference` the reference Lab 4; with `reference` every reference
+//! implementation.
 // /instructors
 
 pub mod ends;
@@ -18,6 +19,7 @@ pub mod kv_harness;
 mod monitors;
 pub mod raft_harness;
 pub mod registry;
+pub mod shard_harness;
 pub mod suites;
 
 use registry::TestCase;
@@ -37,6 +39,9 @@ pub fn run(case: &TestCase) {
             labrpc::tester::say(format!("raft: {}", raft_implementation()));
             if !case.part.starts_with('2') {
                 labrpc::tester::say(format!("kvraft: {}", kvraft_implementation()));
+            }
+            if case.part.starts_with('4') {
+                labrpc::tester::say(format!("shardkv: {}", shardkv_implementation()));
             }
             (case.body)()
         });
@@ -60,6 +65,15 @@ pub fn kvraft_implementation() -> &'static str {
     }
 }
 
+/// Which shard controller and sharded KV service this build runs, in words.
+pub fn shardkv_implementation() -> &'static str {
+    if shardkv::IS_REFERENCE {
+        "reference implementation (shardkv/src/reference)"
+    } else {
+        "your code (shardkv/src/skeleton)"
+    }
+}
+
 /// What `cargo test` needs before `--` to rebuild this very test binary: the profile, the
 /// package and the features it was built with.
 fn replay_cargo_args() -> String {
@@ -70,11 +84,21 @@ fn replay_cargo_args() -> String {
     args.extend(["-p", "tests"]);
     // instructors: the students' tree has no reference features.
     // `raft::IS_REFERENCE` alone: built with `--features raft/reference` (and so for kvraft).
-    match (raft::IS_REFERENCE, kvraft::IS_REFERENCE) {
-        (true, true) => args.extend(["--features", "reference"]),
-        (true, false) => args.extend(["--features", "raft-reference"]),
-        (false, true) => args.extend(["--features", "kvraft-reference"]),
-        (false, false) => {}
+    let features: Vec<&str> = [
+        (raft::IS_REFERENCE, "raft-reference"),
+        (kvraft::IS_REFERENCE, "kvraft-reference"),
+        (shardkv::IS_REFERENCE, "shardkv-reference"),
+    ]
+    .into_iter()
+    .filter_map(|(on, feature)| on.then_some(feature))
+    .collect();
+    let features = match features.len() {
+        0 => String::new(),
+        3 => "reference".to_owned(),
+        _ => features.join(","),
+    };
+    if !features.is_empty() {
+        args.extend(["--features", features.as_str()]);
     }
     // /instructors
     args.join(" ")

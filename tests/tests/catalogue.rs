@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use tests::registry::TestCase;
-use tests::suites::{KV, RAFT, STRICT};
+use tests::suites::{KV, RAFT, SHARD, STRICT};
 
 /// The course's parts and how many tests each has.
 const COURSE_PARTS: [(&str, usize); 4] = [("2A", 3), ("2B", 10), ("2C", 8), ("2D", 7)];
@@ -14,6 +14,9 @@ const COURSE_PARTS: [(&str, usize); 4] = [("2A", 3), ("2B", 10), ("2C", 8), ("2D
 /// Lab 3's parts (the rsm layer's, from the 2025 course, then 3A and 3B, then 3X beyond
 /// the course) and their counts.
 const KV_PARTS: [(&str, usize); 5] = [("RSM", 8), ("3A", 14), ("3B", 9), ("3X", 4), ("3C", 5)];
+
+/// Lab 4's parts (the course's 4A and 4B, then its challenges as 4C) and their counts.
+const SHARD_PARTS: [(&str, usize); 3] = [("4A", 2), ("4B", 10), ("4C", 3)];
 
 #[test]
 fn raft_catalogue_lists_the_course_tests_once_each_in_order() {
@@ -82,6 +85,39 @@ fn the_kv_tests_beyond_the_course_are_parts_3x_and_3c_without_course_names() {
     for case in KV.iter().filter(|c| ["3X", "3C"].contains(&c.part)) {
         assert_eq!(case.course_name, "", "{}: not a course test", case.name);
     }
+}
+
+#[test]
+fn shard_catalogue_lists_the_course_tests_once_each_in_order() {
+    let names: BTreeSet<&str> = SHARD.iter().map(|c| c.name).collect();
+    assert_eq!(names.len(), SHARD.len(), "a test is registered twice");
+    let course_names: BTreeSet<&str> = SHARD.iter().map(|c| c.course_name).collect();
+    assert_eq!(
+        course_names.len(),
+        SHARD.len(),
+        "two tests have one course name"
+    );
+    assert!(SHARD.iter().all(|c| c.course_name.starts_with("Test")));
+    let parts: Vec<&str> = SHARD.iter().map(|c| c.part).collect();
+    let expected: Vec<&str> = SHARD_PARTS
+        .iter()
+        .flat_map(|&(part, count)| std::iter::repeat_n(part, count))
+        .collect();
+    assert_eq!(
+        parts, expected,
+        "the parts, in order, with their test counts"
+    );
+    let total: u32 = SHARD
+        .iter()
+        .filter(|c| c.part != "4C")
+        .map(|c| c.points)
+        .sum();
+    assert_eq!(
+        total, 100,
+        "Lab 4 is worth 100 points, its challenges beyond it"
+    );
+    let registered: Vec<catalogue::Test> = SHARD.iter().map(|case| case.test).collect();
+    assert_eq!(registered, catalogue::SHARD);
 }
 
 #[test]

@@ -471,6 +471,9 @@ const KNOWN_COLOURS: &[(&str, u8)] = &[
     ("transfer", 213),
     ("config", 148),
     ("read", 178),
+    // Lab 4: a group's shards (what its state machine applied, and where each shard
+    // stands in a migration).
+    ("shards", 203),
 ];
 
 /// Colours for other topics, picked by a hash of the topic's name. None of them is red, so

@@ -320,9 +320,14 @@ impl Network {
         Network { state, world }
     }
 
+    /// The run this network belongs to.
+    pub(super) fn world(&self) -> u64 {
+        self.world
+    }
+
     /// Checks that the tester calls `what` on a network of this run.
     #[track_caller]
-    fn tester_only(&self, what: &str) {
+    pub(super) fn tester_only(&self, what: &str) {
         with_world(|w| {
             w.check_handle(self.world, "a Network");
             w.require_tester(what, NETWORK_IS_THE_TESTERS);
@@ -438,7 +443,12 @@ impl Network {
     /// If an end of that name exists.
     pub fn make_end(&self, name: impl Into<String>) -> ClientEnd {
         self.tester_only("Network::make_end");
-        let name: String = name.into();
+        self.new_end(name.into())
+    }
+
+    /// [`Network::make_end`] for the tester and for a [`Dialer`](super::Dialer) the tester
+    /// handed out.
+    pub(super) fn new_end(&self, name: String) -> ClientEnd {
         let mut state = self.state.lock();
         assert!(
             !state.end_ids.contains_key(&name),
@@ -467,7 +477,11 @@ impl Network {
     /// If the end is already connected: an end connects once.
     pub fn connect(&self, end: &str, server: impl Into<String>) {
         self.tester_only("Network::connect");
-        let server = server.into();
+        self.connect_end(end, server.into());
+    }
+
+    /// [`Network::connect`] for the tester and for a [`Dialer`](super::Dialer).
+    pub(super) fn connect_end(&self, end: &str, server: String) {
         let mut state = self.state.lock();
         let id = state.end_id(end);
         if let Some(existing) = state.ends[id].server {
@@ -484,6 +498,11 @@ impl Network {
     /// calls to B. Disabling an end fails the calls now being served through it.
     pub fn enable(&self, end: &str, enabled: bool) {
         self.tester_only("Network::enable");
+        self.enable_end(end, enabled);
+    }
+
+    /// [`Network::enable`] for the tester and for a [`Dialer`](super::Dialer).
+    pub(super) fn enable_end(&self, end: &str, enabled: bool) {
         let mut state = self.state.lock();
         let id = state.end_id(end);
         state.ends[id].enabled = enabled;

@@ -45,6 +45,8 @@ pub(crate) struct StateMonitor {
     /// The messages each server sent at the latest virtual instant seen, for
     /// [`StateMonitor::storm`].
     instant: (Instant, Vec<u64>),
+    /// Each server's name, for messages.
+    names: Vec<String>,
 }
 
 /// This many messages sent without virtual time moving is a storm: some server answers
@@ -55,7 +57,15 @@ const STORM_MESSAGES: u64 = 10_000;
 
 impl StateMonitor {
     pub(crate) fn new(n: usize) -> StateMonitor {
+        StateMonitor::named((0..n).map(server_name).collect())
+    }
+
+    /// A monitor of servers called `names` in its messages (Lab 4: a group's servers,
+    /// `server-101-0`, ...).
+    pub(crate) fn named(names: Vec<String>) -> StateMonitor {
+        let n = names.len();
         StateMonitor {
+            names,
             servers: (0..n).map(|_| Watched::default()).collect(),
             leaders: BTreeMap::new(),
             instant: (Instant::START, vec![0; n]),
@@ -88,7 +98,7 @@ impl StateMonitor {
             .iter()
             .enumerate()
             .filter(|&(_, &n)| n > 0)
-            .map(|(i, n)| format!("{} {n}", server_name(i)))
+            .map(|(i, n)| format!("{} {n}", self.names[i]))
             .collect();
         Some(format!(
             "The servers sent {total} messages at {at} without virtual time moving ({}). \
@@ -140,7 +150,8 @@ impl StateMonitor {
             return Ok(());
         }
         // Named only when something is said.
-        let name = || server_name(i);
+        let names = &self.names;
+        let name = || names[i].clone();
         match watched.last {
             None => {
                 // The first sample after a (re)start: a term it revealed before the crash
@@ -207,9 +218,9 @@ impl StateMonitor {
                     "{VIOLATED} at {at}: Election Safety (§5.2, Figure 3: at most one leader \
                      can be elected in a given term): {} and {} both lead term {term} \
                      ({} was seen leading it at {since}). {TWO_LEADERS}",
-                    server_name(first),
+                    self.names[first],
                     name(),
-                    server_name(first),
+                    self.names[first],
                 ));
             }
         }

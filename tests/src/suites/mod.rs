@@ -18,17 +18,21 @@ pub mod raft_2e;
 pub mod raft_2f;
 pub mod raft_2x;
 pub mod rsm;
+pub mod shardctrler_4a;
+pub mod shardkv_4b;
+pub mod shardkv_4c;
 
 use crate::registry::TestCase;
 
 catalogue::raft_suite!(crate::registry);
 catalogue::strict_suite!(crate::registry);
 catalogue::kv_suite!(crate::registry);
+catalogue::shard_suite!(crate::registry);
 
-/// Every registered test of every suite: Lab 2, the Raft tests beyond the course (2X, 2E),
-/// then Lab 3.
+/// Every registered test of every suite: Lab 2, the Raft tests beyond the course (2X, 2E,
+/// 2F), Lab 3, then Lab 4.
 pub fn all() -> impl Iterator<Item = &'static TestCase> {
-    RAFT.iter().chain(STRICT).chain(KV)
+    RAFT.iter().chain(STRICT).chain(KV).chain(SHARD)
 }
 
 /// The registered test named `name` (e.g. `"initial_election_2a"`).

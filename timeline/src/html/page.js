@@ -62,6 +62,7 @@ window.onerror = function (message, source, line, column) {
     transfer: "#e879f9",
     config: "#84cc16",
     read: "#f59e0b",
+    shards: "#be185d",
     "failed check": "#dc2626",
   };
   const PALETTE = ["#db2777", "#2563eb", "#ca8a04", "#9333ea", "#0d9488", "#b45309", "#4f46e5", "#be123c"];
