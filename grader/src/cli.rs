@@ -13,11 +13,13 @@ pub const DEFAULT_FIRST_SEED: u64 = 1;
 /// reference Raft (one seed of all 28 tests costs about 0.12 s of CPU).
 pub const DEFAULT_SEEDS: u64 = 2000;
 
-/// Grades the labs (Raft, and the KV service on it): runs every test over many seeds, each
-/// batch of seeds in a child process of its own, and scores the result by part.
+/// Grades the labs (Raft, the KV service on it, and the sharded KV service): runs every test
+/// over many seeds, each batch of seeds in a child process of its own, and scores the result
+/// by part.
 ///
-/// With no subcommand it grades the code in this tree (the student's raft/src/skeleton and
-/// kvraft/src/skeleton); `--reference` grades the reference implementations instead. Seeds are fixed (from 1 unless
+/// With no subcommand it grades the code in this tree (the student's raft/src/skeleton,
+/// kvraft/src/skeleton and shardkv/src/skeleton); `--reference` grades the reference
+/// implementations instead. Seeds are fixed (from 1 unless
 /// `--seed` says otherwise), so the same code gets the same grade, and every failure comes
 /// with the command that replays it.
 #[derive(Debug, Parser)]
@@ -31,8 +33,8 @@ pub struct Cli {
     /// What to do; grading the tree when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Grade the reference implementations (raft/src/reference, kvraft/src/reference)
-    /// instead of the student's code.
+    /// Grade the reference implementations (raft/src/reference, kvraft/src/reference,
+    /// shardkv/src/reference) instead of the student's code.
     /// The students' tree (a handout) has no reference.
     #[arg(long, conflicts_with = "raft_reference")]
     pub reference: bool,
@@ -90,8 +92,9 @@ pub struct HandoutArgs {
     /// Where to write the students' tree (created if missing; must be empty).
     pub dir: PathBuf,
     /// Include the reference Raft (raft/src/reference and its features, never the
-    /// reference KV), for Lab 3: students whose Raft is not finished run their KV on it
-    /// with `--features raft-reference` and grade it with `grader --raft-reference`. It
+    /// reference KV or sharded KV), for Labs 3 and 4: students whose Raft is not finished
+    /// run their KV and sharded KV on it with `--features raft-reference` and grade them
+    /// with `grader --raft-reference`. It
     /// shows students a complete Raft: hand it out only once Lab 2 is over.
     #[arg(long)]
     pub raft_reference: bool,
@@ -135,8 +138,8 @@ pub struct SwarmArgs {
     /// Hunt in the reference implementation instead of the student's code.
     #[arg(long, conflicts_with = "raft_reference")]
     pub reference: bool,
-    /// Hunt in the student's rsm and KV service on the reference Raft (Lab 3's tests only;
-    /// the tree must have raft/src/reference).
+    /// Hunt in the student's rsm, KV service and sharded KV service on the reference Raft
+    /// (Lab 3's and Lab 4's tests only; the tree must have raft/src/reference).
     #[arg(long)]
     pub raft_reference: bool,
     /// Only these parts, e.g. `--part 2c`.
@@ -213,9 +216,10 @@ pub struct GradeArgs {
     /// reproducible.
     #[arg(long, default_value_t = DEFAULT_FIRST_SEED)]
     pub seed: u64,
-    /// Run the student's rsm and KV service on the reference Raft (`cargo test --features
-    /// raft-reference`): Lab 3 for a student whose Raft is not finished. Only Lab 3's parts
-    /// (RSM, 3A, 3B; all of them when none is chosen): Lab 2's would grade the reference.
+    /// Run the student's rsm, KV service and sharded KV service on the reference Raft
+    /// (`cargo test --features raft-reference`): Labs 3 and 4 for a student whose Raft is
+    /// not finished. Only Lab 3's and Lab 4's parts (RSM, 3A, 3B, 3X, 3C, 4A, 4B, 4C; all of
+    /// them when none is chosen): Lab 2's would grade the reference.
     /// The tree must have raft/src/reference (a handout made with `--raft-reference`).
     #[arg(long)]
     pub raft_reference: bool,

@@ -11,16 +11,17 @@ use crate::sandbox::{self, Confinement, Jail};
 /// Which Raft the binaries run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Implementation {
-    /// The student's code, `raft/src/skeleton` and `kvraft/src/skeleton` (the crates'
-    /// default).
+    /// The student's code, `raft/src/skeleton`, `kvraft/src/skeleton` and
+    /// `shardkv/src/skeleton` (the crates' default).
     Student,
-    /// The reference implementations, `raft/src/reference` and `kvraft/src/reference`
-    /// (feature `reference`).
+    /// The reference implementations, `raft/src/reference`, `kvraft/src/reference` and
+    /// `shardkv/src/reference` (feature `reference`).
     Reference,
-    /// The student's rsm and KV service (`kvraft/src/skeleton`) on the reference Raft
-    /// (`raft/src/reference`; the `tests` crate's feature `raft-reference`): Lab 3 for a
-    /// student whose Raft is not finished. Only Lab 3's tests grade anything of the
-    /// student's this way (see [`crate::select::for_implementation`]).
+    /// The student's rsm and KV service (`kvraft/src/skeleton`) and sharded KV service
+    /// (`shardkv/src/skeleton`, on the student's rsm) on the reference Raft
+    /// (`raft/src/reference`; the `tests` crate's feature `raft-reference`): Labs 3 and 4
+    /// for a student whose Raft is not finished. Only Lab 3's and Lab 4's tests grade
+    /// anything of the student's this way (see [`crate::select::for_implementation`]).
     RaftReference,
 }
 
@@ -28,12 +29,16 @@ impl Implementation {
     /// In words, for reports.
     pub fn describe(self) -> &'static str {
         match self {
-            Implementation::Student => "student code (raft/src/skeleton, kvraft/src/skeleton)",
+            Implementation::Student => {
+                "student code (raft/src/skeleton, kvraft/src/skeleton, shardkv/src/skeleton)"
+            }
             Implementation::Reference => {
-                "reference implementation (raft/src/reference, kvraft/src/reference)"
+                "reference implementation (raft/src/reference, kvraft/src/reference, \
+                 shardkv/src/reference)"
             }
             Implementation::RaftReference => {
-                "student code (kvraft/src/skeleton) on the reference Raft (raft/src/reference)"
+                "student code (kvraft/src/skeleton, shardkv/src/skeleton) on the reference Raft \
+                 (raft/src/reference)"
             }
         }
     }
@@ -79,7 +84,7 @@ pub struct BuildLimits {
 /// The packages whose compiled code holds a submission's code: their artifacts are
 /// removed from the shared target directory before and after each submission's build, so
 /// that no build can read (with `include_bytes!`) what another student's compiled to.
-const LAB_PACKAGES: &[&str] = &["raft", "kvraft", "tests"];
+const LAB_PACKAGES: &[&str] = &["raft", "kvraft", "shardkv", "tests"];
 
 /// Builds the `tests` package's test binaries in `tree` with `cargo test --no-run`, in
 /// `target_dir` if given (else where cargo would): only the test targets of `selected` (each

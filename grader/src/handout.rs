@@ -13,22 +13,25 @@ use crate::markers;
 
 /// The cargo feature a handout with the reference Raft adds to `tests/Cargo.toml`, with why.
 /// Written by the grader rather than kept from the instructors' file, whose `instructors`
-/// block also holds the reference KV's features (which would name a feature `kvraft` does
-/// not have there).
+/// block also holds the reference KV's and sharded KV's features (which would name features
+/// `kvraft` and `shardkv` do not have there).
 const RAFT_REFERENCE_FEATURE: &str = "
-# The reference Raft, in this tree for Lab 3 (`grader handout --raft-reference`): run your
-# rsm and KV service on it with `--features raft-reference` (docs/lab-kvraft.md, section 1).
+# The reference Raft, in this tree for Labs 3 and 4 (`grader handout --raft-reference`): run
+# your rsm, KV service and sharded KV service on it with `--features raft-reference`
+# (docs/lab-kvraft.md, section 1).
 [features]
 raft-reference = [\"raft/reference\"]
 ";
 
-/// Names of the reference KV's cargo features: a handout with the reference Raft must not
-/// have them (outside the files it keeps in their instructors' version, which only name
-/// them in code that never runs there).
+/// Names of the reference KV's and sharded KV's cargo features: a handout with the
+/// reference Raft must not have them (outside the files it keeps in their instructors'
+/// version, which only name them in code that never runs there).
 const KV_REFERENCE_FEATURE_NAMES: &[&str] = &[
     "features reference",
     "kvraft-reference",
     "kvraft/reference",
+    "shardkv-reference",
+    "shardkv/reference",
     "tests/reference",
 ];
 
@@ -74,11 +77,11 @@ pub fn plan(tree: &Path) -> Result<Plan, String> {
 }
 
 /// Works out the students' tree of `tree`, with the reference Raft in it if
-/// `raft_reference` (for Lab 3: `grader handout --raft-reference`, and the pristine tree of
-/// `grader grade --raft-reference`). That tree has `raft/src/reference/`, the `raft`
-/// crate's `reference` feature and the `tests` crate's `raft-reference` (see
+/// `raft_reference` (for Labs 3 and 4: `grader handout --raft-reference`, and the pristine
+/// tree of `grader grade --raft-reference`). That tree has `raft/src/reference/`, the
+/// `raft` crate's `reference` feature and the `tests` crate's `raft-reference` (see
 /// [`layout::KEPT_WITH_THE_RAFT_REFERENCE`]), and the Markdown's `<!-- raft-reference`
-/// blocks; never the reference KV.
+/// blocks; never the reference KV or sharded KV.
 pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
     if raft_reference && !layout::has_raft_reference(tree) {
         return Err(format!(
@@ -133,7 +136,8 @@ pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
             ));
         }
         // With the reference Raft, its feature is meant to be there: only the reference
-        // KV's would be a leak, outside the files kept in their instructors' version.
+        // KV's or sharded KV's would be a leak, outside the files kept in their instructors'
+        // version.
         let names = if raft_reference {
             KV_REFERENCE_FEATURE_NAMES
         } else {

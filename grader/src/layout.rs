@@ -12,23 +12,32 @@ use std::path::Path;
 /// Only the skeleton: everything else (labrpc, the harness and the tests, the catalogue and
 /// its points, the manifests and their features, the grader) is the framework the grade
 /// is measured with, so grading takes it from the instructors' tree whatever a submission
-/// holds. `docs/lab-raft.md` (section 2) and `docs/lab-kvraft.md` tell students the same.
-pub const STUDENT_EDITABLE: &[&str] = &["kvraft/src/skeleton/", "raft/src/skeleton/"];
+/// holds. `docs/lab-raft.md` (section 2), `docs/lab-kvraft.md` and `docs/lab-shardkv.md`
+/// (section 1) tell students the same.
+pub const STUDENT_EDITABLE: &[&str] = &[
+    "kvraft/src/skeleton/",
+    "raft/src/skeleton/",
+    "shardkv/src/skeleton/",
+];
 
 /// The reference implementations: what the students' tree must not contain.
-pub const REFERENCE: &[&str] = &["kvraft/src/reference/", "raft/src/reference/"];
+pub const REFERENCE: &[&str] = &[
+    "kvraft/src/reference/",
+    "raft/src/reference/",
+    "shardkv/src/reference/",
+];
 
-/// The reference Raft alone: what a handout for Lab 3 may include
+/// The reference Raft alone: what a handout for Labs 3 and 4 may include
 /// (`grader handout --raft-reference`), so that a student whose Raft is not finished can do
-/// Lab 3 on it.
+/// Labs 3 and 4 on it.
 pub const RAFT_REFERENCE: &str = "raft/src/reference/";
 
 /// The files a handout with the reference Raft keeps in their instructors' version (see
 /// [`crate::markers::Options`]): every line marked `instructors` in them is about the
 /// reference Raft, its feature, or the replay command's features, all of which that handout
 /// needs. `tests/Cargo.toml` is not here: its `instructors` block holds the reference KV's
-/// features too, so the handout writes the `raft-reference` feature in it instead
-/// (`crate::handout`).
+/// and sharded KV's features too, so the handout writes the `raft-reference` feature in it
+/// instead (`crate::handout`).
 pub const KEPT_WITH_THE_RAFT_REFERENCE: &[&str] =
     &["raft/Cargo.toml", "raft/src/lib.rs", "tests/src/lib.rs"];
 
@@ -58,11 +67,14 @@ pub const MARKED_FILES: &[&str] = &[
     "docs/lab-extensions.md",
     "docs/lab-kvraft.md",
     "docs/lab-raft.md",
+    "docs/lab-shardkv.md",
     "grader/README.md",
     "kvraft/Cargo.toml",
     "kvraft/src/lib.rs",
     "raft/Cargo.toml",
     "raft/src/lib.rs",
+    "shardkv/Cargo.toml",
+    "shardkv/src/lib.rs",
     "tests/Cargo.toml",
     "tests/src/lib.rs",
 ];
@@ -77,6 +89,8 @@ pub const REFERENCE_FEATURE_NAMES: &[&str] = &[
     "kvraft/reference",
     "raft-reference",
     "raft/reference",
+    "shardkv-reference",
+    "shardkv/reference",
     "tests/reference",
 ];
 
@@ -148,9 +162,18 @@ mod tests {
         }
         assert!(is_student_editable("kvraft/src/skeleton/server.rs"));
         assert!(!is_student_editable("kvraft/src/lib.rs"));
+        assert!(is_student_editable("shardkv/src/skeleton/ctrler.rs"));
+        for path in [
+            "shardkv/src/lib.rs",
+            "shardkv/src/common.rs",
+            "shardkv/Cargo.toml",
+            "shardkv/src/reference/kv_server.rs",
+        ] {
+            assert!(!is_student_editable(path), "{path}");
+        }
         assert_eq!(
             editable_list(),
-            "kvraft/src/skeleton/**, raft/src/skeleton/**"
+            "kvraft/src/skeleton/**, raft/src/skeleton/**, shardkv/src/skeleton/**"
         );
     }
 
@@ -158,6 +181,9 @@ mod tests {
     fn the_reference_and_its_tests_are_instructors_only() {
         assert!(is_instructors_only("raft/src/reference/mod.rs"));
         assert!(is_instructors_only("kvraft/src/reference/rsm.rs"));
+        assert!(is_instructors_only("shardkv/src/reference/ctrler.rs"));
+        assert!(!is_instructors_only("shardkv/src/skeleton/ctrler.rs"));
+        assert!(!is_instructors_only("shardkv/src/lib.rs"));
         assert!(is_instructors_only("grader/tests/grade.rs"));
         assert!(!is_instructors_only("grader/tests/hostile.rs"));
         assert!(!is_instructors_only("raft/src/lib.rs"));

@@ -102,7 +102,7 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
 }
 
 /// The reference directories `tree` lacks, for messages (a handout made with
-/// `--raft-reference` has the reference Raft but not the reference KV).
+/// `--raft-reference` has the reference Raft but not the reference KV or sharded KV).
 fn missing_references(tree: &Path) -> String {
     layout::REFERENCE
         .iter()
@@ -120,9 +120,10 @@ fn check_raft_reference(tree: &Path) -> Result<(), String> {
     }
     Err(format!(
         "--raft-reference: this tree has no reference Raft ({} is not here). Your course \
-         hands it out for Lab 3 if it offers it (a handout made with `grader handout \
-         --raft-reference`); without it, grade your rsm and KV service on your own Raft: \
-         `cargo run --release -p grader -- --part rsm,3a,3b`",
+         hands it out for Labs 3 and 4 if it offers it (a handout made with `grader handout \
+         --raft-reference`); without it, grade your rsm and KV service, or your sharded KV \
+         service, on your own Raft: `cargo run --release -p grader -- --part rsm,3a,3b` or \
+         `--part 4a,4b`",
         layout::RAFT_REFERENCE
     ))
 }

@@ -12,8 +12,8 @@
 //! - in Markdown, a comment opened by the line `<!-- students` and closed by the line
 //!   `-->`: the handout has the lines between (invisible in the instructors' tree).
 //!
-//! A handout made with the reference Raft (`grader handout --raft-reference`, for Lab 3)
-//! follows two more rules ([`Options`]):
+//! A handout made with the reference Raft (`grader handout --raft-reference`, for Labs 3
+//! and 4) follows two more rules ([`Options`]):
 //!
 //! - in Markdown, a comment opened by the line `<!-- raft-reference` and closed by `-->`:
 //!   that handout has the lines between (the students' instructions for the reference Raft);

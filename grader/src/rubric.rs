@@ -130,6 +130,49 @@ mod tests {
         assert_ne!(one, rubric("[parts]\n2b = 4\n"));
     }
 
+    /// The catalogue's points are what the README says (grader/README.md, "Points: the
+    /// catalogue's, or a rubric"): part by part, tests × points each, and in all.
+    #[test]
+    fn the_catalogues_points_are_the_readmes() {
+        let readme: [(&str, usize, u32); 15] = [
+            ("2A", 3, 6),
+            ("2B", 10, 3),
+            ("2C", 8, 3),
+            ("2D", 7, 4),
+            ("2X", 12, 4),
+            ("2E", 9, 4),
+            ("2F", 9, 4),
+            ("RSM", 8, 1),
+            ("3A", 14, 4),
+            ("3B", 9, 4),
+            ("3X", 4, 4),
+            ("3C", 5, 4),
+            ("4A", 2, 10),
+            ("4B", 10, 8),
+            ("4C", 3, 5),
+        ];
+        let parts: Vec<&str> = readme.iter().map(|&(part, _, _)| part).collect();
+        assert_eq!(catalogue::parts(), parts);
+        for (part, count, each) in readme {
+            let tests: Vec<&catalogue::Test> =
+                catalogue::all().filter(|t| t.part == part).collect();
+            assert_eq!(tests.len(), count, "{part}");
+            assert!(tests.iter().all(|t| t.points == each), "{part}");
+        }
+        let lab = |parts: &[&str]| -> u32 {
+            catalogue::all()
+                .filter(|t| parts.contains(&t.part))
+                .map(|t| t.points)
+                .sum()
+        };
+        assert_eq!(lab(&["2A", "2B", "2C", "2D"]), 100);
+        assert_eq!(lab(&["RSM", "3A", "3B"]), 100);
+        assert_eq!(lab(&["4A", "4B"]), 100);
+        assert_eq!(lab(&["4C"]), 15);
+        assert_eq!(catalogue::all().count(), 113);
+        assert_eq!(catalogue::all().map(|t| t.points).sum::<u32>(), 471);
+    }
+
     #[test]
     fn unknown_names_are_errors() {
         let error = Rubric::parse("[tests]\nbasic_agree = 3\n").unwrap_err();

@@ -209,6 +209,33 @@ mod tests {
     }
 
     #[test]
+    fn a_submission_of_the_sharded_kv_alone_is_taken() {
+        let dir = TempDir::new("grader-unit-submission").unwrap();
+        let pristine = dir.path().join("pristine");
+        write(&pristine, "shardkv/src/skeleton/server.rs", "pristine");
+        write(&pristine, "shardkv/src/lib.rs", "pristine");
+        let submitted = dir.path().join("upload");
+        write(&submitted, "shardkv/src/skeleton/server.rs", "student");
+        write(&submitted, "shardkv/src/lib.rs", "changed");
+        write(
+            &submitted,
+            "shardkv/src/reference/mod.rs",
+            "not the student's to give",
+        );
+        let submission = take(&submitted, &pristine).unwrap();
+        assert_eq!(submission.taken, ["shardkv/src/skeleton/server.rs"]);
+        assert_eq!(
+            submission.ignored,
+            ["shardkv/src/lib.rs", "shardkv/src/reference/mod.rs"]
+        );
+        assert_eq!(
+            std::fs::read_to_string(pristine.join("shardkv/src/lib.rs")).unwrap(),
+            "pristine"
+        );
+        assert!(!pristine.join("shardkv/src/reference/mod.rs").exists());
+    }
+
+    #[test]
     fn file_names_enter_the_report_cleaned_and_files_keep_theirs() {
         let dir = TempDir::new("grader-unit-submission").unwrap();
         let pristine = dir.path().join("pristine");
@@ -230,7 +257,9 @@ mod tests {
         write(dir.path(), "src/mod.rs", "misplaced");
         let error = find_root(dir.path()).unwrap_err();
         assert!(
-            error.contains("has no kvraft/src/skeleton/ or raft/src/skeleton/"),
+            error.contains(
+                "has no kvraft/src/skeleton/ or raft/src/skeleton/ or shardkv/src/skeleton/"
+            ),
             "{error}"
         );
         let missing = find_root(&dir.path().join("nowhere")).unwrap_err();

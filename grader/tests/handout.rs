@@ -36,10 +36,20 @@ fn the_handout_has_no_reference_and_names_none_of_its_features() {
     }
     assert!(lib.contains("mod skeleton;") && lib.contains("pub use skeleton::Raft;"));
     assert!(lib.contains("pub const IS_REFERENCE: bool = false;"));
-    for manifest in ["raft/Cargo.toml", "tests/Cargo.toml"] {
+    for manifest in ["raft/Cargo.toml", "tests/Cargo.toml", "shardkv/Cargo.toml"] {
         let text = read(manifest);
         assert!(!text.contains("reference"), "{manifest}:\n{text}");
     }
+    // The sharded KV builds its skeleton alone, as the raft crate does.
+    let shardkv = read("shardkv/src/lib.rs");
+    for gone in ["feature = \"reference\"", "mod reference", "reference::"] {
+        assert!(
+            !shardkv.contains(gone),
+            "shardkv/src/lib.rs has {gone:?}:\n{shardkv}"
+        );
+    }
+    assert!(shardkv.contains("pub const IS_REFERENCE: bool = false;"));
+    assert!(files.iter().any(|f| f == "shardkv/src/skeleton/mod.rs"));
     assert!(!read(".ci/run").contains("reference"));
     let readme = read("README.md");
     assert!(!readme.contains("instructors -->") && !readme.contains("--reference"));
@@ -67,6 +77,7 @@ fn the_handout_has_no_reference_and_names_none_of_its_features() {
         "grader/README.md",
         "docs/lab-raft.md",
         "docs/lab-kvraft.md",
+        "docs/lab-shardkv.md",
     ] {
         assert!(
             markdown.iter().any(|f| *f == expected),
@@ -128,9 +139,9 @@ fn the_handout_has_no_reference_and_names_none_of_its_features() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `grader handout --raft-reference` (for Lab 3): the reference Raft and its features are
-/// in, with the students' instructions for it; the reference KV is not, and nothing names its
-/// features. In that tree the grader refuses `--reference`, Lab 2's parts with
+/// `grader handout --raft-reference` (for Labs 3 and 4): the reference Raft and its features
+/// are in, with the students' instructions for it; the reference KV and sharded KV are not,
+/// and nothing names their features. In that tree the grader refuses `--reference`, Lab 2's parts with
 /// `--raft-reference`, and making a handout (all before building anything).
 #[test]
 fn the_raft_reference_handout_has_the_reference_raft_and_not_the_kv() {
@@ -145,8 +156,10 @@ fn the_raft_reference_handout_has_the_reference_raft_and_not_the_kv() {
     let files = common::files_under(&handout);
     assert!(files.iter().any(|f| f == "raft/src/reference/mod.rs"));
     assert!(files.iter().any(|f| f == "kvraft/src/skeleton/mod.rs"));
+    assert!(files.iter().any(|f| f == "shardkv/src/skeleton/mod.rs"));
     for file in &files {
         assert!(!file.starts_with("kvraft/src/reference/"), "{file} is in");
+        assert!(!file.starts_with("shardkv/src/reference/"), "{file} is in");
         assert!(
             !grader::layout::is_instructors_only(file) || file.starts_with("raft/src/reference/"),
             "{file} is in the handout"
@@ -168,10 +181,7 @@ fn the_raft_reference_handout_has_the_reference_raft_and_not_the_kv() {
     let tests_manifest = read("tests/Cargo.toml");
     assert!(tests_manifest.contains("[features]\nraft-reference = [\"raft/reference\"]"));
     // The replay command names the feature the binary was built with.
-    assert!(
-        read("tests/src/lib.rs")
-            .contains("(true, false) => args.extend([\"--features\", \"raft-reference\"])")
-    );
+    assert!(read("tests/src/lib.rs").contains("(raft::IS_REFERENCE, \"raft-reference\"),"));
     for file in &files {
         let Ok(text) = std::fs::read_to_string(handout.join(file)) else {
             continue;
@@ -189,7 +199,13 @@ fn the_raft_reference_handout_has_the_reference_raft_and_not_the_kv() {
         {
             continue;
         }
-        for name in ["kvraft-reference", "kvraft/reference", "features reference"] {
+        for name in [
+            "kvraft-reference",
+            "kvraft/reference",
+            "shardkv-reference",
+            "shardkv/reference",
+            "features reference",
+        ] {
             assert!(!text.contains(name), "{file} names {name:?}");
         }
     }
@@ -231,6 +247,7 @@ fn the_raft_reference_handout_has_the_reference_raft_and_not_the_kv() {
     );
     assert_eq!(features("raft"), serde_json::json!({"reference": []}));
     assert_eq!(features("kvraft"), serde_json::json!({}));
+    assert_eq!(features("shardkv"), serde_json::json!({}));
 
     // The grader run in that tree: refusals that need no build.
     let in_handout = |args: &[&str]| {

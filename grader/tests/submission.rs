@@ -66,7 +66,13 @@ fn edited_tests_and_manifests_are_ignored() {
             "kvraft/src/skeleton/rsm.rs",
             "kvraft/src/skeleton/server.rs",
             "raft/src/skeleton/mod.rs",
-            "raft/src/skeleton/rpc.rs"
+            "raft/src/skeleton/rpc.rs",
+            "shardkv/src/skeleton/client.rs",
+            "shardkv/src/skeleton/common.rs",
+            "shardkv/src/skeleton/ctrler.rs",
+            "shardkv/src/skeleton/ctrler_client.rs",
+            "shardkv/src/skeleton/mod.rs",
+            "shardkv/src/skeleton/server.rs"
         ]
     );
     assert!(
@@ -141,7 +147,7 @@ fn a_missing_or_misshapen_submission_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
     assert!(
         String::from_utf8_lossy(&output.stderr)
-            .contains("has no kvraft/src/skeleton/ or raft/src/skeleton/"),
+            .contains("has no kvraft/src/skeleton/ or raft/src/skeleton/ or shardkv/src/skeleton/"),
         "{}",
         both(&output)
     );

@@ -38,6 +38,9 @@
 //!   with [`Clerk::get`], [`Clerk::put`] and [`Clerk::append`].
 //! - Both servers have `services()` (their RPC handlers and their Raft's) and `kill()`.
 //! - Keys fall in [`NSHARDS`] shards by [`key2shard`].
+//! - [`Observed`]`::new(store)` wraps the state machine `ShardKv::new` hands the rsm: it
+//!   tells the tester which configuration each group applied and which shards it serves
+//!   (through [`GroupState`], which the state machine implements).
 
 // Lab code shares its process with labrpc, which writes the verdicts: `unsafe` would let it
 // reach what the grader's channel keeps from it (see labrpc's `grading` module). `forbid`,
@@ -45,6 +48,7 @@
 #![forbid(unsafe_code)]
 
 mod common;
+pub mod observed;
 
 // instructors: the reference, and the cargo feature that picks it.
 #[cfg(feature = "reference")]
@@ -63,6 +67,7 @@ pub use skeleton::{Clerk, CtrlerClerk, ShardCtrler, ShardKv};
 
 pub use common::{Config, Gid, NSHARDS, key2shard};
 pub use labrpc::Dialer;
+pub use observed::{GroupState, Observed};
 pub use raft::Persister;
 
 /// Whether this build of the crate is the reference implementation.

@@ -19,16 +19,24 @@ pub struct Lab {
     pub package: &'static str,
 }
 
-/// Lab 2: Raft, the course's parts 2A–2D and the tests beyond the course (2X, 2E).
+/// Lab 2: Raft, the course's parts 2A–2D and the tests beyond the course (2X, 2E, 2F).
 const RAFT: Lab = Lab {
     name: "Lab 2 (Raft)",
     package: "lab2_raft",
 };
 
-/// Lab 3: the key/value service, 3A and 3B and the RSM layer under them.
+/// Lab 3: the key/value service, 3A and 3B and the RSM layer under them, and the tests
+/// beyond the course (3X, 3C).
 const KV: Lab = Lab {
     name: "Lab 3 (KV)",
     package: "lab3_kv",
+};
+
+/// Lab 4: the sharded key/value service, 4A (the shard controller) and 4B, and the course's
+/// challenges (4C).
+const SHARD: Lab = Lab {
+    name: "Lab 4 (Sharded KV)",
+    package: "lab4_shardkv",
 };
 
 /// What no catalogued test belongs to (a report naming a part this grader does not know).
@@ -44,6 +52,8 @@ pub fn lab(part: &str) -> Lab {
         RAFT
     } else if in_suite(catalogue::KV) {
         KV
+    } else if in_suite(catalogue::SHARD) {
+        SHARD
     } else {
         OTHER
     }
@@ -197,8 +207,11 @@ mod tests {
         for part in ["2A", "2B", "2C", "2D", "2X", "2E", "2F"] {
             assert_eq!(lab(part), RAFT, "{part}");
         }
-        for part in ["RSM", "3A", "3B"] {
+        for part in ["RSM", "3A", "3B", "3X", "3C"] {
             assert_eq!(lab(part), KV, "{part}");
+        }
+        for part in ["4A", "4B", "4C"] {
+            assert_eq!(lab(part), SHARD, "{part}");
         }
         assert_eq!(lab("9Z"), OTHER);
         let parts = catalogue::parts();
@@ -211,6 +224,9 @@ mod tests {
             failing("initial_election_2a", "<failure>\u{1b}[2J\u{0}\r\"x\" & y"),
             failing("basic_rsm", "fine"),
             failing("basic_3a", "fine"),
+            failing("basic_4a", "fine"),
+            failing("join_leave_4b", "fine"),
+            failing("challenge1_delete_4c", "fine"),
         ]));
         let document = roxmltree::Document::parse(&xml).expect("well-formed XML");
         let suites: Vec<(&str, &str)> = document
@@ -228,7 +244,10 @@ mod tests {
             [
                 ("Lab 2 (Raft): 2A", "lab2_raft"),
                 ("Lab 3 (KV): RSM", "lab3_kv"),
-                ("Lab 3 (KV): 3A", "lab3_kv")
+                ("Lab 3 (KV): 3A", "lab3_kv"),
+                ("Lab 4 (Sharded KV): 4A", "lab4_shardkv"),
+                ("Lab 4 (Sharded KV): 4B", "lab4_shardkv"),
+                ("Lab 4 (Sharded KV): 4C", "lab4_shardkv")
             ]
         );
         let cases: Vec<&str> = document
@@ -236,7 +255,17 @@ mod tests {
             .filter(|n| n.has_tag_name("testcase"))
             .map(|n| n.attribute("classname").unwrap())
             .collect();
-        assert_eq!(cases, ["lab2_raft.2A", "lab3_kv.RSM", "lab3_kv.3A"]);
+        assert_eq!(
+            cases,
+            [
+                "lab2_raft.2A",
+                "lab3_kv.RSM",
+                "lab3_kv.3A",
+                "lab4_shardkv.4A",
+                "lab4_shardkv.4B",
+                "lab4_shardkv.4C"
+            ]
+        );
         let message = document
             .descendants()
             .find(|n| n.has_tag_name("failure"))

@@ -17,7 +17,7 @@ use super::kv_rpc::{
     PutAppendArgs, PutAppendReply, Status,
 };
 use super::kv_store::{Machine, OpResult, ShardOp, ShardState};
-use crate::{Config, Gid};
+use crate::{Config, Gid, Observed};
 
 /// How long a handler waits for its request to be applied before telling the caller to
 /// try another server.
@@ -34,7 +34,7 @@ pub struct ShardKv {
 }
 
 struct Inner {
-    rsm: Rsm<Machine>,
+    rsm: Rsm<Observed<Machine>>,
     /// The state the rsm applies the log to, read by the handlers and the background task.
     machine: Machine,
     /// Ends to other groups' servers, by name.
@@ -58,7 +58,13 @@ impl ShardKv {
         dialer: Dialer,
     ) -> ShardKv {
         let machine = Machine::new(gid);
-        let rsm = Rsm::new(servers, me, persister, maxraftstate, machine.clone());
+        let rsm = Rsm::new(
+            servers,
+            me,
+            persister,
+            maxraftstate,
+            Observed::new(machine.clone()),
+        );
         let server = ShardKv {
             inner: Arc::new(Inner {
                 rsm,

@@ -305,6 +305,24 @@ impl Machine {
     }
 }
 
+impl Serialize for Machine {
+    /// The group's state, for the tester's digests (see [`crate::Observed`]).
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        self.shards.lock().serialize(serializer)
+    }
+}
+
+impl crate::GroupState for Machine {
+    fn applied_config(&self) -> (u64, [Gid; NSHARDS]) {
+        let shards = self.shards.lock();
+        (shards.config.num, shards.config.shards)
+    }
+
+    fn serves(&self, shard: usize) -> bool {
+        self.shards.lock().states[shard].serves()
+    }
+}
+
 impl kvraft::StateMachine for Machine {
     type Op = ShardOp;
     type Output = OpResult;

@@ -10,7 +10,7 @@ use raft::{Persister, Raft};
 use serde::{Deserialize, Serialize};
 
 use super::common::{GetArgs, GetReply, PutAppendArgs, PutAppendReply, Status};
-use crate::{Config, Gid};
+use crate::{Config, Gid, GroupState, NSHARDS, Observed};
 
 /// An operation in a group's log: a client's request, or a step of the group's own
 /// (moving to the next configuration, installing a shard it received, ...).
@@ -44,6 +44,22 @@ impl Store {
     }
 }
 
+/// What the tester reads of your state machine, after every operation it applies (see
+/// `shardkv::Observed`): its shard monitor checks that no two groups serve a shard at once,
+/// and that a clerk's operation succeeded only while some group said it served the shard.
+impl GroupState for Store {
+    fn applied_config(&self) -> (u64, [Gid; NSHARDS]) {
+        (self.config.num, self.config.shards)
+    }
+
+    fn serves(&self, shard: usize) -> bool {
+        // Your code here, once shards move: true exactly when applying a client's
+        // operation on `shard` would carry it out (the configuration gives it to this
+        // group, and its data has arrived).
+        self.config.shards[shard] == self.gid
+    }
+}
+
 impl StateMachine for Store {
     type Op = Op;
     /// What a request gets back; change it as you like.
@@ -68,7 +84,7 @@ impl StateMachine for Store {
 /// One server of a replica group. Cloning gives another handle to the same server.
 #[derive(Clone)]
 pub struct ShardKv {
-    rsm: Rsm<Store>,
+    rsm: Rsm<Observed<Store>>,
     /// The controller's servers: make a `CtrlerClerk::new(ctrlers)` for your background
     /// task (the course's `kv.mck = shardctrler.MakeClerk(kv.ctrlers)`).
     #[expect(
@@ -105,7 +121,15 @@ impl ShardKv {
         // Your initialization code here: the background task that, on the leader, asks
         // the controller for the next configuration about every 100 ms and moves shards.
         ShardKv {
-            rsm: Rsm::new(servers, me, persister, maxraftstate, Store::new(gid)),
+            // `Observed` passes everything through to the store; it lets the tester follow
+            // which configuration your group applied and which shards it serves.
+            rsm: Rsm::new(
+                servers,
+                me,
+                persister,
+                maxraftstate,
+                Observed::new(Store::new(gid)),
+            ),
             ctrlers,
             dialer,
         }

@@ -186,6 +186,22 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
     ("reads_under_partitions_linearizable_3c", 54),
     ("reads_with_restarts_and_snapshots_linearizable_3c", 48),
     ("membership_changes_while_clients_run_3c", 256),
+    // Lab 4: seeds 1..=200, 2026-12-07.
+    ("basic_4a", 6),
+    ("multi_4a", 3),
+    ("static_shards_4b", 10),
+    ("join_leave_4b", 5),
+    ("snapshot_4b", 12),
+    ("miss_change_4b", 10),
+    ("concurrent1_4b", 37),
+    ("concurrent2_4b", 75),
+    ("concurrent3_4b", 245),
+    ("unreliable1_4b", 13),
+    ("unreliable2_4b", 33),
+    ("unreliable3_4b", 34),
+    ("challenge1_delete_4c", 32),
+    ("challenge2_unaffected_4c", 8),
+    ("challenge2_partial_4c", 5),
 ];
 
 /// One graded test, as listed.

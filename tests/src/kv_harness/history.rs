@@ -48,6 +48,13 @@ impl KvCall {
         }
     }
 
+    /// The key it was about.
+    pub fn key(&self) -> &str {
+        match &self.input {
+            KvInput::Get { key } | KvInput::Put { key, .. } | KvInput::Append { key, .. } => key,
+        }
+    }
+
     /// `"get"`, `"put"` or `"append"`.
     pub fn name(&self) -> &'static str {
         match self.input {

@@ -9,9 +9,12 @@
 //!   and role change only while its code runs, so no change goes unseen;
 //! - **on every apply** (the appliers call them), commands and snapshots alike;
 //! - **when a server restarts**;
-//! - in Lab 3, **every 32 operations a server applies, and after every restore** (the
-//!   store monitor): servers that applied the same operations hold the same state, compared
-//!   through the digests [`kvraft::Watched`] reports.
+//! - in Labs 3 and 4, **every 32 operations a server applies, and after every restore**
+//!   (the store monitor): servers that applied the same operations hold the same state,
+//!   compared through the digests [`kvraft::Watched`] reports;
+//! - in Lab 4, **whenever a group server's configuration or served shards change** (the
+//!   shard monitor): no two groups serve a shard at once, a group serves only shards its
+//!   applied configuration gives it, and every group applied the same configurations.
 //!
 //! They fail a test only when Raft is really wrong, so the course-parity tests keep their
 //! meaning: a run that breaks none of these rules can still fail a parity test, never the
@@ -24,6 +27,7 @@
 
 mod apply;
 mod membership;
+mod shards;
 mod state;
 mod store;
 
@@ -35,6 +39,7 @@ use raft::Raft;
 
 pub(crate) use self::apply::ApplyMonitor;
 pub(crate) use self::membership::MembershipMonitor;
+pub(crate) use self::shards::ShardMonitor;
 pub(crate) use self::state::StateMonitor;
 pub(crate) use self::store::StoreMonitor;
 

@@ -32,13 +32,21 @@ pub(crate) struct StoreMonitor {
     first: BTreeMap<u64, First>,
     /// The first violation, until the reporting server's observer fails the run with it.
     violation: Option<String>,
+    /// Each server's name, for messages.
+    names: Vec<String>,
 }
 
 impl StoreMonitor {
     pub(crate) fn new(n: usize) -> StoreMonitor {
+        StoreMonitor::named((0..n).map(server_name).collect())
+    }
+
+    /// A monitor of servers called `names` in its messages (Lab 4: a group's servers).
+    pub(crate) fn named(names: Vec<String>) -> StoreMonitor {
         StoreMonitor {
             nodes: BTreeMap::new(),
-            watched: vec![None; n],
+            watched: vec![None; names.len()],
+            names,
             first: BTreeMap::new(),
             violation: None,
         }
@@ -91,9 +99,9 @@ impl StoreMonitor {
             }
         };
         let them = if first.server == i {
-            format!("{} itself (an earlier incarnation)", server_name(i))
+            format!("{} itself (an earlier incarnation)", self.names[i])
         } else {
-            server_name(first.server)
+            self.names[first.server].clone()
         };
         self.violation = Some(format!(
             "{VIOLATED} at {at}: servers that applied the same operations hold the same \
@@ -110,7 +118,7 @@ impl StoreMonitor {
              your own, different commands handed up at one index (State Machine Safety: \
              run Lab 2's tests). The stores are compared through their serde fields \
              (kvraft::Watched).",
-            this = server_name(i),
+            this = self.names[i],
             how_this = how(restored),
             how_first = how(first.restored),
             first_at = first.at,

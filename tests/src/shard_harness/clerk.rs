@@ -130,6 +130,19 @@ impl TestClerk {
                 call.name()
             );
         }
+        let shard = shardkv::key2shard(call.key());
+        if !self.config.served_since(shard, called_at) {
+            fail!(
+                "clerk {}'s {} returned at {}, but no group said it served the key's shard \
+                 {shard} at any moment since the call (at {called_at}): the tester follows \
+                 which shards each group serves through shardkv::GroupState::serves, which \
+                 must say true exactly when applying a client's operation on the shard would \
+                 carry it out",
+                self.row,
+                call.describe(),
+                labrpc::now(),
+            );
+        }
         self.config.count_op();
         match self.record_as {
             Some(client) => self

@@ -18,7 +18,7 @@ use super::clerk::{TestClerk, TestCtrlerClerk};
 use super::ctrlers::{Ctrlers, ctrler_name};
 use super::{NETWORK_LATENCY, SERVERS, fail};
 use crate::kv_harness::history::History;
-use crate::monitors::StateMonitor;
+use crate::monitors::{ShardMonitor, StateMonitor, StoreMonitor};
 
 /// The groups the course's 4B tests run: three.
 pub const GROUPS: usize = 3;
@@ -41,6 +41,11 @@ struct Inner {
     groups: Vec<Mutex<Group>>,
     /// Election Safety over each group's Rafts (see `crate::monitors`).
     states: Vec<Arc<Mutex<StateMonitor>>>,
+    /// Each group's store monitor: its servers that applied the same operations hold the
+    /// same state.
+    stores: Vec<Arc<Mutex<StoreMonitor>>>,
+    /// The shard monitor over every group.
+    shards: Arc<Mutex<ShardMonitor>>,
     history: History,
     /// Clerk calls since `begin`.
     ops: AtomicU64,
@@ -78,6 +83,9 @@ impl ShardConfig {
             "make_config"
         );
         let net = Network::new();
+        let names = |gi: usize| -> Vec<String> {
+            (0..n).map(|i| server_name(100 + gi as Gid, i)).collect()
+        };
         let ctrlers = Ctrlers::start(&net, SERVERS, Arc::new(AtomicU64::new(0)));
         let mck = AsyncMutex::new(ctrlers.make_clerk());
         let cfg = ShardConfig {
@@ -99,17 +107,30 @@ impl ShardConfig {
                     })
                     .collect(),
                 states: (0..GROUPS)
-                    .map(|gi| {
-                        let gid = 100 + gi as Gid;
-                        let names = (0..n).map(|i| server_name(gid, i)).collect();
-                        Arc::new(Mutex::new(StateMonitor::named(names)))
-                    })
+                    .map(|gi| Arc::new(Mutex::new(StateMonitor::named(names(gi)))))
                     .collect(),
+                stores: (0..GROUPS)
+                    .map(|gi| Arc::new(Mutex::new(StoreMonitor::named(names(gi)))))
+                    .collect(),
+                shards: Arc::new(Mutex::new(ShardMonitor::new(
+                    (0..GROUPS).map(|gi| 100 + gi as Gid).collect(),
+                    (0..GROUPS).map(names).collect(),
+                ))),
                 history: History::default(),
                 ops: AtomicU64::new(0),
                 report: Mutex::new(None),
             }),
         };
+        let shards = cfg.inner.shards.clone();
+        shardkv::observed::watch_groups(move |node, event| {
+            shards.lock().event(node, event, labrpc::now());
+        });
+        let stores = cfg.inner.stores.clone();
+        kvraft::watched::watch_stores(move |node, event| {
+            for store in &stores {
+                store.lock().event(node, event, labrpc::now());
+            }
+        });
         for gi in 0..GROUPS {
             cfg.start_group(gi);
         }
@@ -183,6 +204,8 @@ impl ShardConfig {
         let name = server_name(gid, i);
         tracing::info!(target: "tester", "start {name}");
         let node = Node::new(name.clone());
+        self.inner.shards.lock().starting(node, gi, i, incarnation);
+        self.inner.stores[gi].lock().starting(node, i, incarnation);
         let dialer = net.dialer(format!("{name}#{made}"));
         let maxraftstate = self.inner.maxraftstate;
         let (server, services) = node.enter(|| {
@@ -190,7 +213,26 @@ impl ShardConfig {
             let services = server.services();
             (server, services)
         });
-        crate::monitors::watch(&self.inner.states[gi], i, incarnation, node, server.raft());
+        if !self.inner.shards.lock().is_observed(gi, i, incarnation) {
+            fail!(
+                "{name}'s state machine is not observed: the tester follows which shards each \
+                 group serves through shardkv::Observed, so ShardKv::new must hand its state \
+                 machine to the rsm wrapped in it, as the skeleton does: Rsm::new(servers, me, \
+                 persister, maxraftstate, Observed::new(store))"
+            );
+        }
+        let (shards, store) = (self.inner.shards.clone(), self.inner.stores[gi].clone());
+        crate::monitors::watch_with(
+            &self.inner.states[gi],
+            i,
+            incarnation,
+            node,
+            server.raft(),
+            move || {
+                let shards = shards.lock().take_violation();
+                shards.or_else(|| store.lock().take_violation())
+            },
+        );
         let mut host = Server::on(node);
         for service in services {
             host.add_service(service);
@@ -363,6 +405,11 @@ impl ShardConfig {
     pub(crate) fn count_op(&self) {
         self.inner.ops.fetch_add(1, Ordering::SeqCst);
     }
+
+    /// Whether some group said it served `shard` at some moment since `since`.
+    pub(crate) fn served_since(&self, shard: usize, since: Instant) -> bool {
+        self.inner.shards.lock().served_since(shard, since)
+    }
 }
 
 impl Drop for Inner {
@@ -370,6 +417,8 @@ impl Drop for Inner {
     /// run (the controller's servers are killed by their own handle). Skipped while a
     /// failed test unwinds.
     fn drop(&mut self) {
+        shardkv::observed::unwatch_groups();
+        kvraft::watched::unwatch_stores();
         if std::thread::panicking() {
             return;
         }

@@ -22,7 +22,9 @@ pub struct Waiting {
 }
 
 impl Waiting {
-    /// An empty list, which a failure of this run will report.
+    /// An empty list, which a failure of this run will report. (No `Default`: it must be
+    /// made inside a run, by the tester.)
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Waiting {
         let waiting = Waiting {
             calls: Arc::default(),
