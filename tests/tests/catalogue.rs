@@ -15,8 +15,9 @@ const COURSE_PARTS: [(&str, usize); 4] = [("2A", 3), ("2B", 10), ("2C", 8), ("2D
 /// the course) and their counts.
 const KV_PARTS: [(&str, usize); 5] = [("RSM", 8), ("3A", 14), ("3B", 9), ("3X", 4), ("3C", 5)];
 
-/// Lab 4's parts (the course's 4A and 4B, then its challenges as 4C) and their counts.
-const SHARD_PARTS: [(&str, usize); 3] = [("4A", 2), ("4B", 10), ("4C", 3)];
+/// Lab 4's parts (the course's 4A and 4B, its challenges as 4C, then 4X beyond the course)
+/// and their counts.
+const SHARD_PARTS: [(&str, usize); 4] = [("4A", 2), ("4B", 10), ("4C", 3), ("4X", 6)];
 
 #[test]
 fn raft_catalogue_lists_the_course_tests_once_each_in_order() {

@@ -36,6 +36,11 @@
 //!   `TestStaticShards`).
 //! - 4C: the course's two challenges (shard deletion; serving shards during a migration),
 //!   its three optional tests, 5 points each, on top of Lab 4's 100.
+//! - 4X (beyond the course): the sharded service with faults at the worst moments (stale
+//!   duplicate requests and crashes right after replies during migrations, a group that
+//!   misses several configurations, the controller's leader lost mid-rebalancing, clients
+//!   retrying across a shard move) and minimal transfers checked for real, 4 points each:
+//!   6 × 4 = 24, on top of Lab 4's 100.
 
 use std::time::Duration;
 
@@ -586,6 +591,22 @@ macro_rules! shard_suite {
             challenge2_partial_4c "TestChallenge2Partial"
                 "Shards a group has received are served before the rest of its migration completes.";
         }
+
+        /// 4X (beyond the course): the sharded service with faults at the worst moments.
+        part shardkv_4x "4X", 4 points each {
+            stale_requests_during_migrations_4x ""
+                "Requests of every kind reach their server again up to 2 s later while shards move: each takes effect once.";
+            replies_survive_crash_after_reply_4x ""
+                "Servers crash the instant a reply leaves, during migrations, and restart from their persisters: nothing answered is lost or done twice.";
+            group_misses_several_configurations_4x ""
+                "A group down during four configuration changes goes through each, in order, when it returns.";
+            controller_leader_change_mid_rebalance_4x ""
+                "The controller's leader is shut down during each Join and Leave: each change takes effect once, and the groups follow.";
+            clients_retry_across_a_shard_move_4x ""
+                "Clients retry lost writes while single shards move between groups: each write is applied once.";
+            minimal_transfers_4x ""
+                "Joins and Leaves of up to twelve groups: shards move only to joining groups or from leaving ones, and stay balanced.";
+        }
         }
     };
 }
@@ -643,7 +664,7 @@ pub fn find(name: &str) -> Option<&'static Test> {
 }
 
 /// The parts, in the order their tests are listed (`["2A", "2B", "2C", "2D", "2X", "2E",
-/// "2F", "RSM", "3A", "3B", "3X", "3C", "4A", "4B", "4C"]`).
+/// "2F", "RSM", "3A", "3B", "3X", "3C", "4A", "4B", "4C", "4X"]`).
 pub fn parts() -> Vec<&'static str> {
     let mut parts: Vec<&'static str> = Vec::new();
     for test in all() {

@@ -151,6 +151,11 @@ impl Ctrlers {
         }
     }
 
+    /// Whether controller server `i` runs.
+    pub fn is_up(&self, i: usize) -> bool {
+        self.inner.state.lock().running[i].is_some()
+    }
+
     /// `ConnectAll`: enables the ends between every two controller servers.
     pub fn connect_all(&self) {
         for i in 0..self.inner.n {

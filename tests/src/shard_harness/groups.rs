@@ -262,6 +262,26 @@ impl ShardConfig {
         }
     }
 
+    /// Whether server `i` of group `gi` runs.
+    pub fn is_up(&self, gi: usize, i: usize) -> bool {
+        self.inner.groups[gi].lock().running[i].is_some()
+    }
+
+    /// The group and server named `name` (`"server-101-2"` is `(1, 2)`), if any.
+    pub fn server_named(&self, name: &str) -> Option<(usize, usize)> {
+        (0..GROUPS)
+            .flat_map(|gi| (0..self.inner.n).map(move |i| (gi, i)))
+            .find(|&(gi, i)| server_name(self.gid(gi), i) == name)
+    }
+
+    /// Every group server's name.
+    pub fn server_names(&self) -> Vec<String> {
+        (0..GROUPS)
+            .flat_map(|gi| (0..self.inner.n).map(move |i| (gi, i)))
+            .map(|(gi, i)| server_name(self.gid(gi), i))
+            .collect()
+    }
+
     /// `StartGroup(gi)`.
     pub fn start_group(&self, gi: usize) {
         for i in 0..self.inner.n {
@@ -309,6 +329,14 @@ impl ShardConfig {
         tracing::info!(target: "tester", ?gids, "leave");
         crate::events::phase(format!("leave {gids:?}"));
         self.inner.mck.lock().await.leave(&gids).await;
+    }
+
+    /// `mck.Move(shard, gid)` for group `gi`'s gid (beyond the course's 4B tests).
+    pub async fn move_shard(&self, shard: usize, gi: usize) {
+        let gid = self.gid(gi);
+        tracing::info!(target: "tester", shard, gid, "move");
+        crate::events::phase(format!("move shard {shard} to {gid}"));
+        self.inner.mck.lock().await.move_shard(shard, gid).await;
     }
 
     /// `mck.Query(-1)`: the controller's latest configuration.

@@ -17,6 +17,7 @@ pub mod clerk;
 pub mod ctrlers;
 pub mod groups;
 pub mod waiting;
+mod worst_moments;
 
 use rand::RngExt;
 

@@ -21,6 +21,7 @@ pub mod rsm;
 pub mod shardctrler_4a;
 pub mod shardkv_4b;
 pub mod shardkv_4c;
+pub mod shardkv_4x;
 
 use crate::registry::TestCase;
 

@@ -17,11 +17,11 @@ use crate::shard_harness::groups::ShardConfig;
 use crate::shard_harness::{SERVERS, fail, maxraftstate, randstring};
 
 /// The course's `ka[i] = strconv.Itoa(i)`: keys that fall in different shards.
-fn keys(n: usize) -> Vec<String> {
+pub(crate) fn keys(n: usize) -> Vec<String> {
     (0..n).map(|i| i.to_string()).collect()
 }
 
-fn ms(millis: u64) -> Duration {
+pub(crate) fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
@@ -31,7 +31,7 @@ fn make_config(unreliable: bool, course_maxraftstate: Option<usize>) -> ShardCon
 }
 
 /// Puts `n` random values of `len` characters under the keys `0`..`n`, with `ck`.
-async fn put_all(
+pub(crate) async fn put_all(
     ck: &mut crate::shard_harness::clerk::TestClerk,
     n: usize,
     len: usize,
@@ -199,7 +199,7 @@ pub(crate) async fn snapshot_4b() {
 
 /// Checks every key, then appends a fresh value to it (the course's loop, repeated in
 /// several tests).
-async fn check_and_append(
+pub(crate) async fn check_and_append(
     ck: &mut crate::shard_harness::clerk::TestClerk,
     ka: &[String],
     va: &mut [String],
@@ -273,7 +273,7 @@ pub(crate) async fn miss_change_4b() {
 /// The course's concurrent clients: one per key, each appending `len` random characters
 /// to its key until `done`, pausing `pause` after each append; each returns what its key
 /// should hold at the end.
-fn spawn_appenders(
+pub(crate) fn spawn_appenders(
     cfg: &ShardConfig,
     ka: &[String],
     va: &[String],
@@ -301,7 +301,7 @@ fn spawn_appenders(
 }
 
 /// Stops the appenders and waits for them; returns the values the keys should hold.
-async fn stop_appenders(
+pub(crate) async fn stop_appenders(
     done: &AtomicBool,
     appenders: Vec<labrpc::JoinHandle<String>>,
 ) -> Vec<String> {
