@@ -218,7 +218,7 @@ pub struct GradeArgs {
     pub seed: u64,
     /// Run the student's rsm, KV service and sharded KV service on the reference Raft
     /// (`cargo test --features raft-reference`): Labs 3 and 4 for a student whose Raft is
-    /// not finished. Only Lab 3's and Lab 4's parts (RSM, 3A, 3B, 3X, 3C, 4A, 4B, 4C; all of
+    /// not finished. Only Lab 3's and Lab 4's parts (RSM, 3A, 3B, 3X, 3C, 4A, 4B, 4C, 4X; all of
     /// them when none is chosen): Lab 2's would grade the reference.
     /// The tree must have raft/src/reference (a handout made with `--raft-reference`).
     #[arg(long)]

@@ -134,7 +134,7 @@ mod tests {
     /// catalogue's, or a rubric"): part by part, tests × points each, and in all.
     #[test]
     fn the_catalogues_points_are_the_readmes() {
-        let readme: [(&str, usize, u32); 15] = [
+        let readme: [(&str, usize, u32); 16] = [
             ("2A", 3, 6),
             ("2B", 10, 3),
             ("2C", 8, 3),
@@ -150,6 +150,7 @@ mod tests {
             ("4A", 2, 10),
             ("4B", 10, 8),
             ("4C", 3, 5),
+            ("4X", 6, 4),
         ];
         let parts: Vec<&str> = readme.iter().map(|&(part, _, _)| part).collect();
         assert_eq!(catalogue::parts(), parts);
@@ -169,8 +170,9 @@ mod tests {
         assert_eq!(lab(&["RSM", "3A", "3B"]), 100);
         assert_eq!(lab(&["4A", "4B"]), 100);
         assert_eq!(lab(&["4C"]), 15);
-        assert_eq!(catalogue::all().count(), 113);
-        assert_eq!(catalogue::all().map(|t| t.points).sum::<u32>(), 471);
+        assert_eq!(lab(&["4X"]), 24);
+        assert_eq!(catalogue::all().count(), 119);
+        assert_eq!(catalogue::all().map(|t| t.points).sum::<u32>(), 495);
     }
 
     #[test]

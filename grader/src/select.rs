@@ -6,7 +6,7 @@ use crate::compile::Implementation;
 /// The tests `parts` and `names` select for grading `implementation`.
 ///
 /// On the reference Raft (`--raft-reference`) only Lab 3's and Lab 4's tests (the `KV`
-/// suite: RSM, 3A, 3B, 3X, 3C; the `SHARD` suite: 4A, 4B, 4C) run any of the student's
+/// suite: RSM, 3A, 3B, 3X, 3C; the `SHARD` suite: 4A, 4B, 4C, 4X) run any of the student's
 /// code: Lab 2's would grade the reference Raft alone, and a student must not earn Lab 2's
 /// points from it. So with no selection they are Lab 3's and Lab 4's, and a selection with
 /// any of Lab 2's (2A–2D, 2X, 2E, 2F) is refused, naming them, rather than scored: a grade
@@ -77,7 +77,7 @@ pub fn runs_on_the_raft_reference(test: &catalogue::Test) -> bool {
 }
 
 /// The parts `--raft-reference` grades, in catalogue order (`RSM`, `3A`, `3B`, `3X`, `3C`,
-/// `4A`, `4B`, `4C`).
+/// `4A`, `4B`, `4C`, `4X`).
 fn raft_reference_parts() -> Vec<&'static str> {
     let mut parts: Vec<&'static str> = Vec::new();
     for test in ON_THE_RAFT_REFERENCE.iter().flat_map(|suite| suite.iter()) {
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(all.len(), catalogue::KV.len() + catalogue::SHARD.len());
         assert!(all.iter().all(|t| is_lab3(t) || is_lab4(t)));
         assert!(all.iter().all(|t| runs_on_the_raft_reference(t)));
-        // Every test of Lab 3 and Lab 4 (4C included), in catalogue order.
+        // Every test of Lab 3 and Lab 4 (4C and 4X included), in catalogue order.
         let expected: Vec<&str> = catalogue::KV
             .iter()
             .chain(catalogue::SHARD)
@@ -152,7 +152,7 @@ mod tests {
             .collect();
         let names: Vec<&str> = all.iter().map(|t| t.name).collect();
         assert_eq!(names, expected);
-        for part in ["4A", "4B", "4C"] {
+        for part in ["4A", "4B", "4C", "4X"] {
             assert!(all.iter().any(|t| t.part == part), "{part}");
         }
         // No Lab 2 test, of the course's parts or beyond.
@@ -166,7 +166,12 @@ mod tests {
         let kv = ["3a".to_owned(), "rsm".to_owned()];
         let chosen = for_implementation(Implementation::RaftReference, &kv, none).unwrap();
         assert!(!chosen.is_empty() && chosen.iter().all(|t| t.part == "3A" || t.part == "RSM"));
-        let shard = ["4a".to_owned(), "4b".to_owned(), "4c".to_owned()];
+        let shard = [
+            "4a".to_owned(),
+            "4b".to_owned(),
+            "4c".to_owned(),
+            "4x".to_owned(),
+        ];
         let chosen = for_implementation(Implementation::RaftReference, &shard, none).unwrap();
         assert_eq!(chosen.len(), catalogue::SHARD.len());
         assert!(chosen.iter().all(|t| is_lab4(t)));
@@ -185,7 +190,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.contains("2A, figure8_2c") && err.contains("RSM, 3A, 3B, 3X, 3C, 4A, 4B, 4C"),
+            err.contains("2A, figure8_2c") && err.contains("RSM, 3A, 3B, 3X, 3C, 4A, 4B, 4C, 4X"),
             "{err}"
         );
         for lab2 in ["2e", "2f", "2x"] {
@@ -244,10 +249,11 @@ mod tests {
                 + catalogue::KV.len()
                 + catalogue::SHARD.len()
         );
-        assert_eq!(tests(&[], &[]).expect("all").len(), 113);
+        assert_eq!(tests(&[], &[]).expect("all").len(), 119);
         let kv = tests(&["3a".into(), "rsm".into()], &[]).expect("known");
         assert_eq!(kv.len(), 14 + 8);
-        let shard = tests(&["4A".into(), "4b".into(), "4c".into()], &[]).expect("known");
-        assert_eq!(shard.len(), 2 + 10 + 3);
+        let shard =
+            tests(&["4A".into(), "4b".into(), "4c".into(), "4x".into()], &[]).expect("known");
+        assert_eq!(shard.len(), 2 + 10 + 3 + 6);
     }
 }

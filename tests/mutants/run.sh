@@ -10,7 +10,8 @@
 #   MUTANT_FIRST_SEED=1    the first seed (LAB_SEED)
 #   MUTANT_SUITES="..."    the test targets to run for every patch (default: by the patch's
 #                          prefix, kv-* -> "rsm kv_3a kv_3b kv_3x", raft-* -> "raft_2a .. raft_2x",
-#                          ext-* -> "raft_2e", mem-* -> "raft_2f", read-* -> "kv_3c")
+#                          ext-* -> "raft_2e", mem-* -> "raft_2f", read-* -> "kv_3c",
+#                          shard-* -> "shardctrler_4a shardkv_4b shardkv_4c shardkv_4x")
 #   MUTANT_TARGET_DIR=dir  where to build and keep logs (default: target/mutants)
 #   MUTANT_JOBS=n          tests run at once (default: the number of CPUs)
 #   MUTANT_TIMEOUT=600     wall-clock seconds per test, a last resort (the simulation's own
@@ -64,8 +65,9 @@ suites_for() {
     ext-*) echo "raft_2e" ;;
     mem-*) echo "raft_2f" ;;
     read-*) echo "kv_3c" ;;
+    shard-*) echo "shardctrler_4a shardkv_4b shardkv_4c shardkv_4x" ;;
     *)
-        echo "run.sh: no default suites for $name (name it kv-*, raft-*, ext-*, mem-* or read-*, or set MUTANT_SUITES)" >&2
+        echo "run.sh: no default suites for $name (name it kv-*, raft-*, ext-*, mem-*, read-* or shard-*, or set MUTANT_SUITES)" >&2
         return 1
         ;;
     esac

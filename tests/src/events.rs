@@ -46,6 +46,21 @@ pub fn state(server: &str, term: u64, leader: bool) {
     });
 }
 
+/// Group server `server` (its name, Lab 4) has applied configuration `config`, serves the
+/// shards `serving`, and waits for the data of the shards `waiting` (those `config` gives
+/// its group that it does not serve yet): the shard monitor's record of what the server's
+/// state machine reported, when it changes. Recorded at the virtual time of the report,
+/// from inside the server's apply (the shard monitor's sink runs there), so on the
+/// server's node, as [`state`] is from its observer.
+pub fn shards(server: &str, config: u64, serving: Vec<u8>, waiting: Vec<u8>) {
+    record(Kind::Shards {
+        server: server.to_owned(),
+        config,
+        serving,
+        waiting,
+    });
+}
+
 /// Which server-to-server ends the harness has enabled (`up[i][j]`: server `i`'s end to
 /// server `j`), kept beside the network so that recording the links costs nothing, and
 /// what the timeline was last told of each server.

@@ -38,6 +38,7 @@
 //! |---|---|---|
 //! | `Log`, `Annotation`, `Start`, `Crash` | the node it happened on | its text (`WARN`/`ERROR` logs prefixed with the level); `start`; `CRASH` |
 //! | `State` | the server it names | `term 3 leader` / `term 3` |
+//! | `Shards` | the server it names | `c4 · 0 1 2 · ⇣3 4`: configuration 4 applied, shards 0, 1 and 2 served, the data of shards 3 and 4 awaited (`c4 · 0 1 2` when none is awaited, `c0 · –` when none is served) |
 //! | `Message` | its sender (`from`) | `→ S2 Raft.AppendEntries` for a request to S2, `← S2 Raft.AppendEntries` for a reply sent back to S2 |
 //! | `Phase`, `Check`, `Net`, `Links`, `Op`, `Link` | the tester's (their own node's if there is no tester) | `== phase`, `ok: check` / `FAILED: check`, `net reliable off`, `S0 reaches S1 S2`, `C1 put(k,v) → ok [35ms]` (the call's latency), `text: path` |
 //!
@@ -54,14 +55,15 @@
 //! | `Net`, `Links` | `net` |
 //! | `Phase`, `Check` | `tester` |
 //! | `State` | `state` |
+//! | `Shards` | `shards` |
 //! | `Message` | `rpc` |
 //! | `Op` | `client` |
 //! | `Link` | `link` |
 //!
 //! Known topics (`role`, `term`, `vote`, `commit`, `snapshot`, `apply`, `log`, `tester`,
-//! `node`, `net`, `state`, `rpc`, `client`, `pre-vote`, `transfer`, `config`) have fixed
-//! colours; any other topic gets one from a small palette by a hash of its name, so it
-//! keeps its colour from run to run.
+//! `node`, `net`, `state`, `rpc`, `client`, `pre-vote`, `transfer`, `config`, `read`,
+//! `shards`) have fixed colours; any other topic gets one from a small palette by a hash
+//! of its name, so it keeps its colour from run to run.
 //! Crashes, failed checks and `ERROR` logs are bold red, `WARN` logs bold yellow, phases
 //! bold. Colours are ANSI 256-colour escapes; with [`ColumnOptions::colour`] off the
 //! output has no escape codes at all, and otherwise the same characters.
@@ -443,6 +445,7 @@ pub fn topic(kind: &Kind) -> &str {
         Kind::Net { .. } | Kind::Links { .. } => "net",
         Kind::Phase { .. } | Kind::Check { .. } => "tester",
         Kind::State { .. } => "state",
+        Kind::Shards { .. } => "shards",
         Kind::Message { .. } => "rpc",
         Kind::Op { .. } => "client",
         Kind::Link { .. } => "link",
@@ -550,7 +553,7 @@ fn column_names(rec: &Recording) -> Vec<String> {
     // Events can name a server that has no node of its own (a state sampled before it
     // started, or a hand-made recording): it still gets its column.
     let named = rec.events.iter().filter_map(|event| match &event.kind {
-        Kind::State { server, .. } => Some(server),
+        Kind::State { server, .. } | Kind::Shards { server, .. } => Some(server),
         Kind::Message { from, .. } => Some(from),
         _ => None,
     });
@@ -594,7 +597,7 @@ fn visible_columns(all: Vec<String>, nodes: Option<&[String]>) -> Vec<String> {
 /// The name of the column an event belongs in (the table in the module docs).
 fn column_of<'a>(rec: &'a Recording, event: &'a Event, has_tester: bool) -> &'a str {
     match &event.kind {
-        Kind::State { server, .. } => server,
+        Kind::State { server, .. } | Kind::Shards { server, .. } => server,
         Kind::Message { from, .. } => from,
         Kind::Phase { .. }
         | Kind::Check { .. }
@@ -666,6 +669,12 @@ pub fn describe(kind: &Kind, at: Nanos) -> String {
             term, leader: true, ..
         } => format!("term {term} leader"),
         Kind::State { term, .. } => format!("term {term}"),
+        Kind::Shards {
+            config,
+            serving,
+            waiting,
+            ..
+        } => shards_label(*config, serving, waiting),
         Kind::Message {
             to, method, reply, ..
         } => format!("{} {to} {method}", if *reply { '←' } else { '→' }),
@@ -677,6 +686,31 @@ pub fn describe(kind: &Kind, at: Nanos) -> String {
         }
         Kind::Link { text, path } => format!("{text}: {path}"),
     }
+}
+
+/// A group server's shards in short: `c4 · 0 1 2 · ⇣3 4` for configuration 4 with shards
+/// 0, 1 and 2 served and the data of shards 3 and 4 awaited; `c4 · 0 1 2` when none is
+/// awaited, `c4 · – · ⇣3 4` when none is served yet, `c0 · –` before any configuration.
+/// (The timeline page labels its shard strips the same way.)
+pub fn shards_label(config: u64, serving: &[u8], waiting: &[u8]) -> String {
+    let list = |shards: &[u8]| {
+        shards
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut label = format!("c{config} · ");
+    if serving.is_empty() {
+        label.push('–');
+    } else {
+        label.push_str(&list(serving));
+    }
+    if !waiting.is_empty() {
+        label.push_str(" · ⇣");
+        label.push_str(&list(waiting));
+    }
+    label
 }
 
 /// A virtual time as the logs show it, without the `s`: `1.234567`.
@@ -1163,6 +1197,51 @@ labrpc: failed with seed 5
         assert_eq!(at("S0 reaches S1 S2"), char_offset(head, "tester"));
     }
 
+    fn shards(server: &str, config: u64, serving: &[u8], waiting: &[u8]) -> Kind {
+        Kind::Shards {
+            server: server.into(),
+            config,
+            serving: serving.to_vec(),
+            waiting: waiting.to_vec(),
+        }
+    }
+
+    #[test]
+    fn shards_go_to_their_server_in_short() {
+        assert_eq!(describe(&shards("S0", 0, &[], &[]), 0), "c0 · –");
+        assert_eq!(
+            describe(&shards("S0", 1, &[0, 1, 2, 3, 4], &[]), 0),
+            "c1 · 0 1 2 3 4"
+        );
+        assert_eq!(
+            describe(&shards("S0", 4, &[0, 1, 2], &[3, 4]), 0),
+            "c4 · 0 1 2 · ⇣3 4"
+        );
+        assert_eq!(describe(&shards("S0", 5, &[], &[7]), 0), "c5 · – · ⇣7");
+
+        // Recorded on the node whose code ran (the tester's here), shown in the server's
+        // column, a server without a node of its own included.
+        let rec = recording(vec![
+            ev(secs(1), 0, shards("S2", 4, &[0, 1, 2], &[3, 4])),
+            ev(secs(2), 0, shards("S7", 5, &[9], &[])),
+        ]);
+        let text = render_columns(&rec, &plain(160));
+        assert_eq!(header_names(&text), ["tester", "S0", "S1", "S2", "S7"]);
+        let head = header(&text);
+        let at = |needle: &str| {
+            let line = text.lines().find(|l| l.contains(needle)).unwrap();
+            char_offset(line, needle)
+        };
+        assert_eq!(at("c4 · 0 1 2 · ⇣3 4"), char_offset(head, "S2"));
+        assert_eq!(at("c5 · 9"), char_offset(head, "S7"));
+        // Filtered by their topic.
+        let options = ColumnOptions {
+            exclude_topics: vec!["shards".into()],
+            ..plain(160)
+        };
+        assert!(!render_columns(&rec, &options).contains("c4 ·"));
+    }
+
     #[test]
     fn node_filter_restricts_servers_and_keeps_the_tester_unless_listing_it() {
         let rec = recording(vec![
@@ -1413,6 +1492,7 @@ labrpc: failed with seed 5
                 },
                 "state",
             ),
+            (shards("S0", 1, &[], &[]), "shards"),
             (
                 Kind::Message {
                     from: "S0".into(),

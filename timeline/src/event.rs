@@ -103,6 +103,21 @@ pub enum Kind {
         /// Whether it believes it leads.
         leader: bool,
     },
+    /// A Lab 4 group server's shards, as its state machine reported them to the tester
+    /// (`shardkv::Observed`), recorded when they change: the configuration it has applied,
+    /// the shards it serves, and the shards that configuration gives its group but that it
+    /// does not serve yet (their data has still to arrive from their previous owner).
+    Shards {
+        /// The server's name (`server-101-2`).
+        server: String,
+        /// The number of the configuration it has applied (0 before any).
+        config: u64,
+        /// The shards it serves, in ascending order.
+        serving: Vec<u8>,
+        /// The shards its applied configuration gives its group that it does not serve
+        /// yet, in ascending order.
+        waiting: Vec<u8>,
+    },
     /// An RPC message delivered (only when recording messages is asked for).
     Message {
         /// The sender's node name.
@@ -138,5 +153,49 @@ impl Recording {
     /// The name of node `index`, or `"?"`.
     pub fn node_name(&self, index: u32) -> &str {
         self.nodes.get(index as usize).map_or("?", String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_round_trip_as_json_and_older_recordings_still_read() {
+        let event = Event {
+            at: 5,
+            node: 1,
+            kind: Kind::Shards {
+                server: "server-101-2".into(),
+                config: 4,
+                serving: vec![0, 1, 2],
+                waiting: vec![3, 4],
+            },
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            json["kind"],
+            serde_json::json!({
+                "type": "shards",
+                "server": "server-101-2",
+                "config": 4,
+                "serving": [0, 1, 2],
+                "waiting": [3, 4],
+            })
+        );
+        assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+        // A recording saved before the kind existed (LAB_EVENTS) reads as it did.
+        let old = r#"{"test": "t", "seed": 1, "nodes": ["tester", "S0"], "end": 9,
+            "failure": null, "events": [{"at": 1, "node": 1,
+            "kind": {"type": "state", "server": "S0", "term": 2, "leader": true}}]}"#;
+        let rec: Recording = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            rec.events[0].kind,
+            Kind::State {
+                server: "S0".into(),
+                term: 2,
+                leader: true
+            }
+        );
     }
 }

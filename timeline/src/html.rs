@@ -5,7 +5,11 @@
 //! How to read the page: one lane per server, time running left to right. In a lane, the
 //! wide band shows the server's terms (alternating shades, the leader's terms in strong
 //! blue), the thin strip below it its role, and the ticks at the bottom its annotations,
-//! coloured by topic. Dark hatching means the server was down; a tinted background means
+//! coloured by topic. A Lab 4 group server's lane has one more strip, between its role and
+//! its ticks: its shards, one span per state its state machine reported, labelled like
+//! `c4 · 0 1 2 · ⇣3 4` (configuration 4 applied, shards 0 1 2 served, the data of shards 3
+//! and 4 awaited), in two shades alternating with the configuration's number, amber while
+//! it waits for data. Dark hatching means the server was down; a tinted background means
 //! the network was partitioned, one tint per group (red hatching: cut off alone). Above
 //! the lanes, the tester's row shows its phases (dashed lines), its checks and the
 //! network's settings; below them, one row per client with its operations. Hover over

@@ -17,6 +17,8 @@
 //!               "roles": [[from, to, role 0 follower / 1 candidate / 2 leader
 //!                          / 3 pre-candidate], ...],
 //!               "cut": [[from, to, group, alone 0/1], ...],
+//!               "shards": [[from, to, config, [serving shard, ...],
+//!                           [waiting shard, ...]], ...],   // only if it has any
 //!               "marks": MARKS }],
 //!   "tester": { "phases": [[at, text], ...], "checks": [[at, text, passed 0/1], ...],
 //!               "net": [[from, to, "unreliable"], ...], "marks": MARKS },
@@ -24,6 +26,9 @@
 //!   "messages": [Δat, at - sent, from lane, to lane, method, reply 0/1, Δat, ...],
 //!   "links": [[text, path], ...] }
 //! ```
+//!
+//! `shards` is there only for the lanes of Lab 4's group servers (those with `Shards`
+//! events), so the pages of Labs 2 and 3 carry the same data as before it existed.
 //!
 //! All times are integer microseconds. `MARKS` is column-wise, sorted by time:
 //! `{ "t": [Δat, ...], "k": [topic, ...], "x": [text, ...] }`, where each time is the
@@ -102,6 +107,11 @@ pub struct Lane {
     /// Partition shading: which group of mutually connected servers it was in, while
     /// the servers were split into more than one.
     pub cut: Vec<CutSpan>,
+    /// Its shards (Lab 4 group servers only): the configuration it had applied, the
+    /// shards it served and those it waited for, from its `Shards` events. Left out of
+    /// the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardSpan>,
     /// Its annotations, log lines and failed checks, by time.
     #[serde(serialize_with = "mark_columns")]
     pub marks: Vec<Mark>,
@@ -172,6 +182,23 @@ pub struct CutSpan {
     pub group: u32,
     /// Whether the group is this server alone.
     pub alone: bool,
+}
+
+/// A span of time a Lab 4 group server stayed in one state of its shards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardSpan {
+    /// Start of the span: when its state machine reported this state.
+    pub from: Nanos,
+    /// End of the span: the server's next report of a different state, its crash or the
+    /// run's end.
+    pub to: Nanos,
+    /// The configuration it had applied (0 before any).
+    pub config: u64,
+    /// The shards it served, ascending.
+    pub serving: Vec<u8>,
+    /// The shards that configuration gave its group that it did not serve yet (their data
+    /// had still to arrive), ascending.
+    pub waiting: Vec<u8>,
 }
 
 /// A point event drawn as a small mark.
@@ -347,6 +374,8 @@ struct LaneState {
     role: Option<(Nanos, Role)>,
     /// Whether any role annotation was seen (else roles come from states).
     annotated_roles: bool,
+    /// The open shard span: (from, config, serving, waiting).
+    shards: Option<(Nanos, u64, Vec<u8>, Vec<u8>)>,
 }
 
 impl LaneState {
@@ -368,6 +397,20 @@ impl LaneState {
             && at > from
         {
             self.lane.roles.push(RoleSpan { from, to: at, role });
+        }
+    }
+
+    fn close_shards(&mut self, at: Nanos) {
+        if let Some((from, config, serving, waiting)) = self.shards.take()
+            && at > from
+        {
+            self.lane.shards.push(ShardSpan {
+                from,
+                to: at,
+                config,
+                serving,
+                waiting,
+            });
         }
     }
 }
@@ -468,6 +511,7 @@ pub fn build(rec: &Recording) -> Model {
                         state.down_since = Some(at);
                         state.close_term(at);
                         state.close_role(at);
+                        state.close_shards(at);
                     }
                 }
             }
@@ -554,6 +598,26 @@ pub fn build(rec: &Recording) -> Model {
                     state.term = Some((at, *term, *leader));
                 }
             }
+            Kind::Shards {
+                server,
+                config,
+                serving,
+                waiting,
+            } => {
+                if let Some(&l) = lane_of.get(server.as_str()) {
+                    let state = &mut lanes[l];
+                    // The same state reported again (a restore that changed nothing)
+                    // continues its span.
+                    let same = state
+                        .shards
+                        .as_ref()
+                        .is_some_and(|(_, c, s, w)| (c, s, w) == (config, serving, waiting));
+                    if !same {
+                        state.close_shards(at);
+                        state.shards = Some((at, *config, serving.clone(), waiting.clone()));
+                    }
+                }
+            }
             Kind::Message {
                 from,
                 to,
@@ -598,6 +662,7 @@ pub fn build(rec: &Recording) -> Model {
             }
             state.close_term(end);
             state.close_role(end);
+            state.close_shards(end);
             let mut lane = state.lane;
             if !state.annotated_roles {
                 lane.roles = roles_from_terms(&lane.terms);
@@ -810,6 +875,19 @@ impl Serialize for CutSpan {
     }
 }
 
+impl Serialize for ShardSpan {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (
+            us(self.from),
+            us(self.to),
+            self.config,
+            &self.serving,
+            &self.waiting,
+        )
+            .serialize(s)
+    }
+}
+
 impl Serialize for Check {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         (us(self.at), &self.text, u8::from(self.passed)).serialize(s)
@@ -961,6 +1039,30 @@ mod tests {
             )
         }
 
+        /// `server`'s shards, recorded on its latest node (as the Lab 4 tester records
+        /// them, from inside the server's state machine), or on the tester's if it has
+        /// none.
+        fn shards(
+            &mut self,
+            at: Nanos,
+            server: &str,
+            config: u64,
+            serving: &[u8],
+            waiting: &[u8],
+        ) -> &mut Rec {
+            let node = self.0.nodes.iter().rposition(|n| n == server).unwrap_or(0) as u32;
+            self.on(
+                at,
+                node,
+                Kind::Shards {
+                    server: server.into(),
+                    config,
+                    serving: serving.to_vec(),
+                    waiting: waiting.to_vec(),
+                },
+            )
+        }
+
         fn note(&mut self, at: Nanos, name: &str, topic: &str, text: &str) -> &mut Rec {
             let node = self.node(name);
             self.on(
@@ -1020,6 +1122,22 @@ mod tests {
             to,
             group,
             alone,
+        }
+    }
+
+    fn shard_span(
+        from: Nanos,
+        to: Nanos,
+        config: u64,
+        serving: &[u8],
+        waiting: &[u8],
+    ) -> ShardSpan {
+        ShardSpan {
+            from,
+            to,
+            config,
+            serving: serving.to_vec(),
+            waiting: waiting.to_vec(),
         }
     }
 
@@ -1142,6 +1260,67 @@ mod tests {
             [term(15 * MS, 100 * MS, 1, false)]
         );
         assert_eq!(model.lanes.len(), 2);
+    }
+
+    #[test]
+    fn shard_spans_end_at_the_next_report_a_crash_or_the_end() {
+        let mut rec = Rec::servers(&["ctrler0", "server-100-0", "server-101-0"]);
+        rec.state(5 * MS, "server-100-0", 1, true)
+            .shards(0, "server-100-0", 0, &[], &[])
+            .shards(10 * MS, "server-100-0", 1, &[0, 1, 2, 3, 4], &[])
+            .shards(20 * MS, "server-100-0", 2, &[0, 1, 2], &[3])
+            // The same state reported again (a restore) continues the span.
+            .shards(25 * MS, "server-100-0", 2, &[0, 1, 2], &[3])
+            .crash(30 * MS, "server-100-0")
+            // Reports of unknown servers are ignored.
+            .shards(35 * MS, "server-102-0", 2, &[5], &[]);
+        rec.start(40 * MS, "server-100-0")
+            .shards(40 * MS, "server-100-0", 0, &[], &[])
+            // A restore at the same instant: the empty state took no time.
+            .shards(40 * MS, "server-100-0", 2, &[0, 1, 2], &[3])
+            .shards(60 * MS, "server-100-0", 2, &[0, 1, 2, 3], &[]);
+        rec.shards(15 * MS, "server-101-0", 1, &[5, 6, 7, 8, 9], &[]);
+        let model = build(&rec.end(100 * MS));
+        let lane = model.lane("server-100-0").unwrap();
+        assert_eq!(
+            lane.shards,
+            [
+                shard_span(0, 10 * MS, 0, &[], &[]),
+                shard_span(10 * MS, 20 * MS, 1, &[0, 1, 2, 3, 4], &[]),
+                // Cut by the crash, not by the repeated report.
+                shard_span(20 * MS, 30 * MS, 2, &[0, 1, 2], &[3]),
+                shard_span(40 * MS, 60 * MS, 2, &[0, 1, 2], &[3]),
+                shard_span(60 * MS, 100 * MS, 2, &[0, 1, 2, 3], &[]),
+            ]
+        );
+        // The other bands are as without the shards.
+        assert_eq!(lane.terms, [term(5 * MS, 30 * MS, 1, true)]);
+        assert_eq!(lane.down, [down(30 * MS, 40 * MS)]);
+        assert!(lane.marks.is_empty());
+        assert_eq!(
+            model.lane("server-101-0").unwrap().shards,
+            [shard_span(15 * MS, 100 * MS, 1, &[5, 6, 7, 8, 9], &[])]
+        );
+        // A server without reports (the controller's) has no strip.
+        assert!(model.lane("ctrler0").unwrap().shards.is_empty());
+        assert_eq!(model.lanes.len(), 3);
+    }
+
+    #[test]
+    fn shard_spans_in_json_and_lanes_without_them_unchanged() {
+        let mut rec = Rec::servers(&["S0", "server-100-0"]);
+        rec.state(MS, "S0", 1, false)
+            .shards(2 * MS, "server-100-0", 4, &[0, 1, 2], &[3, 4]);
+        let json: serde_json::Value = serde_json::to_value(build(&rec.end(10 * MS))).unwrap();
+        // A lane without shards has no "shards" field: its data is as before they existed.
+        let s0 = json["lanes"][0].as_object().unwrap();
+        assert_eq!(s0["name"], "S0");
+        let keys: Vec<&str> = s0.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["cut", "down", "marks", "name", "roles", "terms"]);
+        assert_eq!(
+            json["lanes"][1]["shards"],
+            serde_json::json!([[2000, 10000, 4, [0, 1, 2], [3, 4]]])
+        );
     }
 
     #[test]

@@ -210,7 +210,7 @@ mod tests {
         for part in ["RSM", "3A", "3B", "3X", "3C"] {
             assert_eq!(lab(part), KV, "{part}");
         }
-        for part in ["4A", "4B", "4C"] {
+        for part in ["4A", "4B", "4C", "4X"] {
             assert_eq!(lab(part), SHARD, "{part}");
         }
         assert_eq!(lab("9Z"), OTHER);

@@ -207,6 +207,12 @@ const REFERENCE_SLOWEST_CPU_MS: &[(&str, u64)] = &[
     ("challenge1_delete_4c", 32),
     ("challenge2_unaffected_4c", 8),
     ("challenge2_partial_4c", 5),
+    ("stale_requests_during_migrations_4x", 141),
+    ("replies_survive_crash_after_reply_4x", 90),
+    ("group_misses_several_configurations_4x", 10),
+    ("controller_leader_change_mid_rebalance_4x", 41),
+    ("clients_retry_across_a_shard_move_4x", 47),
+    ("minimal_transfers_4x", 2),
 ];
 
 /// One graded test, as listed.

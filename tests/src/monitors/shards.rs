@@ -13,6 +13,10 @@
 //! And, for the clerks' calls, that an operation on a shard returned only if some group
 //! served the shard at some moment of the call: the reports must be true for the rest to
 //! mean anything.
+//!
+//! It also records every server's reports for the run's timeline
+//! ([`crate::events::shards`]): the configuration applied, the shards served and those
+//! awaited, each server on its own lane.
 
 use std::collections::BTreeMap;
 
@@ -49,13 +53,20 @@ pub(crate) struct ShardMonitor {
     last_served: [Option<Instant>; NSHARDS],
     /// The first violation, until the reporting server's observer fails the run with it.
     violation: Option<String>,
+    /// For each group and server, what the timeline was last told of its current
+    /// incarnation: (configuration, shards served, shards awaited).
+    recorded: Vec<Vec<Option<Recorded>>>,
 }
+
+/// A server's shards as the timeline shows them: (configuration, served, awaited).
+type Recorded = (u64, Vec<u8>, Vec<u8>);
 
 impl ShardMonitor {
     /// A monitor of the groups `gids`, whose servers are called `names[g][i]`.
     pub(crate) fn new(gids: Vec<Gid>, names: Vec<Vec<String>>) -> ShardMonitor {
         ShardMonitor {
             observed: names.iter().map(|n| vec![None; n.len()]).collect(),
+            recorded: names.iter().map(|n| vec![None; n.len()]).collect(),
             latest: vec![None; gids.len()],
             gids,
             names,
@@ -69,6 +80,9 @@ impl ShardMonitor {
     /// Server `i` of group `g` starts as `incarnation` on `node`.
     pub(crate) fn starting(&mut self, node: Node, g: usize, i: usize, incarnation: u64) {
         self.nodes.insert(node, (g, i, incarnation));
+        // A new incarnation's first report starts a new strip on the timeline, even if it
+        // says what the last one's did (the crash ended that one's).
+        self.recorded[g][i] = None;
     }
 
     /// Whether that incarnation wrapped its state machine in `Observed`.
@@ -98,8 +112,32 @@ impl ShardMonitor {
         };
         match event {
             GroupEvent::Started => self.observed[g][i] = Some(incarnation),
-            GroupEvent::Now(sample) => self.sample(g, i, sample, at),
+            GroupEvent::Now(sample) => {
+                self.record(g, i, &sample);
+                self.sample(g, i, sample, at);
+            }
         }
+    }
+
+    /// Records server `i` of group `g`'s report for the timeline, if it shows something
+    /// new: the wrapper reports changes of the configuration's assignment too, and a
+    /// restore reports again what it restored.
+    fn record(&mut self, g: usize, i: usize, sample: &GroupSample) {
+        let gid = self.gids[g];
+        let shards = |keep: &dyn Fn(usize) -> bool| -> Vec<u8> {
+            (0..NSHARDS)
+                .filter(|&s| keep(s))
+                .map(|s| u8::try_from(s).expect("fewer than 256 shards"))
+                .collect()
+        };
+        let serving = shards(&|s| sample.serving[s]);
+        let waiting = shards(&|s| sample.shards[s] == gid && !sample.serving[s]);
+        let now = (sample.num, serving, waiting);
+        if self.recorded[g][i].as_ref() == Some(&now) {
+            return;
+        }
+        crate::events::shards(&self.names[g][i], now.0, now.1.clone(), now.2.clone());
+        self.recorded[g][i] = Some(now);
     }
 
     fn sample(&mut self, g: usize, i: usize, sample: GroupSample, at: Instant) {
@@ -257,6 +295,58 @@ mod tests {
                 "{violation}"
             );
         });
+    }
+
+    #[test]
+    fn each_servers_reports_are_recorded_for_the_timeline_when_they_change() {
+        use labrpc::tester::timeline::Kind;
+
+        let log = std::sync::Arc::new(labrpc::tester::EventLog::default());
+        labrpc::tester::Sim::new(1)
+            .record_into(log.clone())
+            .run(async {
+                let mut c2 = [100; NSHARDS];
+                c2[3] = 101;
+                c2[4] = 101;
+                let (mut m, a, b) = monitor();
+                m.event(a, GroupEvent::Started, at(0));
+                // b0's group (101) is given shards 3 and 4, whose data it waits for.
+                m.event(b, sample(1, 2, c2, &[]), at(1));
+                m.event(b, sample(2, 2, c2, &[3]), at(2));
+                // The same again (a restore): nothing new to draw.
+                m.event(b, sample(2, 2, c2, &[3]), at(3));
+                // A lagging server of a0's group: recorded too, on its own lane.
+                m.event(a, sample(1, 2, c2, &[0, 1, 2, 5, 6, 7, 8, 9]), at(4));
+                // A new incarnation's first report is recorded, even if it says the same.
+                m.starting(b, 1, 0, 3);
+                m.event(b, sample(2, 2, c2, &[3]), at(5));
+            });
+        let shards: Vec<(String, u64, Vec<u8>, Vec<u8>)> = log
+            .recording()
+            .events
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                Kind::Shards {
+                    server,
+                    config,
+                    serving,
+                    waiting,
+                } => Some((server, config, serving, waiting)),
+                _ => None,
+            })
+            .collect();
+        let row = |server: &str, serving: &[u8], waiting: &[u8]| {
+            (server.to_owned(), 2, serving.to_vec(), waiting.to_vec())
+        };
+        assert_eq!(
+            shards,
+            [
+                row("b0", &[], &[3, 4]),
+                row("b0", &[3], &[4]),
+                row("a0", &[0, 1, 2, 5, 6, 7, 8, 9], &[]),
+                row("b0", &[3], &[4]),
+            ]
+        );
     }
 
     #[test]

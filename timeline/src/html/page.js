@@ -18,7 +18,16 @@ window.onerror = function (message, source, line, column) {
   const showMessages = document.getElementById("show-messages");
 
   // ----- layout, in pixels -----
-  const LABEL = 84; // the row labels' column
+  // The row labels' column: 84 px, or wider if a server's name needs it (Lab 4's
+  // `server-101-2`; Labs 2 and 3's `S4` fit in 84).
+  const LABEL = (() => {
+    const context = document.createElement("canvas").getContext("2d");
+    if (!context) return 84;
+    context.font = '600 13px system-ui, -apple-system, "Segoe UI", sans-serif'; // .row-label
+    let widest = 0;
+    for (const lane of data.lanes) widest = Math.max(widest, context.measureText(lane.name).width);
+    return Math.max(84, Math.ceil(widest) + 16);
+  })();
   const RIGHT = 14;
   const AXIS = 26;
   const LANE = 52;
@@ -36,6 +45,13 @@ window.onerror = function (message, source, line, column) {
   const ROLE_H = 6;
   const MARK_Y = 38;
   const MARK_H = 10;
+  // The shard strip of a Lab 4 group server (a lane with shard spans), under its role
+  // strip: such a lane is SHARD_ROW taller, its marks that much lower. Other lanes are
+  // drawn as if the strip did not exist.
+  const SHARD_Y = 37;
+  const SHARD_H = 13;
+  const SHARD_ROW = 15;
+  const SHARD_CHAR_PX = 5.8; // a character's width at the strip's 10px
 
   // Indexed by the model's role numbers (timeline::model::Role), so pre-candidate, added
   // last, comes last; the legend lists them in Raft's order (ROLE_ORDER) instead.
@@ -44,6 +60,11 @@ window.onerror = function (message, source, line, column) {
   const ROLE_COLORS = ["#a8b8cc", "#f59e0b", "#1e4f91", "#fbc56b"];
   const ROLE_ORDER = [0, 3, 1, 2];
   const TERM_SHADES = ["#e6ecf4", "#d3deeb"];
+  // Shard strips: two shades alternating with the configuration's number, pink while every
+  // shard the configuration gives the group is served, amber while some wait for data.
+  const SHARD_SHADES = ["#fbe2ee", "#f3c3d9"];
+  const WAIT_SHADES = ["#fde3a0", "#f7cb62"];
+  const NO_CONFIG = "#eceff3";
   const LEADER_TERM = "#2f6db5";
   const GROUP_COLORS = ["#14b8a6", "#f59e0b", "#a855f7", "#ec4899", "#84cc16", "#0ea5e9", "#f97316"];
   const NET_COLORS = { unreliable: "#fca5a5", "long delays": "#fcd34d", "long reordering": "#c4b5fd" };
@@ -102,9 +123,18 @@ window.onerror = function (message, source, line, column) {
     terms: lane.terms,
     roles: lane.roles,
     cut: lane.cut,
+    // Only Lab 4's group servers have shard spans (the field is absent otherwise).
+    shards: lane.shards || [],
     marks: decodeMarks(lane.marks, (k) => k !== failedTopic),
     fails: decodeMarks(lane.marks, (k) => k === failedTopic),
   }));
+  // Each lane's top (from the first lane's) and height: taller with a shard strip.
+  let lanesHeight = 0;
+  for (const lane of lanes) {
+    lane.top = lanesHeight;
+    lane.height = LANE + (lane.shards.length ? SHARD_ROW : 0);
+    lanesHeight += lane.height;
+  }
   const testerMarks = decodeMarks(data.tester.marks, () => true);
   const phases = data.tester.phases;
   const checks = data.tester.checks;
@@ -152,7 +182,7 @@ window.onerror = function (message, source, line, column) {
   const TESTER_H = TESTER_MARK_Y + (testerMarkBand ? MARK_H + 4 : 0) + 2;
   const testerTop = AXIS;
   const lanesTop = testerTop + TESTER_H + GAP;
-  const clientsTop = lanesTop + lanes.length * LANE + (data.clients.length ? GAP : 0);
+  const clientsTop = lanesTop + lanesHeight + (data.clients.length ? GAP : 0);
   const height = clientsTop + data.clients.length * CLIENT + 8;
 
   // ----- formatting -----
@@ -177,6 +207,18 @@ window.onerror = function (message, source, line, column) {
     if (chars >= text.length) return text;
     if (chars < 4) return "";
     return text.slice(0, chars - 1) + "…";
+  }
+  // A shard span's label, as the log reader prints it: `c4 · 0 1 2 · ⇣3 4`.
+  function shardLabel(config, serving, waiting) {
+    return "c" + config + " · " + (serving.length ? serving.join(" ") : "–") + (waiting.length ? " · ⇣" + waiting.join(" ") : "");
+  }
+  // The same in words, for its tooltip.
+  function shardWords(config, serving, waiting) {
+    const shards = (list) => (list.length === 1 ? "shard " : "shards ") + list.join(" ");
+    let text = "configuration " + config + (config === 0 ? " (none applied yet)" : "");
+    text += ": serves " + (serving.length ? shards(serving) : "no shards");
+    if (waiting.length) text += "; waiting for the data of " + shards(waiting);
+    return text;
   }
   function lowerBound(times, value) {
     let lo = 0;
@@ -273,6 +315,17 @@ window.onerror = function (message, source, line, column) {
     if (anyDown) laneItems.push([{ className: "hatch" }, "down"]);
     if (anyUnstarted) laneItems.push([{ className: "unstarted" }, "not started"]);
     if (lanes.length) group("Servers", laneItems);
+    const shardSpans = [];
+    for (const l of lanes) shardSpans.push(...l.shards);
+    if (shardSpans.length) {
+      const shardItems = [
+        [{ color: SHARD_SHADES[0] }, "configuration (c4 · shards served)"],
+        [{ color: SHARD_SHADES[1] }, "next configuration"],
+      ];
+      if (shardSpans.some((s) => s[4].length)) shardItems.push([{ color: WAIT_SHADES[1] }, "waiting for shards' data (⇣)"]);
+      if (shardSpans.some((s) => s[2] === 0)) shardItems.push([{ color: NO_CONFIG }, "no configuration yet"]);
+      group("Shards", shardItems);
+    }
     const cutItems = [...groups].sort((a, b) => a - b).map((g) => [{ color: groupFill(g, 0.35) }, "group " + groupName(g)]);
     if (anyAlone) cutItems.push([{ className: "alone" }, "cut off alone"]);
     group("Partition", cutItems);
@@ -506,10 +559,11 @@ window.onerror = function (message, source, line, column) {
 
     // ----- server lanes -----
     lanes.forEach((lane, index) => {
-      const y = lanesTop + index * LANE;
+      const y = lanesTop + lane.top;
+      const H = lane.height;
       out.push('<g class="lane" data-node="' + esc(lane.name) + '">');
-      out.push('<rect class="row-bg' + (index % 2 ? " alt" : "") + '" x="' + LABEL + '" y="' + y + '" width="' + (width - LABEL) + '" height="' + LANE + '"/>');
-      out.push('<rect class="label-bg" x="0" y="' + y + '" width="' + LABEL + '" height="' + LANE + '"/>');
+      out.push('<rect class="row-bg' + (index % 2 ? " alt" : "") + '" x="' + LABEL + '" y="' + y + '" width="' + (width - LABEL) + '" height="' + H + '"/>');
+      out.push('<rect class="label-bg" x="0" y="' + y + '" width="' + LABEL + '" height="' + H + '"/>');
       out.push('<text class="row-label" x="8" y="' + (y + 22) + '">' + esc(lane.name) + "</text>");
       out.push('<g clip-path="url(#plot-clip)">');
       for (const [from, to, group, alone] of lane.cut) {
@@ -520,7 +574,7 @@ window.onerror = function (message, source, line, column) {
         // A solid edge on top names the group even where the bands cover the tint.
         out.push('<rect class="cut-edge" x="' + f(x) + '" y="' + y + '" width="' + f(w) + '" height="3" fill="' + (alone ? FAIL : groupFill(group, 0.9)) + '"/>');
         out.push(
-          '<rect class="cut' + (alone ? " alone" : "") + '" data-group="' + group + '" x="' + f(x) + '" y="' + y + '" width="' + f(w) + '" height="' + LANE + '" fill="' + fill + '"' +
+          '<rect class="cut' + (alone ? " alone" : "") + '" data-group="' + group + '" x="' + f(x) + '" y="' + y + '" width="' + f(w) + '" height="' + H + '" fill="' + fill + '"' +
             tipOf(() => [fmtSpan(from, to), "partition: " + lane.name + (alone ? " cut off alone" : " in group " + groupName(group) + " (" + groupMembers(from, group) + ")")]) +
             "/>"
         );
@@ -552,13 +606,35 @@ window.onerror = function (message, source, line, column) {
             "/>"
         );
       }
-      drawMarks(lane.marks, y + MARK_Y, MARK_H, (k) => topicColors[k]);
+      for (const [from, to, config, serving, waiting] of lane.shards) {
+        if (to < t0 || from > t1) continue;
+        let x = cx(from);
+        let w = Math.max(1, cx(to) - x);
+        // A pixel of background before each span parts it from the one it follows.
+        if (w > 3) {
+          x += 1;
+          w -= 1;
+        }
+        const fill = config === 0 ? NO_CONFIG : (waiting.length ? WAIT_SHADES : SHARD_SHADES)[config % 2];
+        out.push(
+          '<rect class="shards' + (waiting.length ? " waiting" : "") + '" data-config="' + config + '" x="' + f(x) + '" y="' + (y + SHARD_Y) + '" width="' + f(w) + '" height="' + SHARD_H + '" fill="' + fill + '"' +
+            tipOf(() => [fmtSpan(from, to), lane.name, shardWords(config, serving, waiting)]) +
+            "/>"
+        );
+        // The whole label, or just the configuration (and ⇣ if it waits), or nothing.
+        const room = w - 6;
+        const full = shardLabel(config, serving, waiting);
+        const short = "c" + config + (waiting.length ? " ⇣" : "");
+        const label = (full.length + 1) * SHARD_CHAR_PX <= room ? full : (short.length + 1) * SHARD_CHAR_PX <= room ? short : "";
+        if (label) out.push('<text class="shard-label" x="' + f(x + 3) + '" y="' + (y + SHARD_Y + 10) + '">' + esc(label) + "</text>");
+      }
+      drawMarks(lane.marks, y + (lane.shards.length ? MARK_Y + SHARD_ROW : MARK_Y), MARK_H, (k) => topicColors[k]);
       // Failed checks stand out: tall red marks over the whole lane.
       eachGroup(lane.fails.t, (i, j) => {
         const x = X(lane.fails.t[i]);
         const w = Math.max(3, X(lane.fails.t[j - 1]) - x + 3);
         out.push(
-          '<rect class="mark fail" x="' + f(x - 1.5) + '" y="' + (y + 2) + '" width="' + f(w) + '" height="' + (LANE - 4) + '" fill="' + FAIL + '"' +
+          '<rect class="mark fail" x="' + f(x - 1.5) + '" y="' + (y + 2) + '" width="' + f(w) + '" height="' + (H - 4) + '" fill="' + FAIL + '"' +
             tipOf(marksTip(lane.fails, i, j, (m) => "FAILED check: " + lane.fails.x[m])) +
             "/>"
         );
@@ -568,19 +644,19 @@ window.onerror = function (message, source, line, column) {
         const x = cx(from);
         const w = Math.max(2, cx(to) - x);
         out.push(
-          '<rect class="crash' + (unstarted ? " unstarted" : "") + '" x="' + f(x) + '" y="' + (y + 1) + '" width="' + f(w) + '" height="' + (LANE - 2) + '" fill="url(#hatch-' + (unstarted ? "unstarted" : "down") + ')"' +
+          '<rect class="crash' + (unstarted ? " unstarted" : "") + '" x="' + f(x) + '" y="' + (y + 1) + '" width="' + f(w) + '" height="' + (H - 2) + '" fill="url(#hatch-' + (unstarted ? "unstarted" : "down") + ')"' +
             tipOf(() => [fmtSpan(from, to), lane.name + (unstarted ? " not started yet" : " down (crashed)")]) +
             "/>"
         );
         const label = unstarted ? (w > 80 ? "not started" : "") : w > 40 ? "down" : "";
         if (label) {
           out.push(
-            '<text class="crash-label' + (unstarted ? " unstarted" : "") + '" x="' + f(x + w / 2) + '" y="' + (y + LANE / 2 + 4) + '" text-anchor="middle">' + label + "</text>"
+            '<text class="crash-label' + (unstarted ? " unstarted" : "") + '" x="' + f(x + w / 2) + '" y="' + (y + H / 2 + 4) + '" text-anchor="middle">' + label + "</text>"
           );
         }
       }
       out.push("</g>");
-      out.push('<line class="row-line" x1="0" x2="' + width + '" y1="' + (y + LANE) + '" y2="' + (y + LANE) + '"/>');
+      out.push('<line class="row-line" x1="0" x2="' + width + '" y1="' + (y + H) + '" y2="' + (y + H) + '"/>');
       out.push("</g>");
     });
 
@@ -653,7 +729,7 @@ window.onerror = function (message, source, line, column) {
         messageNote = "zoom in to see messages (" + visible.length + " in view)";
       } else {
         out.push('<g class="messages" clip-path="url(#plot-clip)">');
-        const mid = (lane) => lanesTop + lane * LANE + TERM_Y + TERM_H / 2;
+        const mid = (lane) => lanesTop + lanes[lane].top + TERM_Y + TERM_H / 2;
         for (const m of visible) {
           const reply = messages.reply[m] === 1;
           const from = messages.from[m];
