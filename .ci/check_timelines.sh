@@ -2,6 +2,7 @@
 # The timeline pages, checked in a real headless Chromium (installed by install_chromium.sh):
 #
 # 1. a passing KV run drawn with LAB_VIS=always: 7 servers, restarts, partitions, 15 clients;
+#    and a passing Lab 4 run (join_leave_4b): twelve lanes, the groups' shard strips;
 # 2. the linearizability checker's page for a failing KV history (an example of that crate),
 #    which must open on the operation that cannot be placed;
 # 3. a known failing run: the reference with a planted bug (votes granted without the
@@ -32,6 +33,15 @@ python3 .ci/check_page.py "$out/persist_partition_unreliable_linearizable_3a-see
     --screenshot "$out/passing-kv.png" \
     --expect 'g.lane==7' --expect 'g.lane rect.crash>=1' --expect 'g.client>=10' \
     --expect 'rect.op>=100' --expect 'g.lane .mark>=10'
+
+echo "== a passing Lab 4 run's timeline (LAB_VIS=always): join_leave_4b seed 1"
+# Twelve lanes (three controller servers, three groups of three); every group server's lane
+# has its shard strip, some of it amber (shards waiting for their data).
+env -u LAB_RUNS LAB_SEED=1 LAB_VIS=always LAB_VIS_DIR="$out" \
+    cargo test -q -p tests --features reference --test shardkv_4b -- --exact join_leave_4b >/dev/null
+python3 .ci/check_page.py "$out/join_leave_4b-seed1.html" --screenshot "$out/passing-shardkv.png" \
+    --expect 'g.lane==12' --expect 'rect.shards>=20' --expect 'rect.shards.waiting>=1' \
+    --expect 'g.lane .mark>=10'
 
 echo "== the linearizability checker's page for a failing KV history (15 clients, a lost append)"
 cargo run -q -p linearizability --example failing_kv_page -- "$out/checker-failing-kv.html"
