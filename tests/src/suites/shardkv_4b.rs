@@ -113,20 +113,10 @@ pub(crate) async fn join_leave_4b() {
     }
 
     cfg.join(1).await;
-    for i in 0..n {
-        ck.check(&ka[i], &va[i]).await;
-        let x = randstring(5);
-        ck.append(&ka[i], &x).await;
-        va[i] += &x;
-    }
+    check_and_append(&mut ck, &ka, &mut va, 5).await;
 
     cfg.leave(0).await;
-    for i in 0..n {
-        ck.check(&ka[i], &va[i]).await;
-        let x = randstring(5);
-        ck.append(&ka[i], &x).await;
-        va[i] += &x;
-    }
+    check_and_append(&mut ck, &ka, &mut va, 5).await;
 
     // Allow time for shards to transfer.
     labrpc::sleep(ms(1000)).await;
@@ -158,22 +148,12 @@ pub(crate) async fn snapshot_4b() {
     cfg.join(2).await;
     cfg.leave(0).await;
 
-    for i in 0..n {
-        ck.check(&ka[i], &va[i]).await;
-        let x = randstring(20);
-        ck.append(&ka[i], &x).await;
-        va[i] += &x;
-    }
+    check_and_append(&mut ck, &ka, &mut va, 20).await;
 
     cfg.leave(1).await;
     cfg.join(0).await;
 
-    for i in 0..n {
-        ck.check(&ka[i], &va[i]).await;
-        let x = randstring(20);
-        ck.append(&ka[i], &x).await;
-        va[i] += &x;
-    }
+    check_and_append(&mut ck, &ka, &mut va, 20).await;
 
     labrpc::sleep(ms(1000)).await;
     for i in 0..n {
