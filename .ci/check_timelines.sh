@@ -44,7 +44,11 @@ python3 .ci/check_page.py "$out/join_leave_4b-seed1.html" --screenshot "$out/pas
     --expect 'g.lane .mark>=10'
 
 echo "== the linearizability checker's page for a failing KV history (15 clients, a lost append)"
-cargo run -q -p linearizability --example failing_kv_page -- "$out/checker-failing-kv.html"
+# The example as the README's test command builds it (`cargo test --workspace` builds the
+# examples, with the workspace's features; fresh here in CI): `cargo run -p linearizability`
+# would compile its dependencies again with that package's features alone.
+cargo test -q --workspace --features tests/reference --no-run 2>/dev/null
+"${CARGO_TARGET_DIR:-$repo/target}/debug/examples/failing_kv_page" "$out/checker-failing-kv.html"
 # The first view must show the red box (the page scrolls to it and says whether it is in
 # view), the state it met and where its value departs from it (two highlighted windows).
 python3 .ci/check_page.py "$out/checker-failing-kv.html" --screenshot "$out/checker-failing-kv.png" \

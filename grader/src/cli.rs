@@ -36,7 +36,7 @@ pub struct Cli {
     /// Grade the reference implementations (raft/src/reference, kvraft/src/reference,
     /// shardkv/src/reference) instead of the student's code.
     /// The students' tree (a handout) has no reference.
-    #[arg(long, conflicts_with = "raft_reference")]
+    #[arg(long, conflicts_with_all = ["raft_reference", "rsm_reference"])]
     pub reference: bool,
     /// How to grade (when no subcommand is given).
     #[command(flatten)]
@@ -98,6 +98,13 @@ pub struct HandoutArgs {
     /// shows students a complete Raft: hand it out only once Lab 2 is over.
     #[arg(long)]
     pub raft_reference: bool,
+    /// Include the reference rsm too (kvraft/src/reference_rsm.rs and its features, never
+    /// the reference KV service), for Lab 4: students whose rsm is not finished run their
+    /// sharded KV on it with `--features raft-reference,rsm-reference` and grade it with
+    /// `grader --rsm-reference`. It brings the reference Raft (as `--raft-reference`) and
+    /// shows students a complete rsm: hand it out only once Lab 3 is over.
+    #[arg(long)]
+    pub rsm_reference: bool,
     /// Write into DIR even if it has files: files of the same name are replaced, nothing
     /// else is removed.
     #[arg(long)]
@@ -136,12 +143,16 @@ pub struct SubmissionArgs {
 #[derive(Debug, Args)]
 pub struct SwarmArgs {
     /// Hunt in the reference implementation instead of the student's code.
-    #[arg(long, conflicts_with = "raft_reference")]
+    #[arg(long, conflicts_with_all = ["raft_reference", "rsm_reference"])]
     pub reference: bool,
     /// Hunt in the student's rsm, KV service and sharded KV service on the reference Raft
     /// (Lab 3's and Lab 4's tests only; the tree must have raft/src/reference).
     #[arg(long)]
     pub raft_reference: bool,
+    /// Hunt in the student's shard controller and sharded KV service on the reference rsm
+    /// and Raft (Lab 4's tests only; the tree must have kvraft/src/reference_rsm.rs).
+    #[arg(long)]
+    pub rsm_reference: bool,
     /// Only these parts, e.g. `--part 2c`.
     #[arg(long, value_delimiter = ',')]
     pub part: Vec<String>,
@@ -223,6 +234,13 @@ pub struct GradeArgs {
     /// The tree must have raft/src/reference (a handout made with `--raft-reference`).
     #[arg(long)]
     pub raft_reference: bool,
+    /// Run the student's shard controller and sharded KV service on the reference rsm and
+    /// Raft (`cargo test --features raft-reference,rsm-reference`): Lab 4 for a student
+    /// whose rsm is not finished. Only Lab 4's parts (4A, 4B, 4C, 4X; all of them when none
+    /// is chosen): the others would grade the reference. The tree must have
+    /// kvraft/src/reference_rsm.rs (a handout made with `--rsm-reference`).
+    #[arg(long)]
+    pub rsm_reference: bool,
     /// How the test processes run.
     #[command(flatten)]
     pub children: ChildArgs,

@@ -23,6 +23,12 @@ pub enum Implementation {
     /// for a student whose Raft is not finished. Only Lab 3's and Lab 4's tests grade
     /// anything of the student's this way (see [`crate::select::for_implementation`]).
     RaftReference,
+    /// The student's shard controller and sharded KV service (`shardkv/src/skeleton`) on
+    /// the reference rsm and Raft (`kvraft/src/reference_rsm.rs`, `raft/src/reference`;
+    /// the `tests` crate's features `raft-reference` and `rsm-reference`): Lab 4 for a
+    /// student whose rsm is not finished. Only Lab 4's tests grade anything of the
+    /// student's this way.
+    RsmReference,
 }
 
 impl Implementation {
@@ -40,6 +46,10 @@ impl Implementation {
                 "student code (kvraft/src/skeleton, shardkv/src/skeleton) on the reference Raft \
                  (raft/src/reference)"
             }
+            Implementation::RsmReference => {
+                "student code (shardkv/src/skeleton) on the reference rsm and Raft \
+                 (kvraft/src/reference_rsm.rs, raft/src/reference)"
+            }
         }
     }
 
@@ -49,6 +59,9 @@ impl Implementation {
             Implementation::Student => "--release -p tests",
             Implementation::Reference => "--release -p tests --features reference",
             Implementation::RaftReference => "--release -p tests --features raft-reference",
+            Implementation::RsmReference => {
+                "--release -p tests --features raft-reference,rsm-reference"
+            }
         }
     }
 }

@@ -106,6 +106,18 @@ pub fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
+/// Copies the file `from` to `to` (creating its directory) with `from`'s modification time.
+pub fn copy_file_keeping_time(from: &Path, to: &Path) -> Result<(), String> {
+    copy_file(from, to)?;
+    let failed = |e: std::io::Error| format!("cannot set the time of {}: {e}", to.display());
+    let modified = std::fs::metadata(from).and_then(|m| m.modified());
+    let modified = modified.map_err(failed)?;
+    // Opened for reading: the owner may set the times of a read-only file too.
+    std::fs::File::open(to)
+        .and_then(|file| file.set_modified(modified))
+        .map_err(failed)
+}
+
 /// Writes `text` to `to` with the permissions of `like`.
 pub fn write_like(to: &Path, text: &str, like: &Path) -> Result<(), String> {
     make_parent(to)?;

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::files;
-use crate::layout;
+use crate::layout::{self, Lent};
 use crate::markers;
 
 /// The cargo feature a handout with the reference Raft adds to `tests/Cargo.toml`, with why.
@@ -23,6 +23,14 @@ const RAFT_REFERENCE_FEATURE: &str = "
 raft-reference = [\"raft/reference\"]
 ";
 
+/// The cargo feature a handout with the reference rsm adds to `tests/Cargo.toml` too.
+const RSM_REFERENCE_FEATURE: &str = "
+# The reference rsm, in this tree for Lab 4 (`grader handout --rsm-reference`): run your
+# shard controller and sharded KV service on it with `--features raft-reference,rsm-reference`
+# (docs/lab-shardkv.md, section 1).
+rsm-reference = [\"kvraft/rsm-reference\"]
+";
+
 /// Names of the reference KV's and sharded KV's cargo features: a handout with the
 /// reference Raft must not have them (outside the files it keeps in their instructors'
 /// version, which only name them in code that never runs there).
@@ -34,6 +42,9 @@ const KV_REFERENCE_FEATURE_NAMES: &[&str] = &[
     "shardkv/reference",
     "tests/reference",
 ];
+
+/// The reference rsm's feature: a handout with the reference Raft alone must not have it.
+const RSM_REFERENCE_FEATURE_NAME: &str = "rsm-reference";
 
 /// What a students' tree holds.
 #[derive(Debug, Clone, Default)]
@@ -73,16 +84,21 @@ pub struct Plan {
 /// handout instead of letting the reference's feature through. A tree without a reference
 /// is a students' tree already, and is taken as it is.
 pub fn plan(tree: &Path) -> Result<Plan, String> {
-    plan_with(tree, false)
+    plan_with(tree, Lent::Nothing)
 }
 
-/// Works out the students' tree of `tree`, with the reference Raft in it if
-/// `raft_reference` (for Labs 3 and 4: `grader handout --raft-reference`, and the pristine
-/// tree of `grader grade --raft-reference`). That tree has `raft/src/reference/`, the
-/// `raft` crate's `reference` feature and the `tests` crate's `raft-reference` (see
+/// Works out the students' tree of `tree`, with the reference layers `lent` in it: the
+/// reference Raft (for Labs 3 and 4: `grader handout --raft-reference`, and the pristine
+/// tree of `grader grade --raft-reference`), or the reference Raft and rsm (for Lab 4:
+/// `--rsm-reference`). Such a tree has `raft/src/reference/`, the `raft` crate's
+/// `reference` feature and the `tests` crate's `raft-reference` (see
 /// [`layout::KEPT_WITH_THE_RAFT_REFERENCE`]), and the Markdown's `<!-- raft-reference`
-/// blocks; never the reference KV or sharded KV.
-pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
+/// blocks; with the rsm also `kvraft/src/reference_rsm.rs`, the `rsm-reference` features of
+/// `kvraft` and `tests`, and the `rsm-reference` blocks; never the reference KV or sharded
+/// KV.
+pub fn plan_with(tree: &Path, lent: Lent) -> Result<Plan, String> {
+    let raft_reference = lent >= Lent::Raft;
+    let rsm_reference = lent == Lent::RaftAndRsm;
     if raft_reference && !layout::has_raft_reference(tree) {
         return Err(format!(
             "--raft-reference: {} has no reference Raft ({} is not here)",
@@ -90,12 +106,19 @@ pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
             layout::RAFT_REFERENCE
         ));
     }
+    if rsm_reference && !layout::has_rsm_reference(tree) {
+        return Err(format!(
+            "--rsm-reference: {} has no reference rsm ({} is not here)",
+            tree.display(),
+            layout::RSM_REFERENCE
+        ));
+    }
     let from_instructors = layout::has_reference(tree);
     let listing = files::workspace_files(tree)?;
     let mut summary = Written::default();
     let mut planned = Vec::new();
     for path in &listing.files {
-        let kept_reference = raft_reference && path.starts_with(layout::RAFT_REFERENCE);
+        let kept_reference = lent.keeps(path);
         if layout::is_instructors_only(path) && !kept_reference {
             summary.left_out.push(path.clone());
             continue;
@@ -120,11 +143,12 @@ pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
             &text,
             markers::Options {
                 raft_reference,
+                rsm_reference,
                 keep_instructors,
             },
         )?;
         if raft_reference && path == "tests/Cargo.toml" {
-            add_raft_reference_feature(&mut rewritten)?;
+            add_reference_features(&mut rewritten, rsm_reference)?;
         }
         if from_instructors
             && rewritten.markers == 0
@@ -138,10 +162,10 @@ pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
         // With the reference Raft, its feature is meant to be there: only the reference
         // KV's or sharded KV's would be a leak, outside the files kept in their instructors'
         // version.
-        let names = if raft_reference {
-            KV_REFERENCE_FEATURE_NAMES
-        } else {
-            layout::REFERENCE_FEATURE_NAMES
+        let names: Vec<&str> = match lent {
+            Lent::Nothing => layout::REFERENCE_FEATURE_NAMES.to_vec(),
+            Lent::Raft => [KV_REFERENCE_FEATURE_NAMES, &[RSM_REFERENCE_FEATURE_NAME]].concat(),
+            Lent::RaftAndRsm => KV_REFERENCE_FEATURE_NAMES.to_vec(),
         };
         let expected_there = path.starts_with("grader/src/")
             || kept_reference
@@ -174,14 +198,27 @@ pub fn plan_with(tree: &Path, raft_reference: bool) -> Result<Plan, String> {
     })
 }
 
-/// Gives the handout's `tests/Cargo.toml` the `raft-reference` feature, unless it has it
-/// (a students' tree made with the reference Raft, planned again by `grader grade`).
-fn add_raft_reference_feature(manifest: &mut markers::Rewritten) -> Result<(), String> {
-    if manifest
-        .text
-        .lines()
-        .any(|line| line.starts_with("raft-reference ="))
-    {
+/// Gives the handout's `tests/Cargo.toml` the `raft-reference` feature, and the
+/// `rsm-reference` one if `rsm_reference`, unless it has them (a students' tree made with
+/// the reference layers, planned again by `grader grade`).
+fn add_reference_features(
+    manifest: &mut markers::Rewritten,
+    rsm_reference: bool,
+) -> Result<(), String> {
+    let has = |feature: &str| {
+        manifest
+            .text
+            .lines()
+            .any(|line| line.starts_with(&format!("{feature} =")))
+    };
+    if has("raft-reference") {
+        if rsm_reference && !has("rsm-reference") {
+            return Err(
+                "tests/Cargo.toml has the `raft-reference` feature but not `rsm-reference`: \
+                 this tree was handed out with the reference Raft alone"
+                    .into(),
+            );
+        }
         return Ok(());
     }
     if manifest
@@ -200,19 +237,26 @@ fn add_raft_reference_feature(manifest: &mut markers::Rewritten) -> Result<(), S
         manifest.text.push('\n');
     }
     manifest.text.push_str(RAFT_REFERENCE_FEATURE);
+    if rsm_reference {
+        manifest.text.push_str(RSM_REFERENCE_FEATURE);
+    }
     // Counted as a marker applied: the file is written, not copied.
     manifest.markers += 1;
     Ok(())
 }
 
 impl Plan {
-    /// Writes the students' tree into `dir`.
+    /// Writes the students' tree into `dir`. A file copied as it is keeps its modification
+    /// time: cargo then finds the framework's crates (labrpc, the checker, the timeline),
+    /// which no submission can change, fresh in `grader grade`'s target directory from one
+    /// submission to the next, and compiles only the crates with lab code (whose artifacts
+    /// it removes between submissions anyway) and those with rewritten files.
     pub fn write(&self, dir: &Path) -> Result<(), String> {
         for (path, content) in &self.files {
             let source = self.tree.join(path);
             let target = dir.join(path);
             match content {
-                Content::Copy => files::copy_file(&source, &target)?,
+                Content::Copy => files::copy_file_keeping_time(&source, &target)?,
                 Content::Text(text) => files::write_like(&target, text, &source)?,
             }
         }

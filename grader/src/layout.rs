@@ -23,6 +23,7 @@ pub const STUDENT_EDITABLE: &[&str] = &[
 /// The reference implementations: what the students' tree must not contain.
 pub const REFERENCE: &[&str] = &[
     "kvraft/src/reference/",
+    "kvraft/src/reference_rsm.rs",
     "raft/src/reference/",
     "shardkv/src/reference/",
 ];
@@ -31,6 +32,42 @@ pub const REFERENCE: &[&str] = &[
 /// (`grader handout --raft-reference`), so that a student whose Raft is not finished can do
 /// Labs 3 and 4 on it.
 pub const RAFT_REFERENCE: &str = "raft/src/reference/";
+
+/// The reference rsm alone (without the reference KV service): what a handout for Lab 4 may
+/// add to the reference Raft (`grader handout --rsm-reference`), so that a student whose rsm
+/// is not finished can do Lab 4 on it.
+pub const RSM_REFERENCE: &str = "kvraft/src/reference_rsm.rs";
+
+/// Which reference layers a handout holds under the student's code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lent {
+    /// None: the usual students' tree.
+    #[default]
+    Nothing,
+    /// The reference Raft (`--raft-reference`, for Labs 3 and 4).
+    Raft,
+    /// The reference Raft and rsm (`--rsm-reference`, for Lab 4).
+    RaftAndRsm,
+}
+
+impl Lent {
+    /// What `--raft-reference` and `--rsm-reference` ask for (the rsm brings the Raft).
+    pub fn from_flags(raft_reference: bool, rsm_reference: bool) -> Lent {
+        if rsm_reference {
+            Lent::RaftAndRsm
+        } else if raft_reference {
+            Lent::Raft
+        } else {
+            Lent::Nothing
+        }
+    }
+
+    /// Whether `path` is a reference file this handout keeps.
+    pub fn keeps(self, path: &str) -> bool {
+        (self >= Lent::Raft && path.starts_with(RAFT_REFERENCE))
+            || (self == Lent::RaftAndRsm && path == RSM_REFERENCE)
+    }
+}
 
 /// The files a handout with the reference Raft keeps in their instructors' version (see
 /// [`crate::markers::Options`]): every line marked `instructors` in them is about the
@@ -88,6 +125,7 @@ pub const REFERENCE_FEATURE_NAMES: &[&str] = &[
     "kvraft-reference",
     "kvraft/reference",
     "raft-reference",
+    "rsm-reference",
     "raft/reference",
     "shardkv-reference",
     "shardkv/reference",
@@ -118,13 +156,19 @@ pub fn is_instructors_only(path: &str) -> bool {
 /// Whether `tree` holds every reference implementation (the instructors' tree); a handout
 /// has none, or (made with `--raft-reference`) the reference Raft alone.
 pub fn has_reference(tree: &Path) -> bool {
-    REFERENCE.iter().all(|dir| tree.join(dir).is_dir())
+    REFERENCE.iter().all(|entry| tree.join(entry).exists())
 }
 
 /// Whether `tree` holds the reference Raft: the instructors' tree, or a handout made with
 /// `--raft-reference`.
 pub fn has_raft_reference(tree: &Path) -> bool {
     tree.join(RAFT_REFERENCE).is_dir()
+}
+
+/// Whether `tree` holds the reference rsm: the instructors' tree, or a handout made with
+/// `--rsm-reference`.
+pub fn has_rsm_reference(tree: &Path) -> bool {
+    tree.join(RSM_REFERENCE).is_file()
 }
 
 /// The student-editable files as a list for `--help` and messages, e.g. `raft/src/skeleton/**`.
@@ -180,12 +224,30 @@ mod tests {
     #[test]
     fn the_reference_and_its_tests_are_instructors_only() {
         assert!(is_instructors_only("raft/src/reference/mod.rs"));
-        assert!(is_instructors_only("kvraft/src/reference/rsm.rs"));
+        assert!(is_instructors_only("kvraft/src/reference/server.rs"));
+        assert!(is_instructors_only("kvraft/src/reference_rsm.rs"));
         assert!(is_instructors_only("shardkv/src/reference/ctrler.rs"));
         assert!(!is_instructors_only("shardkv/src/skeleton/ctrler.rs"));
         assert!(!is_instructors_only("shardkv/src/lib.rs"));
         assert!(is_instructors_only("grader/tests/grade.rs"));
         assert!(!is_instructors_only("grader/tests/hostile.rs"));
         assert!(!is_instructors_only("raft/src/lib.rs"));
+    }
+
+    #[test]
+    fn each_handout_keeps_its_reference_layers_and_no_more() {
+        let raft = "raft/src/reference/election.rs";
+        let kv = "kvraft/src/reference/server.rs";
+        for (lent, keeps_raft, keeps_rsm) in [
+            (Lent::Nothing, false, false),
+            (Lent::Raft, true, false),
+            (Lent::RaftAndRsm, true, true),
+        ] {
+            assert_eq!(lent.keeps(raft), keeps_raft, "{lent:?}");
+            assert_eq!(lent.keeps(RSM_REFERENCE), keeps_rsm, "{lent:?}");
+            assert!(!lent.keeps(kv) && !lent.keeps("shardkv/src/reference/ctrler.rs"));
+        }
+        assert_eq!(Lent::from_flags(false, true), Lent::RaftAndRsm);
+        assert_eq!(Lent::from_flags(true, false), Lent::Raft);
     }
 }

@@ -12,6 +12,7 @@ use grader::cli::{Cli, Command, GradeArgs, HandoutArgs, SubmissionArgs, SwarmArg
 use grader::compile::{self, Implementation};
 use grader::files::TempDir;
 use grader::grade::{self, Target};
+use grader::layout::Lent;
 use grader::report::{self, Report};
 use grader::sandbox::{self, GroupSet};
 use grader::swarm::{self, Hunt};
@@ -76,15 +77,10 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
             missing_references(tree)
         ));
     }
-    if args.raft_reference {
-        check_raft_reference(tree)?;
-    }
     let implementation = if reference {
         Implementation::Reference
-    } else if args.raft_reference {
-        Implementation::RaftReference
     } else {
-        Implementation::Student
+        lent_implementation(tree, args.raft_reference, args.rsm_reference)?
     };
     // A selection the implementation refuses (Lab 2 on the reference Raft) stops here,
     // before the build.
@@ -106,10 +102,45 @@ fn grade_this_tree(tree: &Path, reference: bool, args: &GradeArgs) -> Result<Exi
 fn missing_references(tree: &Path) -> String {
     layout::REFERENCE
         .iter()
-        .filter(|dir| !tree.join(dir).is_dir())
+        .filter(|entry| !tree.join(entry).exists())
         .copied()
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The student's code on the reference layers `--raft-reference` and `--rsm-reference` ask
+/// for (none: the student's code alone), once `tree` is found to have them.
+fn lent_implementation(
+    tree: &Path,
+    raft_reference: bool,
+    rsm_reference: bool,
+) -> Result<Implementation, String> {
+    Ok(match Lent::from_flags(raft_reference, rsm_reference) {
+        Lent::Nothing => Implementation::Student,
+        Lent::Raft => {
+            check_raft_reference(tree)?;
+            Implementation::RaftReference
+        }
+        Lent::RaftAndRsm => {
+            check_rsm_reference(tree)?;
+            Implementation::RsmReference
+        }
+    })
+}
+
+/// Stops `--rsm-reference` in a tree without the reference rsm, saying where it comes from.
+fn check_rsm_reference(tree: &Path) -> Result<(), String> {
+    if layout::has_rsm_reference(tree) && layout::has_raft_reference(tree) {
+        return Ok(());
+    }
+    Err(format!(
+        "--rsm-reference: this tree has no reference rsm ({} is not here). Your course hands \
+         it out for Lab 4 if it offers it (a handout made with `grader handout \
+         --rsm-reference`); without it, grade your sharded KV service on your own rsm: \
+         `cargo run --release -p grader -- --part 4a,4b` (with `--raft-reference` if your \
+         tree has the reference Raft)",
+        layout::RSM_REFERENCE
+    ))
 }
 
 /// Stops `--raft-reference` in a tree without the reference Raft, saying where it comes
@@ -137,20 +168,26 @@ fn write_handout(tree: &Path, args: &HandoutArgs) -> Result<ExitCode, String> {
             missing_references(tree)
         ));
     }
-    let plan = handout::plan_with(tree, args.raft_reference)?;
+    let lent = Lent::from_flags(args.raft_reference, args.rsm_reference);
+    let plan = handout::plan_with(tree, lent)?;
     let dir = handout::prepare_dir(tree, &args.dir, args.force)?;
     plan.write(&dir)?;
     let summary = &plan.summary;
     eprintln!(
         "grader: wrote the students' tree{} to {}: {} files ({} with their instructors' lines \
          taken out: {}); left out {} files: {}",
-        if args.raft_reference {
-            format!(
+        match lent {
+            Lent::Nothing => String::new(),
+            Lent::Raft => format!(
                 " with the reference Raft ({}; the `raft-reference` feature)",
                 layout::RAFT_REFERENCE
-            )
-        } else {
-            String::new()
+            ),
+            Lent::RaftAndRsm => format!(
+                " with the reference Raft and rsm ({} and {}; the `raft-reference` and \
+                 `rsm-reference` features)",
+                layout::RAFT_REFERENCE,
+                layout::RSM_REFERENCE
+            ),
         },
         dir.display(),
         summary.files.len(),
@@ -178,10 +215,11 @@ fn write_handout(tree: &Path, args: &HandoutArgs) -> Result<ExitCode, String> {
 
 /// `grader gradescope DIR`.
 fn write_bundle(tree: &Path, args: &grader::cli::BundleArgs) -> Result<ExitCode, String> {
-    // Grading with `--raft-reference` builds the reference Raft: the autograder's tree
-    // must have it.
-    let raft_reference = args.grade_args.iter().any(|arg| arg == "--raft-reference");
-    let plan = handout::plan_with(tree, raft_reference)?;
+    // Grading with `--raft-reference` builds the reference Raft, and with `--rsm-reference`
+    // the reference rsm too: the autograder's tree must have them.
+    let flag = |name: &str| args.grade_args.iter().any(|arg| arg == name);
+    let lent = Lent::from_flags(flag("--raft-reference"), flag("--rsm-reference"));
+    let plan = handout::plan_with(tree, lent)?;
     let dir = handout::prepare_dir(tree, &args.dir, args.force)?;
     plan.write(&dir)?;
     let toolchain = grader::bundle::pinned_toolchain();
@@ -223,18 +261,12 @@ fn grade_submissions(tree: &Path, args: &SubmissionArgs) -> Result<ExitCode, Str
     // anything is copied.
     let entries = class::expand(&args.submissions)?;
     class::check_clean(tree, args.allow_dirty)?;
-    let raft_reference = args.grade.raft_reference;
-    if raft_reference {
-        check_raft_reference(tree)?;
-    }
-    let implementation = if raft_reference {
-        Implementation::RaftReference
-    } else {
-        Implementation::Student
-    };
+    let implementation =
+        lent_implementation(tree, args.grade.raft_reference, args.grade.rsm_reference)?;
     grader::select::for_implementation(implementation, &args.grade.part, &args.grade.test)?;
     let jailed = jail_children(true, args.grade.children.trusted)?;
-    let plan = handout::plan_with(tree, raft_reference)?;
+    let lent = Lent::from_flags(args.grade.raft_reference, args.grade.rsm_reference);
+    let plan = handout::plan_with(tree, lent)?;
     let fingerprint = class::fingerprint(tree)?;
     let target_dir = compile::submissions_target_dir(tree);
     let _lock = compile::lock_target_dir(&target_dir)?;
@@ -478,15 +510,10 @@ fn run_swarm(tree: &Path, args: &SwarmArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    if args.raft_reference {
-        check_raft_reference(tree)?;
-    }
     let implementation = if args.reference {
         Implementation::Reference
-    } else if args.raft_reference {
-        Implementation::RaftReference
     } else {
-        Implementation::Student
+        lent_implementation(tree, args.raft_reference, args.rsm_reference)?
     };
     grader::select::for_implementation(implementation, &args.part, &args.test)?;
     let jailed = jail_children(false, args.children.trusted)?;

@@ -25,6 +25,17 @@
 //!   is kept: blocks and marked lines stay (their markers go), `students:` lines and
 //!   `<!-- students` blocks go.
 //!
+//! A handout made with the reference rsm too (`grader handout --rsm-reference`, for Lab 4)
+//! follows two more:
+//!
+//! - a comment line `rsm-reference` (or `rsm-reference: why`) up to the comment line
+//!   `/rsm-reference`, and a line of code ending with the comment `rsm-reference`: lines
+//!   that handout has (without their markers), and every other handout leaves out. They
+//!   are code of the instructors' tree too, so the students' version of such a line is
+//!   written after it, unmarked, under the opposite `cfg`;
+//! - in Markdown, `<!-- rsm-reference` blocks and lines ending with `<!-- rsm-reference
+//!   -->`, as the `raft-reference` ones.
+//!
 //! A comment is `// …` (Rust; not `///` or `//!`), `# …` (TOML, shell) or `<!-- … -->`
 //! (Markdown). An unclosed or nested block is an error, never a silent leak.
 
@@ -74,11 +85,34 @@ fn ends_with_marker(line: &str) -> bool {
 /// it: a line only a handout with the reference Raft has (and the instructors' tree, where
 /// the comment is invisible).
 fn raft_reference_line(line: &str) -> Option<&str> {
-    let marker = "<!-- raft-reference -->";
+    line_marked(line, &["<!-- raft-reference -->"])
+}
+
+/// The text of a line that ends with the comment `rsm-reference` (Rust, TOML or Markdown),
+/// without it: a line only a handout with the reference rsm has (and the instructors' tree).
+fn rsm_reference_line(line: &str) -> Option<&str> {
+    line_marked(
+        line,
+        &[
+            "// rsm-reference",
+            "# rsm-reference",
+            "<!-- rsm-reference -->",
+        ],
+    )
+}
+
+/// The text of `line` without the first of `markers` it ends with, if it has more than it.
+fn line_marked<'a>(line: &'a str, markers: &[&str]) -> Option<&'a str> {
     let line = line.trim_end();
-    line.strip_suffix(marker)
-        .filter(|rest| !rest.trim().is_empty())
-        .map(str::trim_end)
+    markers.iter().find_map(|marker| {
+        line.strip_suffix(marker)
+            .filter(|rest| !rest.trim().is_empty())
+            .map(str::trim_end)
+    })
+}
+
+fn opens_rsm_block(comment: &str) -> bool {
+    comment == "rsm-reference" || comment.starts_with("rsm-reference:")
 }
 
 /// The `TEXT` of a comment line `students: TEXT`, with the comment's indentation.
@@ -100,6 +134,9 @@ pub struct Options {
     /// The handout has the reference Raft (`grader handout --raft-reference`): its
     /// `<!-- raft-reference` blocks are in it.
     pub raft_reference: bool,
+    /// The handout has the reference rsm too (`grader handout --rsm-reference`): its
+    /// `rsm-reference` blocks and lines are in it.
+    pub rsm_reference: bool,
     /// Keep the instructors' version of the file (only with `raft_reference`, for the files
     /// whose instructors' lines are all about the reference Raft).
     pub keep_instructors: bool,
@@ -128,6 +165,8 @@ pub fn rewrite_with(path: &str, text: &str, options: Options) -> Result<Rewritte
     let mut markers = 0;
     // The line where the open block began, if one is open.
     let mut instructors_block: Option<usize> = None;
+    // The line where an open `rsm-reference` block began, if one is open.
+    let mut rsm_block: Option<usize> = None;
     // The line where an open `<!-- students` or `<!-- raft-reference` block began, and
     // whether this handout has its lines.
     let mut students_block: Option<(usize, bool)> = None;
@@ -150,12 +189,13 @@ pub fn rewrite_with(path: &str, text: &str, options: Options) -> Result<Rewritte
         let opened = match line.trim() {
             "<!-- students" => Some(!keep_instructors),
             "<!-- raft-reference" => Some(options.raft_reference),
+            "<!-- rsm-reference" => Some(options.rsm_reference),
             _ => None,
         };
         if let Some(shown) = opened {
-            if let Some(start) = instructors_block {
+            if let Some(start) = instructors_block.or(rsm_block) {
                 return error(&format!(
-                    "a students' block inside the instructors' block opened at line {start}"
+                    "a students' block inside the block opened at line {start}"
                 ));
             }
             students_block = Some((number, shown));
@@ -163,13 +203,17 @@ pub fn rewrite_with(path: &str, text: &str, options: Options) -> Result<Rewritte
             continue;
         }
         match comment {
-            Some(text) if opens_block(text) => {
-                if let Some(start) = instructors_block {
+            Some(text) if opens_block(text) || opens_rsm_block(text) => {
+                if let Some(start) = instructors_block.or(rsm_block) {
                     return error(&format!(
-                        "an instructors' block opens inside the one opened at line {start}"
+                        "a block opens inside the one opened at line {start}"
                     ));
                 }
-                instructors_block = Some(number);
+                if opens_block(text) {
+                    instructors_block = Some(number);
+                } else {
+                    rsm_block = Some(number);
+                }
                 markers += 1;
                 continue;
             }
@@ -179,7 +223,30 @@ pub fn rewrite_with(path: &str, text: &str, options: Options) -> Result<Rewritte
                 }
                 continue;
             }
+            Some("/rsm-reference") => {
+                if rsm_block.take().is_none() {
+                    return error("`/rsm-reference` closes no block");
+                }
+                continue;
+            }
             _ => {}
+        }
+        if rsm_block.is_some() {
+            if options.rsm_reference {
+                out.push(line.to_owned());
+            }
+            continue;
+        }
+        if let Some(kept) = rsm_reference_line(line) {
+            // Outside an instructors' block, with the reference rsm; inside one, only where
+            // the instructors' version is kept too.
+            let kept_here =
+                options.rsm_reference && (instructors_block.is_none() || keep_instructors);
+            if kept_here {
+                out.push(kept.to_owned());
+            }
+            markers += 1;
+            continue;
         }
         if let Some(kept) = raft_reference_line(line) {
             // Outside an instructors' block, with the reference Raft; inside one, as the
@@ -213,6 +280,12 @@ pub fn rewrite_with(path: &str, text: &str, options: Options) -> Result<Rewritte
     if let Some(start) = instructors_block {
         return Err(format!(
             "{path}:{start}: the instructors' block opened here is never closed (`/instructors`)"
+        ));
+    }
+    if let Some(start) = rsm_block {
+        return Err(format!(
+            "{path}:{start}: the rsm-reference block opened here is never closed \
+             (`/rsm-reference`)"
         ));
     }
     if let Some((start, _)) = students_block {
@@ -287,7 +360,7 @@ mod skeleton;
         assert_eq!(handout(text), "a\nb\n");
         let with = Options {
             raft_reference: true,
-            keep_instructors: false,
+            ..Options::default()
         };
         assert_eq!(
             rewrite_with("f.md", text, with).unwrap().text,
@@ -313,6 +386,7 @@ description = \"both\" # instructors
         let keep = Options {
             raft_reference: true,
             keep_instructors: true,
+            ..Options::default()
         };
         assert_eq!(
             rewrite_with("f", text, keep).unwrap().text,
@@ -321,13 +395,69 @@ description = \"both\" # instructors
         );
         // Only in a handout with the reference Raft.
         let alone = Options {
-            raft_reference: false,
             keep_instructors: true,
+            ..Options::default()
         };
         assert_eq!(
             rewrite_with("f", text, alone).unwrap().text,
             rewrite("f", text).unwrap().text
         );
+    }
+
+    #[test]
+    fn rsm_reference_lines_only_in_a_handout_with_the_reference_rsm() {
+        let text = "\
+# rsm-reference: the reference rsm alone
+[features]
+rsm-reference = []
+# /rsm-reference
+#[cfg(not(feature = \"rsm-reference\"))] // rsm-reference
+pub use skeleton::Rsm;
+// instructors
+secret
+(kvraft::IS_RSM_REFERENCE, \"rsm-reference\"), // rsm-reference
+// /instructors
+<!-- rsm-reference
+run it with --features rsm-reference
+-->
+| `--rsm-reference` | row | <!-- rsm-reference -->
+";
+        assert_eq!(handout(text), "pub use skeleton::Rsm;\n");
+        let raft = Options {
+            raft_reference: true,
+            ..Options::default()
+        };
+        assert_eq!(rewrite_with("f", text, raft).unwrap().text, handout(text));
+        let rsm = Options {
+            raft_reference: true,
+            rsm_reference: true,
+            keep_instructors: false,
+        };
+        assert_eq!(
+            rewrite_with("f", text, rsm).unwrap().text,
+            "[features]\nrsm-reference = []\n#[cfg(not(feature = \"rsm-reference\"))]\n\
+             pub use skeleton::Rsm;\nrun it with --features rsm-reference\n\
+             | `--rsm-reference` | row |\n"
+        );
+        // In a file kept in its instructors' version, a marked line inside an instructors'
+        // block is kept only with the reference rsm.
+        let kept = Options {
+            keep_instructors: true,
+            ..rsm
+        };
+        let with_rsm = rewrite_with("f", text, kept).unwrap().text;
+        assert!(with_rsm.contains("secret\n(kvraft::IS_RSM_REFERENCE, \"rsm-reference\"),\n"));
+        let without = rewrite_with(
+            "f",
+            text,
+            Options {
+                keep_instructors: true,
+                ..raft
+            },
+        )
+        .unwrap()
+        .text;
+        assert!(without.contains("secret\n") && !without.contains("IS_RSM_REFERENCE"));
     }
 
     #[test]
@@ -339,6 +469,13 @@ description = \"both\" # instructors
         assert!(rewrite("f.rs", "// /instructors\n").is_err());
         assert!(rewrite("f.md", "<!-- students\nx\n").is_err());
         assert!(rewrite("f.md", "<!-- raft-reference\nx\n").is_err());
+        assert!(rewrite("f.rs", "// rsm-reference\nx\n").is_err());
+        assert!(rewrite("f.rs", "// /rsm-reference\n").is_err());
+        let nested = rewrite(
+            "f.rs",
+            "// instructors\n// rsm-reference\n// /rsm-reference\n",
+        );
+        assert!(nested.unwrap_err().contains("f.rs:2"));
     }
 
     #[test]

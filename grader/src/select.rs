@@ -8,54 +8,87 @@ use crate::compile::Implementation;
 /// On the reference Raft (`--raft-reference`) only Lab 3's and Lab 4's tests (the `KV`
 /// suite: RSM, 3A, 3B, 3X, 3C; the `SHARD` suite: 4A, 4B, 4C, 4X) run any of the student's
 /// code: Lab 2's would grade the reference Raft alone, and a student must not earn Lab 2's
-/// points from it. So with no selection they are Lab 3's and Lab 4's, and a selection with
-/// any of Lab 2's (2A–2D, 2X, 2E, 2F) is refused, naming them, rather than scored: a grade
-/// of 0 for a test the student never ran would look like a verdict on the student's Raft.
+/// points from it. On the reference rsm and Raft (`--rsm-reference`) only Lab 4's do: Lab
+/// 3's would grade the reference rsm. So with no selection they are the parts that grade the
+/// student's code, and a selection with any other is refused, naming them, rather than
+/// scored: a grade of 0 for a test the student never ran would look like a verdict on the
+/// student's code.
 pub fn for_implementation(
     implementation: Implementation,
     parts: &[String],
     names: &[String],
 ) -> Result<Vec<&'static catalogue::Test>, String> {
     let selected = tests(parts, names)?;
-    if implementation != Implementation::RaftReference {
-        return Ok(selected);
-    }
+    let (graded, flag, what, lent): (&[&[catalogue::Test]], &str, &str, &str) = match implementation
+    {
+        Implementation::Student | Implementation::Reference => return Ok(selected),
+        Implementation::RaftReference => (
+            &ON_THE_RAFT_REFERENCE,
+            "--raft-reference",
+            "your rsm, KV service and sharded KV service (Labs 3 and 4) on the reference Raft",
+            "Lab 2's, which test the Raft alone: on the reference Raft",
+        ),
+        Implementation::RsmReference => (
+            &ON_THE_RSM_REFERENCE,
+            "--rsm-reference",
+            "your shard controller and sharded KV service (Lab 4) on the reference rsm and \
+                 Raft",
+            "Lab 2's or Lab 3's, which test the Raft, the rsm or the KV service: on the \
+                 reference rsm and Raft",
+        ),
+    };
+    let runs_student_code = |test: &catalogue::Test| {
+        graded
+            .iter()
+            .any(|suite| suite.iter().any(|t| t.name == test.name))
+    };
     if parts.is_empty() && names.is_empty() {
         return Ok(selected
             .into_iter()
-            .filter(|t| runs_on_the_raft_reference(t))
+            .filter(|t| runs_student_code(t))
             .collect());
     }
-    let mut lab2: Vec<&str> = Vec::new();
-    for test in selected.iter().filter(|t| !runs_on_the_raft_reference(t)) {
-        let what = if parts.iter().any(|p| p.eq_ignore_ascii_case(test.part)) {
+    let mut refused: Vec<&str> = Vec::new();
+    for test in selected.iter().filter(|t| !runs_student_code(t)) {
+        let named = if parts.iter().any(|p| p.eq_ignore_ascii_case(test.part)) {
             test.part
         } else {
             test.name
         };
-        if !lab2.contains(&what) {
-            lab2.push(what);
+        if !refused.contains(&named) {
+            refused.push(named);
         }
     }
-    if lab2.is_empty() {
-        Ok(selected)
-    } else {
-        Err(format!(
-            "--raft-reference runs your rsm, KV service and sharded KV service (Labs 3 and 4) \
-             on the reference Raft, and {} are Lab 2's, which test the Raft alone: on the \
-             reference Raft they would grade no code of yours. Leave them out (with no --part \
-             or --test, --raft-reference takes Lab 3's and Lab 4's parts: {}), or grade them on \
-             your own Raft, without --raft-reference",
-            lab2.join(", "),
-            raft_reference_parts().join(", ")
-        ))
+    if refused.is_empty() {
+        return Ok(selected);
     }
+    let mut graded_parts: Vec<&'static str> = Vec::new();
+    for test in graded.iter().flat_map(|suite| suite.iter()) {
+        if !graded_parts.contains(&test.part) {
+            graded_parts.push(test.part);
+        }
+    }
+    let without = if implementation == Implementation::RsmReference {
+        "without --rsm-reference"
+    } else {
+        "without --raft-reference"
+    };
+    Err(format!(
+        "{flag} runs {what}, and {} are {lent} they would grade no code of yours. Leave them \
+         out (with no --part or --test, {flag} takes these parts: {}), or grade them on your \
+         own code, {without}",
+        refused.join(", "),
+        graded_parts.join(", ")
+    ))
 }
 
 /// The suites whose tests run the student's code on the reference Raft: Lab 3's (the
 /// student's rsm and KV service) and Lab 4's (the student's shard controller and sharded KV
 /// service, on the student's rsm).
 const ON_THE_RAFT_REFERENCE: [&[catalogue::Test]; 2] = [catalogue::KV, catalogue::SHARD];
+
+/// The suites whose tests run the student's code on the reference rsm and Raft: Lab 4's.
+const ON_THE_RSM_REFERENCE: [&[catalogue::Test]; 1] = [catalogue::SHARD];
 
 /// Whether `test` is one of Lab 3's (it runs the student's rsm or KV service).
 pub fn is_lab3(test: &catalogue::Test) -> bool {
@@ -74,18 +107,6 @@ pub fn runs_on_the_raft_reference(test: &catalogue::Test) -> bool {
     ON_THE_RAFT_REFERENCE
         .iter()
         .any(|suite| suite.iter().any(|t| t.name == test.name))
-}
-
-/// The parts `--raft-reference` grades, in catalogue order (`RSM`, `3A`, `3B`, `3X`, `3C`,
-/// `4A`, `4B`, `4C`, `4X`).
-fn raft_reference_parts() -> Vec<&'static str> {
-    let mut parts: Vec<&'static str> = Vec::new();
-    for test in ON_THE_RAFT_REFERENCE.iter().flat_map(|suite| suite.iter()) {
-        if !parts.contains(&test.part) {
-            parts.push(test.part);
-        }
-    }
-    parts
 }
 
 /// The tests `parts` and `names` select (all, if both are empty), in catalogue order.
@@ -198,6 +219,22 @@ mod tests {
                 .unwrap_err();
             assert!(err.contains("are Lab 2's"), "{err}");
         }
+        // On the reference rsm too, Lab 4 alone.
+        let lab4 = for_implementation(Implementation::RsmReference, none, none).unwrap();
+        let names: Vec<&str> = lab4.iter().map(|t| t.name).collect();
+        let expected: Vec<&str> = catalogue::SHARD.iter().map(|t| t.name).collect();
+        assert_eq!(names, expected);
+        let err = for_implementation(
+            Implementation::RsmReference,
+            &["rsm".to_owned(), "4b".to_owned()],
+            &["basic_3a".to_owned()],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("RSM, basic_3a are Lab 2's or Lab 3's")
+                && err.contains("takes these parts: 4A, 4B, 4C, 4X"),
+            "{err}"
+        );
         // The student's own Raft, or the reference, grades every part as before.
         let every = for_implementation(Implementation::Student, none, none).unwrap();
         assert_eq!(every.len(), catalogue::all().count());

@@ -41,6 +41,7 @@ fn run_autograder_grades_a_submission_into_results_json() {
     // The bundle's own rust-toolchain.toml pins the toolchain this test runs with, so
     // rustup does not fetch anything; the workspace's target directory keeps the
     // dependencies compiled.
+    common::copy_dependencies_for_grading();
     let run = std::process::Command::new(bundle.join("run_autograder"))
         .env("AUTOGRADER_ROOT", dir.join("root"))
         .env("CARGO_TARGET_DIR", target_dir())

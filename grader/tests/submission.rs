@@ -132,6 +132,34 @@ fn the_skeleton_directory_is_taken_whole_one_directory_down() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `grader grade --rsm-reference` (Lab 4 on the reference rsm and Raft): the submission's
+/// sharded KV, here the reference's files, is built over the reference rsm and Raft, and
+/// graded on Lab 4's parts alone.
+#[test]
+fn lab_4_is_graded_on_the_reference_rsm_and_raft() {
+    let dir = scratch("submission-rsm-reference");
+    let submission = dir.join("carol");
+    common::copy_dir(
+        &tree().join("shardkv/src/reference"),
+        &submission.join("shardkv/src/skeleton"),
+    );
+    let (report, text) = grade(
+        &submission,
+        &dir.join("report.json"),
+        &["--rsm-reference", "--part", "4a", "--seeds", "2"],
+    );
+    assert!(report.build_error.is_none(), "{text}");
+    assert!(
+        report
+            .header
+            .implementation
+            .contains("on the reference rsm and Raft"),
+        "{text}"
+    );
+    assert_eq!((report.score, report.max_score), (20, 20), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_missing_or_misshapen_submission_is_a_clear_error() {
     let dir = scratch("submission-errors");

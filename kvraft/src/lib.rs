@@ -8,7 +8,9 @@
 //!
 //! - the **skeleton** (default): what students start from, in `src/skeleton/`;
 //! - the **reference** (cargo feature `reference`): a complete implementation, in
-//!   `src/reference/`.
+//!   `src/reference/` (the KV service) and `src/reference_rsm.rs` (the rsm layer, which the
+//!   feature `rsm-reference` exports alone, under the skeleton's KV service: Lab 4 on the
+//!   reference rsm).
 //!
 //! Which Raft runs underneath is chosen apart, by the `raft` crate's own feature, so all
 //! four combinations build: a student stuck on Lab 2 can do Lab 3 on the reference Raft.
@@ -49,20 +51,31 @@ mod digest;
 mod state_machine;
 pub mod watched;
 
-// instructors: the reference, and the cargo feature that picks it.
+// instructors: the reference KV service, and the cargo feature that picks it (which brings
+// the reference rsm too).
 #[cfg(feature = "reference")]
 mod reference;
 #[cfg(feature = "reference")]
-pub use reference::{Clerk, KvServer, Rsm};
+pub use reference::{Clerk, KvServer};
 // /instructors
+// rsm-reference: the reference rsm alone, which a handout for Lab 4 may have (`grader handout
+// --rsm-reference`): the sharded KV service runs on it with the `rsm-reference` feature.
+#[cfg(feature = "rsm-reference")]
+mod reference_rsm;
+#[cfg(feature = "rsm-reference")]
+pub use reference_rsm::Rsm;
+// /rsm-reference
 
 // Students add public methods and types of their own in `src/skeleton/`; `missing_docs`
 // is off there, as in the raft crate.
 #[cfg(not(feature = "reference"))] // instructors
+#[cfg_attr(feature = "rsm-reference", allow(dead_code, unused_imports))] // rsm-reference
 #[allow(missing_docs)]
 mod skeleton;
+#[cfg(not(feature = "rsm-reference"))] // rsm-reference
+pub use skeleton::Rsm;
 #[cfg(not(feature = "reference"))] // instructors
-pub use skeleton::{Clerk, KvServer, Rsm};
+pub use skeleton::{Clerk, KvServer};
 
 pub use raft::Persister;
 pub use state_machine::{StateMachine, SubmitError};
@@ -71,3 +84,13 @@ pub use watched::Watched;
 /// Whether this build of the crate is the reference implementation.
 pub const IS_REFERENCE: bool = cfg!(feature = "reference"); // instructors
 // students: pub const IS_REFERENCE: bool = false;
+
+// rsm-reference: the students' tree has the second definition alone.
+/// Whether [`Rsm`] is the reference rsm (built with the reference implementation, or with
+/// the reference rsm alone under the student's KV service, for Lab 4).
+#[cfg(feature = "rsm-reference")]
+pub const IS_RSM_REFERENCE: bool = true;
+// /rsm-reference
+/// Whether [`Rsm`] is the reference rsm: not in this build, which has the student's.
+#[cfg(not(feature = "rsm-reference"))] // rsm-reference
+pub const IS_RSM_REFERENCE: bool = false;

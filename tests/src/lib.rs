@@ -60,6 +60,8 @@ pub fn raft_implementation() -> &'static str {
 pub fn kvraft_implementation() -> &'static str {
     if kvraft::IS_REFERENCE {
         "reference implementation (kvraft/src/reference)"
+    } else if kvraft::IS_RSM_REFERENCE {
+        "the reference rsm (kvraft/src/reference_rsm.rs) under your KV service (kvraft/src/skeleton)"
     } else {
         "your code (kvraft/src/skeleton)"
     }
@@ -87,6 +89,10 @@ fn replay_cargo_args() -> String {
     let features: Vec<&str> = [
         (raft::IS_REFERENCE, "raft-reference"),
         (kvraft::IS_REFERENCE, "kvraft-reference"),
+        (
+            kvraft::IS_RSM_REFERENCE && !kvraft::IS_REFERENCE,
+            "rsm-reference",
+        ),
         (shardkv::IS_REFERENCE, "shardkv-reference"),
     ]
     .into_iter()

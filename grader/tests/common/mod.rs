@@ -80,9 +80,95 @@ pub fn grade_submission(
     ];
     all.extend(args.iter().map(std::ffi::OsStr::new));
     all.extend(["--json".as_ref(), report.as_os_str()]);
+    copy_dependencies_for_grading();
     let output = grader(&all);
     let text = both(&output);
     let report = grader::grade::read_report(report)
         .unwrap_or_else(|e| panic!("no JSON report ({e}): {text}"));
     (report, text)
+}
+
+/// Gives `grader grade`'s target directory (`target/grade/`) the release builds of the
+/// dependencies the workspace's target directory has (see [`copy_dependency_artifacts`]):
+/// once a process, before its first grade.
+pub fn copy_dependencies_for_grading() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let grade = grader::compile::submissions_target_dir(&tree());
+        copy_dependency_artifacts("release", &grade.join("release"));
+    });
+}
+
+/// Copies the build artifacts of the crates.io dependencies (every package `Cargo.lock`
+/// lists with a registry source) from the workspace's target directory, profile directory
+/// `profile` (`debug`, `release`), to the profile directory `to` of another target
+/// directory, keeping their modification times, so that cargo finds them fresh there: a
+/// test that builds a tree in a target directory of its own then compiles the workspace's
+/// crates alone, not every dependency again (minutes on a small machine). Nothing of the
+/// workspace's own crates is copied (a copy of the tree builds them from its own files), nor
+/// what `to` has already. A dependency missing from the workspace's target directory (not
+/// built yet, or with other features) is simply compiled there, as without the copy.
+pub fn copy_dependency_artifacts(profile: &str, to: &Path) {
+    let from = target_dir().join(profile);
+    let lock = std::fs::read_to_string(tree().join("Cargo.lock")).expect("Cargo.lock");
+    let lock: toml::Table = lock.parse().expect("Cargo.lock is TOML");
+    let registry: std::collections::BTreeSet<String> = lock["package"]
+        .as_array()
+        .expect("Cargo.lock's packages")
+        .iter()
+        .filter(|package| {
+            package
+                .get("source")
+                .and_then(|source| source.as_str())
+                .is_some_and(|source| source.starts_with("registry+"))
+        })
+        .filter_map(|package| package.get("name")?.as_str())
+        .map(|name| name.replace('-', "_"))
+        .collect();
+    for dir in ["deps", "build", ".fingerprint"] {
+        let Ok(entries) = std::fs::read_dir(from.join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dependency =
+                artifact_crate(&name).is_some_and(|krate| registry.contains(&krate));
+            let target = to.join(dir).join(&name);
+            if is_dependency && !target.exists() {
+                copy_keeping_times(&entry.path(), &target);
+            }
+        }
+    }
+}
+
+/// The crate an artifact's file name belongs to, with `_` for `-`: `libserde-0123…ef.rlib`,
+/// `serde-0123…ef.d` and the directory `serde-0123…ef` are `serde`'s (and `libc-…ef.d`
+/// is `libc`'s: only libraries have the `lib` prefix).
+fn artifact_crate(name: &str) -> Option<String> {
+    let (stem, extension) = name.split_once('.').unwrap_or((name, ""));
+    let (krate, hash) = stem.rsplit_once('-')?;
+    let is_hash = hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_library = ["rlib", "rmeta", "so"].contains(&extension);
+    let krate = match krate.strip_prefix("lib") {
+        Some(rest) if is_library => rest,
+        _ => krate,
+    };
+    is_hash.then(|| krate.replace('-', "_"))
+}
+
+/// Copies a file or a directory tree, each file with its modification time: cargo compares
+/// the times of a crate's outputs with its dependencies'.
+fn copy_keeping_times(from: &Path, to: &Path) {
+    let meta = std::fs::symlink_metadata(from).expect("an artifact");
+    if meta.is_dir() {
+        std::fs::create_dir_all(to).expect("a directory");
+        for entry in std::fs::read_dir(from).expect("a directory").flatten() {
+            copy_keeping_times(&entry.path(), &to.join(entry.file_name()));
+        }
+        return;
+    }
+    if meta.is_symlink() {
+        return;
+    }
+    grader::files::copy_file_keeping_time(from, to).expect("a copy of an artifact");
 }

@@ -7,8 +7,8 @@ use labrpc::{ClientEnd, Service};
 use raft::{Persister, Raft};
 
 use super::rpc::{GetArgs, GetReply, PutAppendArgs, PutAppendReply, Status};
-use super::rsm::Rsm;
 use super::store::{Op, OpResult, Store};
+use crate::Rsm;
 use crate::Watched;
 
 /// How long a handler waits for its request to be applied before telling the clerk to try

@@ -1252,10 +1252,17 @@ impl World {
 fn reference_note(file: &str) -> String {
     let file = file.replace('\\', "/");
     // "kvraft/..." contains "raft/...": test it first.
-    let Some((_, what)) = [("kvraft", "rsm or KV service"), ("raft", "Raft")]
-        .into_iter()
-        .find(|(name, _)| file.contains(&format!("{name}/src/reference/")))
-    else {
+    let Some((_, what)) = [
+        (
+            "shardkv/src/reference/",
+            "shard controller or sharded KV service",
+        ),
+        ("kvraft/src/reference_rsm.rs", "rsm"),
+        ("kvraft/src/reference/", "KV service"),
+        ("raft/src/reference/", "Raft"),
+    ]
+    .into_iter()
+    .find(|(place, _)| file.contains(place)) else {
         return String::new();
     };
     format!(
@@ -1377,8 +1384,15 @@ mod reference_note_tests {
             raft.contains("reference Raft's (raft/src/reference/peer.rs)"),
             "{raft}"
         );
-        let kv = reference_note("/home/x/kvraft/src/reference/rsm.rs");
-        assert!(kv.contains("reference rsm or KV service's"), "{kv}");
+        let rsm = reference_note("/home/x/kvraft/src/reference_rsm.rs");
+        assert!(rsm.contains("reference rsm's"), "{rsm}");
+        let kv = reference_note("/home/x/kvraft/src/reference/server.rs");
+        assert!(kv.contains("reference KV service's"), "{kv}");
+        let shard = reference_note("shardkv/src/reference/kv_server.rs");
+        assert!(
+            shard.contains("reference shard controller or sharded KV"),
+            "{shard}"
+        );
         assert!(reference_note("raft/src/skeleton/mod.rs").is_empty());
         assert!(reference_note("raft\\src\\reference\\peer.rs").contains("reference Raft's"));
     }

@@ -42,8 +42,9 @@
 //!
 //! Both servers run on the `kvraft` crate's rsm layer ([`kvraft::Rsm`], with a
 //! [`kvraft::StateMachine`] of yours), on your Raft: run Lab 3's tests over a few hundred
-//! seeds before you start. If your course handed out its reference Raft with these labs,
-//! `docs/lab-kvraft.md` (section 1) says how to run on it; Lab 4 runs on it the same way.
+//! seeds before you start. If your course handed out its reference Raft, or its reference
+//! rsm and Raft, with this lab, `docs/lab-shardkv.md` (section 1) says how to run on them;
+//! your code reaches the rsm as `kvraft::Rsm` either way.
 
 mod client;
 mod common;
