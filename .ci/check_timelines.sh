@@ -25,9 +25,11 @@ rm -rf "$out"
 mkdir -p "$out"
 bash .ci/install_chromium.sh
 
+# Every build here takes the README's test command's packages and features (`--workspace
+# --features tests/reference`), so that cargo reuses what it built.
 echo "== a passing KV run's timeline (LAB_VIS=always): persist_partition_unreliable_linearizable_3a seed 1"
 env -u LAB_RUNS LAB_SEED=1 LAB_VIS=always LAB_VIS_DIR="$out" \
-    cargo test -q -p tests --features reference --test kv_3a -- --exact \
+    cargo test -q --workspace --features tests/reference --test kv_3a -- --exact \
     persist_partition_unreliable_linearizable_3a >/dev/null
 python3 .ci/check_page.py "$out/persist_partition_unreliable_linearizable_3a-seed1.html" \
     --screenshot "$out/passing-kv.png" \
@@ -38,7 +40,7 @@ echo "== a passing Lab 4 run's timeline (LAB_VIS=always): join_leave_4b seed 1"
 # Twelve lanes (three controller servers, three groups of three); every group server's lane
 # has its shard strip, some of it amber (shards waiting for their data).
 env -u LAB_RUNS LAB_SEED=1 LAB_VIS=always LAB_VIS_DIR="$out" \
-    cargo test -q -p tests --features reference --test shardkv_4b -- --exact join_leave_4b >/dev/null
+    cargo test -q --workspace --features tests/reference --test shardkv_4b -- --exact join_leave_4b >/dev/null
 python3 .ci/check_page.py "$out/join_leave_4b-seed1.html" --screenshot "$out/passing-shardkv.png" \
     --expect 'g.lane==12' --expect 'rect.shards>=20' --expect 'rect.shards.waiting>=1' \
     --expect 'g.lane .mark>=10'
@@ -66,7 +68,7 @@ git apply "$patch"
 trap 'git apply -R "$patch" && echo "(the planted bug is taken out again)"' EXIT
 status=0
 output=$(env -u LAB_RUNS -u LAB_VIS LAB_SEED=1 LAB_VIS_DIR="$out" \
-    cargo test -q -p tests --features reference --test raft_2c -- --exact persist2_2c 2>&1) || status=$?
+    cargo test -q --workspace --features tests/reference --test raft_2c -- --exact persist2_2c 2>&1) || status=$?
 page=$out/persist2_2c-seed1.html
 if [ "$status" -eq 0 ]; then
     echo "$output" | tail -n 20

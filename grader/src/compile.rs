@@ -97,7 +97,7 @@ pub struct BuildLimits {
 /// The packages whose compiled code holds a submission's code: their artifacts are
 /// removed from the shared target directory before and after each submission's build, so
 /// that no build can read (with `include_bytes!`) what another student's compiled to.
-const LAB_PACKAGES: &[&str] = &["raft", "kvraft", "shardkv", "tests"];
+pub const LAB_PACKAGES: &[&str] = &["raft", "kvraft", "shardkv", "tests"];
 
 /// Builds the `tests` package's test binaries in `tree` with `cargo test --no-run`, in
 /// `target_dir` if given (else where cargo would): only the test targets of `selected` (each

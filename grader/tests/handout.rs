@@ -476,7 +476,9 @@ fn a_handout_inside_the_tree_is_refused() {
 }
 
 /// Checks the handout (every target compiles, clippy-clean; its own target directory,
-/// kept between runs), builds its grader and 2A tests, and runs its skeleton's 2A tests. Run by `.ci/run`: `cargo test -p grader --test handout -- --ignored`.
+/// kept between runs), builds its grader and 2A tests, and runs its skeleton's 2A tests.
+/// Run by `.ci/run`: `cargo test --workspace --features tests/reference --test handout --
+/// --ignored`.
 #[test]
 #[ignore = "builds the students' tree: minutes cold; .ci/run runs it"]
 fn the_handout_builds_and_its_skeleton_fails_fast() {

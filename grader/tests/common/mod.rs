@@ -99,30 +99,30 @@ pub fn copy_dependencies_for_grading() {
     });
 }
 
-/// Copies the build artifacts of the crates.io dependencies (every package `Cargo.lock`
-/// lists with a registry source) from the workspace's target directory, profile directory
-/// `profile` (`debug`, `release`), to the profile directory `to` of another target
-/// directory, keeping their modification times, so that cargo finds them fresh there: a
-/// test that builds a tree in a target directory of its own then compiles the workspace's
-/// crates alone, not every dependency again (minutes on a small machine). Nothing of the
-/// workspace's own crates is copied (a copy of the tree builds them from its own files), nor
-/// what `to` has already. A dependency missing from the workspace's target directory (not
-/// built yet, or with other features) is simply compiled there, as without the copy.
+/// Copies the build artifacts of the dependencies from the workspace's target directory,
+/// profile directory `profile` (`debug`, `release`), to the profile directory `to` of
+/// another target directory, keeping their modification times, so that cargo finds them
+/// fresh there: a test that builds a copy of the tree (a handout, a submission's pristine
+/// tree) in a target directory of its own then compiles the lab crates alone, not every
+/// dependency again (minutes on a small machine).
+///
+/// The dependencies are the crates.io packages `Cargo.lock` lists and the framework's own
+/// crates (every workspace package but the lab's, [`grader::compile::LAB_PACKAGES`]): a
+/// copy of the tree has the framework's files unchanged, with their times (the handout
+/// keeps them), so cargo takes their artifacts exactly when it would in this tree. The lab
+/// crates are never copied (a copy builds them from its own files), nor what `to` has
+/// already. A dependency missing here (not built yet, or with other features) is simply
+/// compiled there, as without the copy.
 pub fn copy_dependency_artifacts(profile: &str, to: &Path) {
     let from = target_dir().join(profile);
     let lock = std::fs::read_to_string(tree().join("Cargo.lock")).expect("Cargo.lock");
     let lock: toml::Table = lock.parse().expect("Cargo.lock is TOML");
-    let registry: std::collections::BTreeSet<String> = lock["package"]
+    let dependencies: std::collections::BTreeSet<String> = lock["package"]
         .as_array()
         .expect("Cargo.lock's packages")
         .iter()
-        .filter(|package| {
-            package
-                .get("source")
-                .and_then(|source| source.as_str())
-                .is_some_and(|source| source.starts_with("registry+"))
-        })
         .filter_map(|package| package.get("name")?.as_str())
+        .filter(|name| !grader::compile::LAB_PACKAGES.contains(name))
         .map(|name| name.replace('-', "_"))
         .collect();
     for dir in ["deps", "build", ".fingerprint"] {
@@ -132,7 +132,7 @@ pub fn copy_dependency_artifacts(profile: &str, to: &Path) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_dependency =
-                artifact_crate(&name).is_some_and(|krate| registry.contains(&krate));
+                artifact_crate(&name).is_some_and(|krate| dependencies.contains(&krate));
             let target = to.join(dir).join(&name);
             if is_dependency && !target.exists() {
                 copy_keeping_times(&entry.path(), &target);
