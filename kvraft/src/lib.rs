@@ -58,7 +58,8 @@ mod reference;
 #[cfg(feature = "reference")]
 pub use reference::{Clerk, KvServer};
 // /instructors
-// rsm-reference: the reference rsm alone, which a handout for Lab 4 may have (`grader handout
+// rsm-reference: in the instructors' tree and a handout made with `--rsm-reference` only.
+// The reference rsm alone, which a handout for Lab 4 may have (`grader handout
 // --rsm-reference`): the sharded KV service runs on it with the `rsm-reference` feature.
 #[cfg(feature = "rsm-reference")]
 mod reference_rsm;
