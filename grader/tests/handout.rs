@@ -117,18 +117,7 @@ fn the_handout_has_no_reference_and_names_none_of_its_features() {
         assert_ne!(mode & 0o111, 0, ".ci/run is not executable");
     }
     // Its manifests are valid (a removed feature still named would fail here).
-    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--offline",
-        ])
-        .current_dir(&handout)
-        .output()
-        .expect("cargo metadata runs");
-    assert!(metadata.status.success(), "{}", both(&metadata));
+    package_features(&handout);
 
     // A directory with files is refused, unless --force.
     let again = grader(&["handout".as_ref(), handout.as_os_str()]);
@@ -226,44 +215,17 @@ fn the_raft_reference_handout_has_the_reference_raft_and_not_the_kv() {
     let markers = std::fs::read_to_string(common::tree().join("grader/src/markers.rs"));
     assert_eq!(read("grader/src/markers.rs"), markers.expect("markers.rs"));
     // The manifests are valid, and `tests` has the one feature.
-    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--offline",
-        ])
-        .current_dir(&handout)
-        .output()
-        .expect("cargo metadata runs");
-    assert!(metadata.status.success(), "{}", both(&metadata));
-    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).expect("JSON");
-    let features = |package: &str| {
-        metadata["packages"]
-            .as_array()
-            .expect("packages")
-            .iter()
-            .find(|p| p["name"] == package)
-            .map(|p| p["features"].clone())
-            .expect(package)
-    };
+    let features = package_features(&handout);
     assert_eq!(
-        features("tests"),
+        features["tests"],
         serde_json::json!({"raft-reference": ["raft/reference"]})
     );
-    assert_eq!(features("raft"), serde_json::json!({"reference": []}));
-    assert_eq!(features("kvraft"), serde_json::json!({}));
-    assert_eq!(features("shardkv"), serde_json::json!({}));
+    assert_eq!(features["raft"], serde_json::json!({"reference": []}));
+    assert_eq!(features["kvraft"], serde_json::json!({}));
+    assert_eq!(features["shardkv"], serde_json::json!({}));
 
     // The grader run in that tree: refusals that need no build.
-    let in_handout = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_grader"))
-            .args(args)
-            .current_dir(&handout)
-            .output()
-            .expect("the grader runs")
-    };
+    let in_handout = |args: &[&str]| grader_in(&handout, args);
     let reference = in_handout(&["--reference"]);
     assert_eq!(reference.status.code(), Some(2), "{}", both(&reference));
     assert!(String::from_utf8_lossy(&reference.stderr).contains("has no reference implementation"));
@@ -392,47 +354,20 @@ fn the_rsm_reference_handout_has_the_reference_rsm_and_not_the_kv() {
         }
     }
     // The manifests are valid, with the features the instructions name.
-    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--offline",
-        ])
-        .current_dir(&handout)
-        .output()
-        .expect("cargo metadata runs");
-    assert!(metadata.status.success(), "{}", both(&metadata));
-    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).expect("JSON");
-    let features = |package: &str| {
-        metadata["packages"]
-            .as_array()
-            .expect("packages")
-            .iter()
-            .find(|p| p["name"] == package)
-            .map(|p| p["features"].clone())
-            .expect(package)
-    };
+    let features = package_features(&handout);
     assert_eq!(
-        features("tests"),
+        features["tests"],
         serde_json::json!({
             "raft-reference": ["raft/reference"],
             "rsm-reference": ["kvraft/rsm-reference"],
         })
     );
-    assert_eq!(features("raft"), serde_json::json!({"reference": []}));
-    assert_eq!(features("kvraft"), serde_json::json!({"rsm-reference": []}));
-    assert_eq!(features("shardkv"), serde_json::json!({}));
+    assert_eq!(features["raft"], serde_json::json!({"reference": []}));
+    assert_eq!(features["kvraft"], serde_json::json!({"rsm-reference": []}));
+    assert_eq!(features["shardkv"], serde_json::json!({}));
 
     // The grader there: Lab 4 alone with --rsm-reference, refused before any build.
-    let in_handout = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_grader"))
-            .args(args)
-            .current_dir(&handout)
-            .output()
-            .expect("the grader runs")
-    };
+    let in_handout = |args: &[&str]| grader_in(&handout, args);
     let lab3 = in_handout(&["--rsm-reference", "--part", "3a,4b"]);
     assert_eq!(lab3.status.code(), Some(2), "{}", both(&lab3));
     assert!(
@@ -452,11 +387,7 @@ fn without_the_reference_raft_raft_reference_says_where_it_comes_from() {
     let dir = scratch("handout-no-raft-reference");
     let handout = dir.join("students");
     write_handout(&handout);
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(["--raft-reference"])
-        .current_dir(&handout)
-        .output()
-        .expect("the grader runs");
+    let output = grader_in(&handout, &["--raft-reference"]);
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -619,4 +550,40 @@ fn the_rsm_reference_handout_builds_with_its_features() {
         both(&clippy)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every package's cargo features in the tree `dir` (`cargo metadata`, which also checks
+/// that its manifests are valid), by package name.
+fn package_features(dir: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("cargo metadata runs");
+    assert!(metadata.status.success(), "{}", both(&metadata));
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).expect("JSON");
+    metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| {
+            let name = p["name"].as_str().expect("a package name").to_owned();
+            (name, p["features"].clone())
+        })
+        .collect()
+}
+
+/// Runs this build's grader with `args` in the tree `dir`.
+fn grader_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the grader runs")
 }
